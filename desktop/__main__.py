@@ -1,0 +1,28 @@
+"""Entry point: ``edgechat`` opens the window; ``edgechat ask ...`` runs headless.
+
+Imports stay minimal here: the window must be on screen in well under a second, so Qt, the
+engines and the model are imported only by the path that needs them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in ("-h", "--help", "--version") and not argv[0].startswith("-"):
+        from desktop.cli import run_cli
+
+        return run_cli(argv)
+    if argv and argv[0] in ("-h", "--help", "--version"):
+        from desktop.cli import run_cli
+
+        return run_cli(argv)
+    from desktop.app import run_app
+
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

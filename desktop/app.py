@@ -1,0 +1,71 @@
+"""The composition root: builds the store, the engine host and the window, and wires them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from desktop import APP_NAME, __version__
+
+
+def _probe(event: str) -> None:
+    # EDGECHAT_STARTUP_PROBE makes the app report start-up milestones for bench/startup.py.
+    if os.environ.get("EDGECHAT_STARTUP_PROBE"):
+        print(json.dumps({"event": event, "t": time.time()}), flush=True)
+
+
+def run_app(argv: list[str]) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+
+    from desktop.paths import database_path
+    from desktop.storage.store import ConversationStore, StoreError
+
+    try:
+        store = ConversationStore(database_path())
+    except StoreError as exc:
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
+
+    from desktop.ui.main_window import MainWindow
+    from desktop.workers.generation import EngineHost
+
+    host = EngineHost()
+    window = MainWindow(store, host)
+    window.show()
+    _probe("window_shown")
+
+    probe_prompt = os.environ.get("EDGECHAT_STARTUP_PROBE")
+    if probe_prompt:
+        def on_first_chunk(_request_id, _text):
+            host.chunk_generated.disconnect(on_first_chunk)
+            _probe("first_token")
+            QTimer.singleShot(0, window.close)
+
+        host.chunk_generated.connect(on_first_chunk)
+
+    def load_default() -> None:
+        from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+        try:
+            window.load_model(str(default_model_path()))
+        except DefaultModelMissing as exc:
+            window.show_error(str(exc))
+            window.model_label.setText("No model loaded")
+            return
+        if probe_prompt:
+            window.send(probe_prompt)
+
+    # After the first paint: the window is up before the model starts loading.
+    QTimer.singleShot(0, load_default)
+    try:
+        return app.exec()
+    finally:
+        store.close()

@@ -1,0 +1,149 @@
+"""The headless command line. ``edgechat ask`` drives the same engine and the same QThread
+generation worker as the window, under a QCoreApplication."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from desktop import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit code 2, one line, no usage dump on stdout
+        self.print_usage(sys.stderr)
+        print(f"edgechat: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="edgechat", description="Offline chat with small local language models.")
+    parser.add_argument("--version", action="version", version=f"edgechat {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    ask = sub.add_parser("ask", help="answer one prompt and print the reply")
+    ask.add_argument("prompt")
+    ask.add_argument("--model", help="a GGUF file (default: the embedded SmolLM2 model)")
+    ask.add_argument("--system", help="a system prompt")
+    ask.add_argument("--max-tokens", type=_positive_int, default=512)
+    ask.add_argument("--temperature", type=float, default=0.7)
+    ask.add_argument("--seed", type=int)
+    ask.add_argument("--threads", type=_positive_int)
+    ask.add_argument("--ctx", type=_positive_int, help="context length to allocate")
+    ask.add_argument("--json", action="store_true", help="print one JSON line with the reply and its timing")
+    return parser
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return n
+
+
+def run_cli(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "ask":
+        return ask(args)
+    build_parser().print_help()
+    return 2
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"edgechat: {message}", file=sys.stderr)
+    return code
+
+
+def ask(args) -> int:
+    from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+    try:
+        model = args.model or str(default_model_path())
+    except DefaultModelMissing as exc:
+        return _fail(str(exc))
+    if args.model and not os.path.exists(args.model):
+        return _fail(f"model not found: {args.model}")
+
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from desktop.workers.generation import EngineHost
+
+    app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
+    host = EngineHost()
+    messages = ([{"role": "system", "content": args.system}] if args.system else []) + [
+        {"role": "user", "content": args.prompt}
+    ]
+    params = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
+    state = {"code": 0, "text": [], "info": None, "request": None}
+
+    def on_loaded(info: dict) -> None:
+        state["info"] = info
+        state["request"] = host.generate(messages, params)
+
+    def on_load_failed(message: str) -> None:
+        state["code"] = _fail(message)
+        app.quit()
+
+    def on_chunk(request_id: int, text: str) -> None:
+        state["text"].append(text)
+        if not args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def on_finished(request_id: int, stats: dict) -> None:
+        info = state["info"]
+        if args.json:
+            print(json.dumps({
+                "text": "".join(state["text"]),
+                "prompt_tokens": stats.get("prompt_tokens"),
+                "completion_tokens": stats.get("completion_tokens"),
+                "ttft_s": stats.get("ttft_s"),
+                "tokens_per_s": stats.get("tokens_per_s"),
+                "backend": info["backend"],
+                "device": info["device"],
+                "model": info["name"],
+                "finish_reason": stats.get("finish_reason"),
+                "fallback_reason": info.get("fallback_reason"),
+            }, ensure_ascii=False))
+        else:
+            sys.stdout.write("\n")
+        if stats.get("finish_reason") == "cancelled":
+            state["code"] = 130
+        app.quit()
+
+    def on_failed(request_id: int, message: str) -> None:
+        if state["text"] and not args.json:
+            sys.stdout.write("\n")
+        state["code"] = _fail(message)
+        app.quit()
+
+    host.model_loaded.connect(on_loaded)
+    host.model_load_failed.connect(on_load_failed)
+    host.chunk_generated.connect(on_chunk)
+    host.generation_finished.connect(on_finished)
+    host.generation_failed.connect(on_failed)
+
+    # Ctrl+C stops the reply like the Stop button does. Python runs signal handlers only when the
+    # interpreter gets control, so a light timer hands it control while Qt's loop waits.
+    signal.signal(signal.SIGINT, lambda *_: host.cancel())
+    wake = QTimer()
+    wake.start(100)
+    wake.timeout.connect(lambda: None)
+
+    options = {}
+    if args.threads:
+        options["n_threads"] = args.threads
+    if args.ctx:
+        options["n_ctx"] = args.ctx
+    host.load(model, **options)
+    try:
+        app.exec()
+    finally:
+        wake.stop()
+        host.shutdown()
+    return state["code"]

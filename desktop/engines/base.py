@@ -1,0 +1,116 @@
+"""The engine interface every backend implements, and the values that cross it.
+
+An engine is created, used and closed on one thread (the generation worker's); none of the
+backends is thread-safe. Everything it hands out is a plain Python value.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+class EngineError(Exception):
+    """An error whose message is meant for the user, as it is."""
+
+
+class ModelLoadError(EngineError):
+    pass
+
+
+class ContextOverflowError(EngineError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    name: str
+    backend: str
+    device: str
+    architecture: str | None = None
+    parameters: int | None = None
+    quantization: str | None = None
+    context_length: int | None = None  # what the model was trained for
+    n_ctx: int | None = None  # what this session allocated
+    chat_template: str | None = None
+    file_size: int | None = None
+    fallback_reason: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SamplingParams:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    seed: int | None = None
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+    total_s: float = 0.0
+    finish_reason: str = "stop"  # "stop" | "length" | "cancelled"
+    dropped_messages: int = 0  # history left out to fit the context
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decode_rate(completion_tokens: int, first_token_at: float | None, last_token_at: float | None):
+    """Tokens after the first, over the time from the first token to the last."""
+    if completion_tokens < 2 or first_token_at is None or last_token_at is None:
+        return None
+    span = last_token_at - first_token_at
+    return (completion_tokens - 1) / span if span > 0 else None
+
+
+class Engine(ABC):
+    backend: str = ""
+
+    @property
+    @abstractmethod
+    def info(self) -> ModelInfo: ...
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int: ...
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply's text as it is generated; ``last_stats`` holds the timing after."""
+
+    @property
+    @abstractmethod
+    def last_stats(self) -> GenerationStats | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

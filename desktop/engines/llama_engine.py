@@ -1,0 +1,233 @@
+"""The llama.cpp engine (GGUF files) through llama-cpp-python.
+
+Generation goes through ``Llama.generate`` rather than ``create_chat_completion``: we render the
+model's template ourselves (sandboxed), so we know the prompt's token count before asking (an
+overlong prompt is trimmed or refused, never a ``ValueError`` from inside the backend), we can
+check the cancel event between tokens, and text is decoded incrementally per token instead of
+re-decoding the whole reply at every step.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from desktop.engines import chat_template
+from desktop.engines.base import (
+    ContextOverflowError,
+    Engine,
+    GenerationStats,
+    Message,
+    ModelInfo,
+    ModelLoadError,
+    SamplingParams,
+    decode_rate,
+)
+from desktop.engines.context import fit_messages
+from desktop.engines.gguf import describe_parameters, model_name, read_gguf
+
+DEFAULT_N_CTX = 4096
+
+
+def default_threads() -> int:
+    # llama.cpp decodes fastest with one thread per physical core; the usual desktop CPU has two
+    # hardware threads per core, while small machines (2 vCPUs) have no spare core to give away.
+    n = os.cpu_count() or 2
+    return n if n <= 4 else n // 2
+
+
+def _gpu_offload_supported(llama_cpp) -> bool:
+    try:
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except AttributeError:
+        return False
+
+
+class LlamaEngine(Engine):
+    backend = "llama.cpp"
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+    ):
+        path = os.fspath(path)
+        # Read the header first: it names what is wrong with a bad file, which llama.cpp won't.
+        gguf = read_gguf(path)
+        try:
+            import llama_cpp
+        except ImportError as exc:  # a broken install, or a frozen build missing its library
+            raise ModelLoadError(f"The llama.cpp engine is not available: {exc}") from None
+        self._llama_cpp = llama_cpp
+
+        trained = gguf.context_length or DEFAULT_N_CTX
+        n_ctx = min(n_ctx or DEFAULT_N_CTX, trained)
+        gpu = _gpu_offload_supported(llama_cpp)
+        if n_gpu_layers is None:
+            n_gpu_layers = -1 if gpu else 0
+        self.n_threads = n_threads or default_threads()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=path,
+                n_ctx=n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {os.path.basename(path)}: {exc}. The file may be "
+                f"damaged or use an architecture this version does not support."
+            ) from None
+
+        llm = self._llm
+        self._vocab = llm._model.vocab  # for the end-of-generation check (no public API)
+        self._bos = self._token_text(llm.token_bos())
+        self._eos = self._token_text(llm.token_eos())
+        self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
+        device = "CPU"
+        if gpu and n_gpu_layers != 0:
+            device = "GPU (Metal)" if _is_macos() else "GPU (CUDA)"
+        self._info = ModelInfo(
+            path=path,
+            name=model_name(gguf),
+            backend=self.backend,
+            device=device,
+            architecture=gguf.architecture,
+            parameters=gguf.parameters,
+            quantization=gguf.quantization,
+            context_length=gguf.context_length,
+            n_ctx=llm.n_ctx(),
+            chat_template=gguf.chat_template,
+            file_size=gguf.file_size,
+            extra={
+                "threads": self.n_threads,
+                "parameters_label": describe_parameters(gguf.parameters),
+                "n_layers": gguf.n_layers,
+                "n_kv_heads": gguf.n_kv_heads,
+                "head_dim": gguf.head_dim,
+            },
+        )
+        self._stats: GenerationStats | None = None
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
+
+    def render_prompt(self, messages: Sequence[Message]) -> str:
+        return chat_template.render(
+            self._info.chat_template, messages, bos_token=self._bos, eos_token=self._eos
+        )
+
+    def tokenize_prompt(self, prompt: str) -> list[int]:
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        bos = self._llm.token_bos()
+        if self._add_bos and (not tokens or tokens[0] != bos):
+            tokens.insert(0, bos)
+        return tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prepare(self, messages: Sequence[Message], params: SamplingParams):
+        """The prompt tokens for ``messages``, trimmed to leave room for a reply."""
+        n_ctx = self._info.n_ctx
+        reserve = min(params.max_tokens, n_ctx // 2)
+
+        def measure(msgs):
+            return len(self.tokenize_prompt(self.render_prompt(msgs)))
+
+        fitted, dropped = fit_messages(messages, measure, n_ctx - reserve)
+        tokens = self.tokenize_prompt(self.render_prompt(fitted))
+        return tokens, dropped
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        started = time.perf_counter()
+        tokens, dropped = self.prepare(messages, params)
+        n_ctx = self._info.n_ctx
+        budget = min(params.max_tokens, n_ctx - len(tokens))
+        if budget <= 0:
+            raise ContextOverflowError(
+                f"The message is too long for this model's context ({len(tokens):,} tokens of "
+                f"{n_ctx:,}). Shorten it or start a new chat."
+            )
+        stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=dropped)
+        llm = self._llm
+        is_eog = self._llama_cpp.llama_vocab_is_eog
+        vocab = self._vocab
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        if params.seed is not None:
+            llm.set_seed(params.seed)
+        first = last = None
+        count = 0
+        stats.finish_reason = "length"
+        greedy = params.temperature <= 0
+        generator = llm.generate(
+            tokens,
+            temp=0.0 if greedy else params.temperature,
+            top_k=1 if greedy else params.top_k,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            repeat_penalty=params.repeat_penalty,
+        )
+        try:
+            for token in generator:
+                if cancel is not None and cancel.is_set():
+                    stats.finish_reason = "cancelled"
+                    break
+                if is_eog(vocab, token):
+                    stats.finish_reason = "stop"
+                    break
+                last = time.perf_counter()
+                if first is None:
+                    first = last
+                    stats.ttft_s = first - started
+                count += 1
+                piece = decoder.decode(llm.detokenize([token]))
+                if piece:
+                    yield piece
+                if count >= budget:
+                    break
+                if cancel is not None and cancel.is_set():
+                    stats.finish_reason = "cancelled"
+                    break
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        finally:
+            generator.close()
+            stats.completion_tokens = count
+            stats.total_s = time.perf_counter() - started
+            stats.tokens_per_s = decode_rate(count, first, last)
+
+    def close(self) -> None:
+        llm = getattr(self, "_llm", None)
+        if llm is not None:
+            self._llm = None
+            llm.close()
+
+
+def _is_macos() -> bool:
+    import sys
+
+    return sys.platform == "darwin"

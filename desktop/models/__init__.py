@@ -1,0 +1,1 @@
+"""Model files: the embedded default model (later: catalog, downloads, library)."""

@@ -1,0 +1,30 @@
+"""Where EdgeChat keeps the user's data.
+
+Everything the user owns (conversations, settings, downloaded models) lives in the platform's
+user data folder, never next to the program, so an upgrade or reinstall keeps it.
+``EDGECHAT_DATA_DIR`` overrides the location (tests, portable installs).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from desktop import APP_NAME
+
+
+def data_dir() -> Path:
+    override = os.environ.get("EDGECHAT_DATA_DIR")
+    if override:
+        path = Path(override)
+    else:
+        # platformdirs is imported here, not at module level: it is cheap, but start-up is not.
+        from platformdirs import user_data_dir
+
+        path = Path(user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path() -> Path:
+    return data_dir() / "conversations.sqlite3"

@@ -1,0 +1,1 @@
+"""Widgets, item models and the main window. The only package that builds widgets."""

@@ -1,0 +1,288 @@
+"""The main window: conversations on the left, the chat on the right, the model in the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import APP_NAME
+from desktop.storage import ConversationStore
+from desktop.ui.chat_controller import ChatController
+from desktop.ui.chat_view import ChatView
+from desktop.ui.conversation_list import ConversationListModel, Roles
+from desktop.ui.prompt_edit import PromptEdit
+from desktop.workers.generation import EngineHost
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: ConversationStore, host: EngineHost, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(APP_NAME)
+        self.resize(1000, 700)
+        self.store, self.host = store, host
+        self.model_info: dict | None = None
+        self.last_stats: dict | None = None
+
+        # Sidebar
+        self.new_button = QPushButton("New chat")
+        self.conversation_model = ConversationListModel(self)
+        self.conversation_list = QListView()
+        self.conversation_list.setModel(self.conversation_model)
+        self.conversation_list.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
+        )
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        sidebar = QWidget()
+        side_layout = QVBoxLayout(sidebar)
+        side_layout.setContentsMargins(6, 6, 0, 6)
+        side_layout.addWidget(self.new_button)
+        side_layout.addWidget(self.conversation_list)
+
+        # Chat
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setObjectName("banner")
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet(
+            "QLabel#banner { background: #fdecea; color: #611a15; padding: 8px; border-radius: 4px; }"
+        )
+        self.banner.hide()
+        self.chat_view = ChatView()
+        self.prompt = PromptEdit()
+        self.send_button = QPushButton("Send")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.prompt, 1)
+        input_row.addLayout(buttons)
+        chat = QWidget()
+        chat_layout = QVBoxLayout(chat)
+        chat_layout.setContentsMargins(0, 6, 6, 6)
+        chat_layout.addWidget(self.banner)
+        chat_layout.addWidget(self.chat_view, 1)
+        chat_layout.addLayout(input_row)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(sidebar)
+        self.splitter.addWidget(chat)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([240, 760])
+        self.setCentralWidget(self.splitter)
+
+        # Status bar: model · engine · device · speed
+        self.model_label = QLabel("Loading model…")
+        self.speed_label = QLabel()
+        self.statusBar().addWidget(self.model_label, 1)
+        self.statusBar().addPermanentWidget(self.speed_label)
+
+        self.controller = ChatController(store, host, self.chat_view, self)
+        self._build_menu()
+        self._connect()
+        self.refresh_conversations()
+        self._restore_geometry()
+        self.prompt.setFocus()
+
+    # -- wiring --------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = QAction("&New chat", self, shortcut=QKeySequence.StandardKey.New)
+        self.open_model_action = QAction("&Open model file…", self, shortcut=QKeySequence("Ctrl+O"))
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.stop_action = QAction("&Stop", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
+        self.focus_action = QAction("Focus input", self, shortcut=QKeySequence("Ctrl+L"))
+        for action in (self.new_action, self.open_model_action, self.stop_action,
+                       self.focus_action, quit_action):
+            file_menu.addAction(action)
+        self.new_action.triggered.connect(self.controller.new_conversation)
+        self.open_model_action.triggered.connect(self._choose_model)
+        self.stop_action.triggered.connect(self.controller.stop)
+        self.focus_action.triggered.connect(self.prompt.setFocus)
+        quit_action.triggered.connect(self.close)
+
+    def _connect(self) -> None:
+        self.new_button.clicked.connect(self.controller.new_conversation)
+        self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
+        self.prompt.submitted.connect(self.send)
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.conversation_list.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.conversation_list.customContextMenuRequested.connect(self._context_menu)
+        self.conversation_model.title_edited.connect(self.rename_conversation)
+        c = self.controller
+        c.conversations_changed.connect(self.refresh_conversations)
+        c.conversation_opened.connect(self._select_conversation)
+        c.busy_changed.connect(self._on_busy_changed)
+        c.reply_finished.connect(self._on_reply_finished)
+        c.error_reported.connect(self.show_error)
+        self.host.model_loaded.connect(self._on_model_loaded)
+        self.host.model_load_failed.connect(self._on_model_load_failed)
+
+    # -- actions -------------------------------------------------------------------------
+    @Slot(str)
+    def send(self, text: str) -> None:
+        if not text.strip():
+            return
+        if self.model_info is None and not self._loading:
+            self.show_error("No model is loaded. Open a model file (File ▸ Open model file…).")
+            return
+        if self.controller.send(text):
+            self.prompt.clear()
+            self.banner.hide()
+
+    _loading = False
+
+    def load_model(self, path: str, **options) -> None:
+        self._loading = True
+        self.model_label.setText(f"Loading {path.rsplit('/', 1)[-1]}…")
+        self.host.load(path, **options)
+
+    def _choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a model", "", "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            if self.controller.busy:
+                self.controller.stop()
+            self.load_model(path)
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.show()
+        self.statusBar().showMessage(message, 10_000)
+
+    # -- conversations -------------------------------------------------------------------
+    def refresh_conversations(self) -> None:
+        self.conversation_model.set_conversations(self.store.conversations())
+        self._select_conversation(self.controller.current_id or -1)
+
+    @Slot(int)
+    def _select_conversation(self, conversation_id: int) -> None:
+        row = self.conversation_model.row_of(conversation_id)
+        selection = self.conversation_list.selectionModel()
+        blocked = selection.blockSignals(True)
+        if row >= 0:
+            index = self.conversation_model.index(row)
+            self.conversation_list.setCurrentIndex(index)
+        else:
+            self.conversation_list.clearSelection()
+            selection.clearCurrentIndex()
+        selection.blockSignals(blocked)
+
+    def _on_current_changed(self, current, _previous) -> None:
+        conversation_id = current.data(Roles.ConversationId) if current.isValid() else None
+        if conversation_id is not None:
+            self.controller.open_conversation(conversation_id)
+
+    def _context_menu(self, pos) -> None:
+        index = self.conversation_list.indexAt(pos)
+        if not index.isValid():
+            return
+        conversation_id = index.data(Roles.ConversationId)
+        menu = QMenu(self)
+        rename = menu.addAction("Rename…")
+        delete = menu.addAction("Delete")
+        chosen = menu.exec(self.conversation_list.viewport().mapToGlobal(pos))
+        if chosen is rename:
+            self.rename_conversation(conversation_id)
+        elif chosen is delete:
+            self.delete_conversation(conversation_id)
+
+    def rename_conversation(self, conversation_id: int, title: str | None = None) -> None:
+        if title is None:
+            current = self.store.conversation(conversation_id)
+            title, ok = QInputDialog.getText(self, "Rename chat", "Name:",
+                                             text=current.title if current else "")
+            if not ok:
+                return
+        if title.strip():
+            self.controller.rename_conversation(conversation_id, title)
+
+    def delete_conversation(self, conversation_id: int, confirm: bool = True) -> None:
+        if confirm:
+            current = self.store.conversation(conversation_id)
+            answer = QMessageBox.question(
+                self, "Delete chat",
+                f"Delete “{current.title if current else ''}” and all its messages?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.controller.delete_conversation(conversation_id)
+
+    # -- state ---------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy)
+
+    @Slot(dict)
+    def _on_model_loaded(self, info: dict) -> None:
+        self._loading = False
+        self.model_info = info
+        self.banner.hide()
+        self._update_model_label()
+
+    @Slot(str)
+    def _on_model_load_failed(self, message: str) -> None:
+        self._loading = False
+        self._update_model_label()
+        self.show_error(message)
+
+    @Slot(dict)
+    def _on_reply_finished(self, stats: dict) -> None:
+        self.last_stats = stats
+        rate = stats.get("tokens_per_s")
+        self.speed_label.setText(f"{rate:.1f} tok/s" if rate else "")
+
+    def _update_model_label(self) -> None:
+        info = self.model_info
+        if info is None:
+            self.model_label.setText("No model loaded")
+            return
+        details = [info["name"]]
+        if info.get("quantization"):
+            details[0] += f" ({info['quantization']})"
+        details.append(info["backend"])
+        device = info["device"]
+        threads = info.get("extra", {}).get("threads")
+        if threads and device == "CPU":
+            device += f", {threads} threads"
+        details.append(device)
+        self.model_label.setText(" · ".join(details))
+        self.model_label.setToolTip(info["path"])
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = settings.value("main/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event):  # noqa: N802
+        settings = QSettings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/splitter", self.splitter.saveState())
+        self.controller.shutdown()
+        self.host.shutdown()
+        super().closeEvent(event)

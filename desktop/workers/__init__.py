@@ -1,0 +1,1 @@
+"""QObject workers and their threads. QtCore only: no widgets here."""
