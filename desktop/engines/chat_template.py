@@ -51,7 +51,8 @@ def render(
     eos_token: str = "",
     add_generation_prompt: bool = True,
 ) -> str:
-    from jinja2.exceptions import SecurityError, TemplateError as JinjaTemplateError
+    from jinja2.exceptions import SecurityError
+    from jinja2.exceptions import TemplateError as JinjaTemplateError
 
     compiled = _compile(template or CHATML)
     try:

@@ -111,23 +111,30 @@ class _Reader:
     def __init__(self, f, path: str, size: int):
         self.f, self.path, self.size = f, path, size
 
+    def ends_early(self) -> GGUFError:
+        return GGUFError(
+            f"{os.path.basename(self.path)} is truncated or damaged: the file ends inside its "
+            f"header ({self.size:,} bytes). Download it again."
+        )
+
+    def need(self, n: int) -> None:
+        """Fail before reading or skipping ``n`` bytes the file does not have."""
+        if self.f.tell() + n > self.size:
+            raise self.ends_early()
+
     def read(self, n: int) -> bytes:
-        data = self.f.read(n)
-        if len(data) != n:
-            raise GGUFError(
-                f"{os.path.basename(self.path)} is truncated: the file ends inside its header "
-                f"({self.size:,} bytes). Download it again."
-            )
-        return data
+        self.need(n)
+        return self.f.read(n)
+
+    def skip(self, n: int) -> None:
+        self.need(n)
+        self.f.seek(n, os.SEEK_CUR)
 
     def unpack(self, fmt: str):
         return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
 
     def string(self) -> str:
-        n = self.unpack("<Q")
-        if n > self.size:
-            raise GGUFError(f"{os.path.basename(self.path)} is corrupt: a header string claims {n:,} bytes.")
-        return self.read(n).decode("utf-8", errors="replace")
+        return self.read(self.unpack("<Q")).decode("utf-8", errors="replace")
 
     def value(self, vtype: int, key: str, info: GGUFInfo):
         if vtype in _SCALARS:
@@ -136,18 +143,14 @@ class _Reader:
             return self.string()
         if vtype == _ARRAY:
             item_type, count = self.unpack("<I"), self.unpack("<Q")
-            if count > self.size:
-                raise GGUFError(f"{os.path.basename(self.path)} is corrupt: array {key} is impossibly long.")
+            self.need(count)  # every item takes at least a byte
             info.array_lengths[key] = count
             if item_type in _SCALARS and count > _KEEP_ARRAY:
-                self.f.seek(struct.calcsize(_SCALARS[item_type]) * count, os.SEEK_CUR)
+                self.skip(struct.calcsize(_SCALARS[item_type]) * count)
                 return None
             if item_type == _STRING and count > _KEEP_ARRAY:
                 for _ in range(count):
-                    n = self.unpack("<Q")
-                    if n > self.size:
-                        raise GGUFError(f"{os.path.basename(self.path)} is corrupt in {key}.")
-                    self.f.seek(n, os.SEEK_CUR)
+                    self.skip(self.unpack("<Q"))
                 return None
             return [self.value(item_type, key, info) for _ in range(count)]
         raise GGUFError(f"{os.path.basename(self.path)} is corrupt: unknown value type {vtype} for {key}.")
@@ -181,10 +184,12 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
             )
         version = r.unpack("<I")
         if version not in (2, 3):
-            raise GGUFError(f"{name} uses GGUF version {version}, which this version of EdgeChat cannot read.")
+            raise GGUFError(
+                f"{name} uses GGUF version {version}, which this version of EdgeChat cannot read."
+            )
         n_tensors, n_kv = r.unpack("<Q"), r.unpack("<Q")
         if n_tensors > size or n_kv > size:
-            raise GGUFError(f"{name} is corrupt: its header counts are impossible.")
+            raise r.ends_early()
         info = GGUFInfo(path=path, file_size=size, version=version, tensor_count=n_tensors)
         for _ in range(n_kv):
             key = r.string()

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         c.error_reported.connect(self.show_error)
         self.host.model_loaded.connect(self._on_model_loaded)
         self.host.model_load_failed.connect(self._on_model_load_failed)
+        self.host.model_unloaded.connect(self._on_model_unloaded)
 
     # -- actions -------------------------------------------------------------------------
     @Slot(str)
@@ -239,6 +240,10 @@ class MainWindow(QMainWindow):
         self.model_info = info
         self.banner.hide()
         self._update_model_label()
+
+    @Slot()
+    def _on_model_unloaded(self) -> None:
+        self.model_info = None
 
     @Slot(str)
     def _on_model_load_failed(self, message: str) -> None:

@@ -37,6 +37,7 @@ class GenerationWorker(QObject):
 
     model_loaded(dict): the loaded model's ModelInfo as a dict.
     model_load_failed(str): why the model could not be loaded, for the user.
+    model_unloaded(): the previous model was given up (a new one is loading, or closing).
     chunk_generated(int, str): request id, text to append.
     generation_finished(int, dict): request id, GenerationStats as a dict.
     generation_failed(int, str): request id, message for the user.
@@ -45,6 +46,7 @@ class GenerationWorker(QObject):
 
     model_loaded = Signal(dict)
     model_load_failed = Signal(str)
+    model_unloaded = Signal()
     chunk_generated = Signal(int, str)
     generation_finished = Signal(int, dict)
     generation_failed = Signal(int, str)
@@ -115,6 +117,7 @@ class GenerationWorker(QObject):
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.close()
+            self.model_unloaded.emit()
 
     @Slot()
     def close(self) -> None:
@@ -127,7 +130,7 @@ class EngineHost(QObject):
     """Owns a worker and its thread; the GUI (or the CLI) talks to the engine only through it.
 
     Signals (all delivered on the owner's thread):
-    model_loaded(dict), model_load_failed(str), chunk_generated(int, str),
+    model_loaded(dict), model_load_failed(str), model_unloaded(), chunk_generated(int, str),
     generation_finished(int, dict), generation_failed(int, str): forwarded from the worker.
     """
 
@@ -137,6 +140,7 @@ class EngineHost(QObject):
 
     model_loaded = Signal(dict)
     model_load_failed = Signal(str)
+    model_unloaded = Signal()
     chunk_generated = Signal(int, str)
     generation_finished = Signal(int, dict)
     generation_failed = Signal(int, str)
@@ -157,6 +161,7 @@ class EngineHost(QObject):
         self.close_requested.connect(self._worker.close)
         self._worker.model_loaded.connect(self.model_loaded)
         self._worker.model_load_failed.connect(self.model_load_failed)
+        self._worker.model_unloaded.connect(self.model_unloaded)
         self._worker.chunk_generated.connect(self.chunk_generated)
         self._worker.generation_finished.connect(self._on_finished)
         self._worker.generation_failed.connect(self._on_failed)

@@ -1,0 +1,101 @@
+"""Shared fixtures. Tests run against the real SmolLM2 model, real Qt widgets and real SQLite.
+
+Everything a test writes (conversations, settings) goes to its own temporary folder: the user's
+real data and settings are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_settings(tmp_path_factory):
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    settings_dir = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
+    QCoreApplication.setOrganizationName("EdgeChatTests")
+    QCoreApplication.setApplicationName("EdgeChatTests")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    monkeypatch.setenv("EDGECHAT_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    from desktop.models.default_model import default_model_path
+
+    return default_model_path()
+
+
+@pytest.fixture(scope="session")
+def engine(model_path):
+    from desktop.engines.llama_engine import LlamaEngine
+
+    with LlamaEngine(model_path, n_ctx=2048) as eng:
+        yield eng
+
+
+@pytest.fixture
+def host(qapp):
+    from desktop.workers.generation import EngineHost
+
+    h = EngineHost()
+    yield h
+    assert h.shutdown(), "the generation thread did not stop"
+    assert h.thread.isFinished()
+
+
+@pytest.fixture
+def loaded_host(host, qtbot, model_path):
+    with qtbot.waitSignal(host.model_loaded, timeout=60_000):
+        host.load(str(model_path))
+    return host
+
+
+@pytest.fixture
+def not_gguf(tmp_path) -> Path:
+    path = tmp_path / "notes.gguf"
+    path.write_bytes(b"This is a text file someone renamed to .gguf\n" * 100)
+    return path
+
+
+@pytest.fixture
+def truncated_gguf(tmp_path, model_path) -> Path:
+    path = tmp_path / "truncated.gguf"
+    with open(model_path, "rb") as src, open(path, "wb") as dst:
+        dst.write(src.read(20_000_000))
+    return path
+
+
+@pytest.fixture
+def unknown_arch_gguf(tmp_path, model_path) -> Path:
+    """A whole GGUF whose header is valid but names an architecture llama.cpp does not know:
+    our header check passes it, llama.cpp itself refuses it."""
+    path = tmp_path / "alien.gguf"
+    shutil.copyfile(model_path, path)
+    with open(path, "r+b") as f:
+        head = f.read(1 << 16)
+        key = b"general.architecture"
+        at = head.index(key) + len(key)
+        vtype, length = struct.unpack_from("<IQ", head, at)
+        assert vtype == 8 and head[at + 12 : at + 12 + length] == b"llama"
+        f.seek(at + 12)
+        f.write(b"zzzzz")
+    return path
+
+
+LONG_PROMPT = "Write a very long story about a dragon who learns to read."

@@ -1,0 +1,59 @@
+"""``edgechat ask``: the headless path through the same worker, as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def edgechat(*args, timeout=120):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def test_ask_json():
+    result = edgechat("ask", "What is 2+2?", "--max-tokens", "16", "--temperature", "0",
+                      "--threads", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    out = json.loads(lines[0])
+    assert set(out) >= {"text", "prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s",
+                        "backend", "device", "model"}
+    assert out["text"].strip()
+    assert out["backend"] == "llama.cpp" and out["device"] == "CPU"
+    assert out["model"] == "SmolLM2-135M-Instruct"
+    assert 0 < out["completion_tokens"] <= 16 and out["prompt_tokens"] > 5
+    assert out["ttft_s"] > 0 and out["tokens_per_s"] > 0
+
+
+def test_ask_streams_plain_text():
+    result = edgechat("ask", "Say hello.", "--max-tokens", "12", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+    assert not result.stdout.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("fixture, message", [
+    ("not_gguf", "not a GGUF model file"),
+    ("truncated_gguf", "truncated"),
+    ("unknown_arch_gguf", "could not load"),
+])
+def test_bad_model_is_a_clear_error(request, fixture, message):
+    path = request.getfixturevalue(fixture)
+    result = edgechat("ask", "hi", "--model", str(path))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_usage_errors():
+    result = edgechat("ask", "hi", "--max-tokens", "zero")
+    assert result.returncode == 2 and "not a whole number" in result.stderr
+    result = edgechat("ask", "hi", "--model", "/no/such/model.gguf")
+    assert result.returncode == 1 and "model not found" in result.stderr
+    assert "Traceback" not in result.stderr
