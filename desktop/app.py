@@ -34,13 +34,17 @@ def run_app(argv: list[str]) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
 
+    from desktop.ui.icons import app_icon
     from desktop.ui.main_window import MainWindow
     from desktop.workers.generation import EngineHost
+
+    app.setWindowIcon(app_icon())
 
     host = EngineHost()
     window = MainWindow(store, host)
     window.show()
-    _probe("window_shown")
+    # Reported from the running event loop, once the show has been processed, not before.
+    QTimer.singleShot(0, lambda: _probe("window_shown"))
 
     probe_prompt = os.environ.get("EDGECHAT_STARTUP_PROBE")
     if probe_prompt:

@@ -28,3 +28,10 @@ def test_window_path_defers_the_engine():
 def test_workers_build_no_widgets():
     mods = loaded_modules("desktop.workers.generation")
     assert "PySide6.QtWidgets" not in mods and "PySide6.QtGui" not in mods
+
+
+def test_resources_ship_inside_the_package():
+    from importlib.resources import files
+
+    icon = files("desktop.resources").joinpath("edgechat.png")
+    assert icon.is_file() and icon.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
