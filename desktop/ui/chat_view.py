@@ -29,7 +29,11 @@ class MessageWidget(QFrame):
         super().__init__(parent)
         self.role = role
         self.setObjectName(f"message_{role}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # The user's own words stand apart from the model's: a tinted bubble, no frame.
+        self.setStyleSheet(
+            f"QFrame#message_{role} {{ border-radius: 8px; background: palette("
+            f"{'alternate-base' if role == 'user' else 'base'}); }}"
+        )
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)

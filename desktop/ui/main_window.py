@@ -47,6 +47,9 @@ class MainWindow(QMainWindow):
             QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
         )
         self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list.setUniformItemSizes(True)
         sidebar = QWidget()
         side_layout = QVBoxLayout(sidebar)
         side_layout.setContentsMargins(6, 6, 0, 6)
@@ -70,7 +73,6 @@ class MainWindow(QMainWindow):
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
         input_row = QHBoxLayout()
         input_row.addWidget(self.prompt, 1)
         input_row.addLayout(buttons)
