@@ -10,6 +10,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A frozen bundle re-runs this entry point for the ONNX engine's child process.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] not in ("-h", "--help", "--version") and not argv[0].startswith("-"):
         from desktop.cli import run_cli

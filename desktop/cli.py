@@ -25,7 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     ask = sub.add_parser("ask", help="answer one prompt and print the reply")
     ask.add_argument("prompt")
-    ask.add_argument("--model", help="a GGUF file (default: the embedded SmolLM2 model)")
+    ask.add_argument("--model", help="a GGUF file or an ONNX GenAI folder (default: the embedded "
+                     "SmolLM2 model)")
+    ask.add_argument("--backend", choices=("llama", "onnx"),
+                     help="the engine (default: from what --model points at)")
+    ask.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"), default="auto",
+                     help="where to run: ONNX picks cuda/dml when available (auto) and says why "
+                     "when it falls back; llama.cpp offloads to the GPU when its build can")
     ask.add_argument("--system", help="a system prompt")
     ask.add_argument("--max-tokens", type=_positive_int, default=512)
     ask.add_argument("--temperature", type=float, default=0.7)
@@ -135,7 +141,9 @@ def ask(args) -> int:
     wake.start(100)
     wake.timeout.connect(lambda: None)
 
-    options = {}
+    options = {"device": args.device}
+    if args.backend:
+        options["backend"] = args.backend
     if args.threads:
         options["n_threads"] = args.threads
     if args.ctx:

@@ -99,3 +99,40 @@ def unknown_arch_gguf(tmp_path, model_path) -> Path:
 
 
 LONG_PROMPT = "Write a very long story about a dragon who learns to read."
+
+
+@pytest.fixture(scope="session")
+def onnx_model(model_path) -> Path:
+    """The default model converted to an ONNX GenAI int4 folder (built once, cached)."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "make_onnx_fixture.py"
+    out = subprocess.run([sys.executable, str(script), str(model_path)], capture_output=True,
+                         text=True, timeout=1800)
+    assert out.returncode == 0, f"could not build the ONNX fixture:\n{out.stderr[-4000:]}"
+    folder = Path(out.stdout.strip().splitlines()[-1])
+    assert (folder / "genai_config.json").is_file()
+    return folder
+
+
+@pytest.fixture
+def onnx_copy(tmp_path, onnx_model):
+    """A throwaway copy of the ONNX folder to damage. The big files are hard links (ONNX Runtime
+    refuses weights that resolve outside the model folder, so no symlinks): a test replaces a
+    file by unlinking it first, never by writing through it into the shared fixture."""
+
+    def make(name="model-copy"):
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in onnx_model.iterdir():
+            if f.stat().st_size > 1_000_000:
+                try:
+                    os.link(f, folder / f.name)
+                    continue
+                except OSError:  # another file system
+                    pass
+            shutil.copyfile(f, folder / f.name)
+        return folder
+
+    return make

@@ -92,3 +92,15 @@ def test_signal_delivery_does_not_leak_bool_references(qtbot):
     emitter.burst()
     assert len(received) == 3000
     assert abs(sys.getrefcount(True) - before) < 100
+
+
+def test_cancel_token_calls_back_once_set():
+    from desktop.engines.base import CancelToken
+
+    token, calls = CancelToken(), []
+    token.on_set(lambda: calls.append("early"))
+    assert not token.is_set() and calls == []
+    token.set()
+    assert token.is_set() and calls == ["early"]
+    token.on_set(lambda: calls.append("late"))  # registered after: called at once
+    assert calls == ["early", "late"]

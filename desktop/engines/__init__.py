@@ -18,20 +18,55 @@ __all__ = [
     "ModelInfo",
     "ModelLoadError",
     "SamplingParams",
+    "detect_backend",
     "open_engine",
     "validate_model",
 ]
 
 
-def validate_model(path: str) -> None:
+BACKENDS = ("llama", "onnx")
+
+
+def detect_backend(path: str) -> str:
+    """'onnx' for an ONNX GenAI folder (or its genai_config.json), 'llama' for a file."""
+    from desktop.engines.onnx_engine import is_onnx_model
+
+    return "onnx" if is_onnx_model(path) else "llama"
+
+
+def validate_model(path: str, backend: str | None = None) -> None:
     """A cheap check, before anything is unloaded, that ``path`` is a model we can open."""
-    from desktop.engines.gguf import read_gguf
+    backend = backend or detect_backend(path)
+    if backend == "onnx":
+        from desktop.engines.onnx_engine import validate_folder
 
-    read_gguf(path)
+        validate_folder(path)
+    else:
+        from desktop.engines.gguf import read_gguf
+
+        read_gguf(path)
 
 
-def open_engine(path: str, **options) -> Engine:
-    """Open the model at ``path`` with the engine that fits its format."""
+def open_engine(
+    path: str, backend: str | None = None, device: str = "auto", in_process: bool = False,
+    **options,
+) -> Engine:
+    """Open the model at ``path`` with the engine that fits its format (or ``backend``).
+
+    The ONNX engine runs in a child process unless ``in_process``: its bindings hold the GIL
+    while computing (see process_engine.py).
+    """
+    backend = backend or detect_backend(path)
+    if backend not in BACKENDS:
+        raise EngineError(f"Unknown engine {backend!r}: use one of {', '.join(BACKENDS)}.")
+    if backend == "onnx":
+        if not in_process:
+            from desktop.engines.process_engine import ProcessEngine
+
+            return ProcessEngine("onnx", path, device=device, **options)
+        from desktop.engines.onnx_engine import OnnxEngine
+
+        return OnnxEngine(path, device=device, **options)
     from desktop.engines.llama_engine import LlamaEngine
 
-    return LlamaEngine(path, **options)
+    return LlamaEngine(path, device=device, **options)

@@ -14,6 +14,38 @@ from dataclasses import asdict, dataclass, field
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+class CancelToken(threading.Event):
+    """A stop request: an Event that can also tell others the moment it is set.
+
+    An engine whose work happens elsewhere (a child process) forwards the request through a
+    callback instead of polling for it, so waiting costs no wake-ups.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._callbacks: list = []
+        self._lock = threading.Lock()
+
+    def on_set(self, callback) -> None:
+        with self._lock:
+            self._callbacks.append(callback)
+            already = self.is_set()
+        if already:
+            callback()
+
+    def remove_callback(self, callback) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def set(self) -> None:
+        super().set()
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()
+
+
 class EngineError(Exception):
     """An error whose message is meant for the user, as it is."""
 
@@ -64,6 +96,9 @@ class SamplingParams:
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0
+    # How many prompt tokens the engine actually had to read: the rest was kept from the
+    # previous turn (llama.cpp's prefix cache, the ONNX generator kept between turns).
+    prompt_tokens_evaluated: int | None = None
     completion_tokens: int = 0
     ttft_s: float | None = None
     tokens_per_s: float | None = None

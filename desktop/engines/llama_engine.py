@@ -55,6 +55,7 @@ class LlamaEngine(Engine):
         n_ctx: int | None = None,
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
+        device: str = "auto",
     ):
         path = os.fspath(path)
         # Read the header first: it names what is wrong with a bad file, which llama.cpp won't.
@@ -68,8 +69,13 @@ class LlamaEngine(Engine):
         trained = gguf.context_length or DEFAULT_N_CTX
         n_ctx = min(n_ctx or DEFAULT_N_CTX, trained)
         gpu = _gpu_offload_supported(llama_cpp)
+        fallback = None
+        if device in ("cuda", "gpu", "metal", "dml") and not gpu:
+            fallback = "this llama.cpp build has no GPU support; using the CPU"
+        elif device == "dml":
+            fallback = "llama.cpp does not use DirectML; using its own GPU support"
         if n_gpu_layers is None:
-            n_gpu_layers = -1 if gpu else 0
+            n_gpu_layers = -1 if gpu and device != "cpu" else 0
         self.n_threads = n_threads or default_threads()
         try:
             self._llm = llama_cpp.Llama(
@@ -106,6 +112,7 @@ class LlamaEngine(Engine):
             n_ctx=llm.n_ctx(),
             chat_template=gguf.chat_template,
             file_size=gguf.file_size,
+            fallback_reason=fallback,
             extra={
                 "threads": self.n_threads,
                 "parameters_label": describe_parameters(gguf.parameters),
@@ -173,6 +180,7 @@ class LlamaEngine(Engine):
             )
         stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=dropped)
         llm = self._llm
+        stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         is_eog = self._llama_cpp.llama_vocab_is_eog
         vocab = self._vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -225,6 +233,16 @@ class LlamaEngine(Engine):
         if llm is not None:
             self._llm = None
             llm.close()
+
+
+def _common_prefix(cached, tokens) -> int:
+    n = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        n += 1
+    # llama.cpp re-reads the last token when the whole prompt is cached, to get fresh logits
+    return min(n, len(tokens) - 1)
 
 
 def _is_macos() -> bool:

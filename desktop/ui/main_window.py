@@ -61,9 +61,6 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setObjectName("banner")
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setStyleSheet(
-            "QLabel#banner { background: #fdecea; color: #611a15; padding: 8px; border-radius: 4px; }"
-        )
         self.banner.hide()
         self.chat_view = ChatView()
         self.prompt = PromptEdit()
@@ -108,14 +105,18 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = QAction("&New chat", self, shortcut=QKeySequence.StandardKey.New)
         self.open_model_action = QAction("&Open model file…", self, shortcut=QKeySequence("Ctrl+O"))
+        self.open_folder_action = QAction("Open ONNX model &folder…", self,
+                                          shortcut=QKeySequence("Ctrl+Shift+O"))
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         self.stop_action = QAction("&Stop", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
         self.focus_action = QAction("Focus input", self, shortcut=QKeySequence("Ctrl+L"))
-        for action in (self.new_action, self.open_model_action, self.stop_action,
+        for action in (self.new_action, self.open_model_action, self.open_folder_action,
+                       self.stop_action,
                        self.focus_action, quit_action):
             file_menu.addAction(action)
         self.new_action.triggered.connect(self.controller.new_conversation)
         self.open_model_action.triggered.connect(self._choose_model)
+        self.open_folder_action.triggered.connect(self._choose_folder)
         self.stop_action.triggered.connect(self.controller.stop)
         self.focus_action.triggered.connect(self.prompt.setFocus)
         quit_action.triggered.connect(self.close)
@@ -162,15 +163,30 @@ class MainWindow(QMainWindow):
             self, "Open a model", "", "GGUF models (*.gguf);;All files (*)"
         )
         if path:
-            if self.controller.busy:
-                self.controller.stop()
-            self.load_model(path)
+            self._switch_model(path)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open an ONNX GenAI model folder")
+        if path:
+            self._switch_model(path)
+
+    def _switch_model(self, path: str) -> None:
+        if self.controller.busy:
+            self.controller.stop()
+        self.load_model(path)
 
     @Slot(str)
     def show_error(self, message: str) -> None:
-        self.banner.setText(message)
-        self.banner.show()
+        self._show_banner(message, "background: #fdecea; color: #611a15;")
         self.statusBar().showMessage(message, 10_000)
+
+    def show_notice(self, message: str) -> None:
+        self._show_banner(message, "background: #fff4e5; color: #663c00;")
+
+    def _show_banner(self, message: str, colors: str) -> None:
+        self.banner.setText(message)
+        self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 4px; }}")
+        self.banner.show()
 
     # -- conversations -------------------------------------------------------------------
     def refresh_conversations(self) -> None:
@@ -242,6 +258,9 @@ class MainWindow(QMainWindow):
         self.model_info = info
         self.banner.hide()
         self._update_model_label()
+        if info.get("fallback_reason"):
+            # Say which device runs the model and why it is not the one expected.
+            self.show_notice(f"{info['name']} runs on {info['device']}: {info['fallback_reason']}.")
 
     @Slot()
     def _on_model_unloaded(self) -> None:
@@ -274,7 +293,10 @@ class MainWindow(QMainWindow):
             device += f", {threads} threads"
         details.append(device)
         self.model_label.setText(" · ".join(details))
-        self.model_label.setToolTip(info["path"])
+        tip = info["path"]
+        if info.get("fallback_reason"):
+            tip += f"\nDevice: {info['device']} ({info['fallback_reason']})"
+        self.model_label.setToolTip(tip)
 
     # -- lifecycle -----------------------------------------------------------------------
     def _restore_geometry(self) -> None:

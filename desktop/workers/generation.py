@@ -4,14 +4,13 @@ The engine is created, used and closed on the worker's thread (the backends are 
 thread-safe). Commands arrive as queued ``*_requested`` signals; results leave as queued signals
 that carry the request id, so the view can drop whatever belongs to a request it no longer
 waits for. Text is sent in batches (every ~40 ms), never one signal per token. Cancel is a
-``threading.Event`` set from the GUI thread: the worker is busy in its loop and has no event
+``CancelToken`` (a threading.Event) set from the GUI thread: the worker is busy in its loop and has no event
 loop running, so a queued "cancel" slot would only run after the reply was done.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from dataclasses import asdict
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.engines.base import Engine, EngineError, SamplingParams
+from desktop.engines.base import CancelToken, Engine, EngineError, SamplingParams
 
 BATCH_INTERVAL_S = 0.04
 
@@ -63,7 +62,7 @@ class GenerationWorker(QObject):
 
         try:
             # A bad file is refused before the loaded model is given up for it.
-            validate_model(path)
+            validate_model(path, options.get("backend"))
         except EngineError as exc:
             self.model_load_failed.emit(str(exc))
             return
@@ -153,7 +152,7 @@ class EngineHost(QObject):
         self._thread.setObjectName("generation")
         self._worker = GenerationWorker(factory)
         self._worker.moveToThread(self._thread)
-        self._cancels: dict[int, threading.Event] = {}
+        self._cancels: dict[int, CancelToken] = {}
         self._shut_down = False
         # Connect before start(): the worker must not emit into nothing.
         self.load_requested.connect(self._worker.load)
@@ -179,7 +178,7 @@ class EngineHost(QObject):
         if isinstance(params, SamplingParams):
             params = asdict(params)
         request_id = next(self._ids)
-        cancel = threading.Event()
+        cancel = CancelToken()
         self._cancels[request_id] = cancel
         self.generate_requested.emit(request_id, [dict(m) for m in messages], params or {}, cancel)
         return request_id

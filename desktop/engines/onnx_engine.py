@@ -1,0 +1,485 @@
+"""The ONNX Runtime GenAI engine (model folders holding ``genai_config.json``).
+
+- Device: CPU always; CUDA and DirectML when this onnxruntime-genai build has them. The best
+  device for the folder's variant is picked, and every fallback is explained (``fallback_reason``).
+- Context: ``max_length`` (prompt + reply, and the size of the KV cache allocated up front) is set
+  from what the conversation needs, never left at the model's maximum: that runs DirectML out of
+  memory (onnxruntime-genai #550).
+- Multi-turn: one generator is kept between turns. When the new prompt only extends what the
+  generator already holds, only the new text is encoded and appended; otherwise it is rewound to
+  the longest common token prefix, and rebuilt only when nothing is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from desktop.engines import chat_template
+from desktop.engines.base import (
+    ContextOverflowError,
+    Engine,
+    GenerationStats,
+    Message,
+    ModelInfo,
+    ModelLoadError,
+    SamplingParams,
+    decode_rate,
+)
+from desktop.engines.context import fit_messages
+
+CONFIG = "genai_config.json"
+DEFAULT_N_CTX = 4096
+MAX_LENGTH_STEP = 512  # the KV cache grows in these steps, not straight to the model's maximum
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA", "dml": "DirectML"}
+DEVICES = ("auto", "cpu", "cuda", "dml")
+
+
+class OnnxModelError(ModelLoadError):
+    pass
+
+
+def model_dir(path: str | os.PathLike) -> Path:
+    """The folder holding genai_config.json, given it or the config file itself."""
+    p = Path(path)
+    return p.parent if p.name == CONFIG and p.is_file() else p
+
+
+def is_onnx_model(path: str | os.PathLike) -> bool:
+    p = Path(path)
+    return p.is_dir() or p.name == CONFIG
+
+
+# -- validation --------------------------------------------------------------------------------
+
+# onnx's external-data entries: key "location"/"offset"/"length" -> value, as protobuf strings.
+_LOCATION = re.compile(rb"\x0a\x08location\x12([\x01-\x7f])")
+_OFFSET = re.compile(rb"\x0a\x06offset\x12([\x01-\x14])")
+_LENGTH = re.compile(rb"\x0a\x06length\x12([\x01-\x14])")
+
+
+def _external_data_needs(onnx_file: Path) -> dict[str, int]:
+    """External data files an .onnx file refers to, and how many bytes each must hold.
+
+    Read from the raw protobuf: onnx is not a dependency of the app, and we only need the
+    ``location``/``offset``/``length`` entries the exporter writes next to each other.
+    """
+    data = onnx_file.read_bytes()
+    needs: dict[str, int] = {}
+    for match in _LOCATION.finditer(data):
+        start = match.end()
+        name = data[start : start + match.group(1)[0]].decode("utf-8", "replace")
+        window = data[start : start + 160]
+        end = 0
+        off, length = _OFFSET.search(window), _LENGTH.search(window)
+        try:
+            if off and length:
+                o = int(window[off.end() : off.end() + off.group(1)[0]])
+                n = int(window[length.end() : length.end() + length.group(1)[0]])
+                end = o + n
+        except ValueError:
+            end = 0
+        needs[name] = max(needs.get(name, 0), end)
+    return needs
+
+
+def _filenames(node) -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "filename" and isinstance(value, str):
+                found.append(value)
+            else:
+                found += _filenames(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _filenames(item)
+    return found
+
+
+def _safe_child(folder: Path, name: str, what: str) -> Path:
+    if os.path.isabs(name) or ".." in Path(name).parts:
+        raise OnnxModelError(f"{folder.name}/{CONFIG} names {what} outside the folder: {name}")
+    return folder / name
+
+
+def validate_folder(path: str | os.PathLike) -> dict:
+    """Check an ONNX GenAI folder and return its parsed config; name the missing or bad file."""
+    folder = model_dir(path)
+    if not folder.exists():
+        raise OnnxModelError(f"Model folder not found: {folder}")
+    if not folder.is_dir():
+        raise OnnxModelError(f"{folder} is not an ONNX model folder.")
+    config_path = folder / CONFIG
+    if not config_path.is_file():
+        raise OnnxModelError(
+            f"{folder.name} is not an ONNX GenAI model folder: {CONFIG} is missing. Open the "
+            f"folder that holds {CONFIG} (for multi-variant repositories, a subfolder such as "
+            f"cpu-int4-…)."
+        )
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        decoder = config["model"]["decoder"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OnnxModelError(f"{folder.name}/{CONFIG} is damaged: {exc}") from None
+    except (KeyError, TypeError):
+        raise OnnxModelError(f"{folder.name}/{CONFIG} has no model.decoder section.") from None
+    if not isinstance(decoder, dict) or not decoder.get("filename"):
+        raise OnnxModelError(f"{folder.name}/{CONFIG} does not name the decoder's .onnx file.")
+    for name in _filenames(config.get("model", {})):
+        onnx_file = _safe_child(folder, name, "a model file")
+        if not onnx_file.is_file():
+            raise OnnxModelError(f"{folder.name} is incomplete: {name} is missing.")
+        if onnx_file.suffix != ".onnx":
+            continue
+        with open(onnx_file, "rb") as f:
+            head = f.read(64)
+        if len(head) < 16 or head[:16] == b"\x00" * 16:
+            raise OnnxModelError(f"{folder.name}/{name} is empty or damaged.")
+        for data_name, needed in _external_data_needs(onnx_file).items():
+            data_file = _safe_child(folder, data_name, "weights")
+            if not data_file.is_file():
+                raise OnnxModelError(
+                    f"{folder.name} is incomplete: {data_name} (the weights of {name}) is missing."
+                )
+            size = data_file.stat().st_size
+            if size < needed:
+                raise OnnxModelError(
+                    f"{folder.name}/{data_name} is truncated: it has {size:,} bytes but {name} "
+                    f"needs {needed:,}. Download it again."
+                )
+    if not (folder / "tokenizer.json").is_file() and not (folder / "tokenizer.model").is_file():
+        raise OnnxModelError(f"{folder.name} has no tokenizer: tokenizer.json is missing.")
+    return config
+
+
+def folder_variant(config: dict) -> str:
+    """The execution provider a folder was built for: 'cuda', 'dml' or 'cpu'."""
+    options = config.get("model", {}).get("decoder", {}).get("session_options", {})
+    for entry in options.get("provider_options", []) or []:
+        for name in entry:
+            if name.lower() in ("cuda", "dml"):
+                return name.lower()
+    return "cpu"
+
+
+def choose_device(requested: str, variant: str, available: dict[str, bool]):
+    """Pick the device to try first; returns (device, reason it is not what was asked, or None)."""
+    requested = (requested or "auto").lower()
+    if requested not in DEVICES:
+        raise OnnxModelError(f"Unknown device {requested!r}: use one of {', '.join(DEVICES)}.")
+    if requested == "auto":
+        if variant != "cpu":
+            if available.get(variant):
+                return variant, None
+            return "cpu", (
+                f"this model folder is built for {DEVICE_NAMES[variant]}, which this build of "
+                f"onnxruntime-genai cannot use here; running it on the CPU"
+            )
+        return "cpu", None
+    if requested != "cpu" and not available.get(requested):
+        hint = {
+            "cuda": "install onnxruntime-genai-cuda and an NVIDIA driver",
+            "dml": "DirectML needs Windows and the onnxruntime-genai-directml build",
+        }[requested]
+        return "cpu", f"{DEVICE_NAMES[requested]} is not available ({hint}); using the CPU"
+    return requested, None
+
+
+def available_devices(og) -> dict[str, bool]:
+    def probe(name):
+        try:
+            return bool(getattr(og, name)())
+        except Exception:
+            return False
+
+    return {"cpu": True, "cuda": probe("is_cuda_available"), "dml": probe("is_dml_available")}
+
+
+def _read_template(folder: Path) -> tuple[str | None, str, str]:
+    """The folder's chat template (chat_template.jinja, else tokenizer_config.json) and the
+    BOS/EOS strings a template may refer to."""
+    template = None
+    jinja = folder / "chat_template.jinja"
+    if jinja.is_file():
+        template = jinja.read_text(encoding="utf-8")
+    data = {}
+    tok_config = folder / "tokenizer_config.json"
+    if tok_config.is_file():
+        try:
+            data = json.loads(tok_config.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = {}
+    if template is None and isinstance(data.get("chat_template"), str):
+        template = data["chat_template"]
+    return template, _token_text(data.get("bos_token")), _token_text(data.get("eos_token"))
+
+
+def _token_text(value) -> str:
+    if isinstance(value, dict):
+        return value.get("content", "") or ""
+    return value if isinstance(value, str) else ""
+
+
+class OnnxEngine(Engine):
+    backend = "onnxruntime-genai"
+
+    def __init__(
+        self, path: str | os.PathLike, device: str = "auto", n_ctx: int | None = None,
+        n_threads: int | None = None,
+    ):
+        folder = model_dir(path)
+        config = validate_folder(folder)
+        try:
+            import onnxruntime_genai as og
+        except ImportError as exc:
+            raise ModelLoadError(f"The ONNX Runtime GenAI engine is not available: {exc}") from None
+        self._og = og
+        self._n_threads = n_threads
+        variant = folder_variant(config)
+        chosen, reason = choose_device(device, variant, available_devices(og))
+        try:
+            self._model = self._load(folder, chosen)
+        except RuntimeError as exc:
+            if chosen == "cpu":
+                raise _load_error(folder, exc) from None
+            reason = f"{DEVICE_NAMES[chosen]} could not load the model ({_first_line(exc)}); using the CPU"
+            chosen = "cpu"
+            try:
+                self._model = self._load(folder, "cpu")
+            except RuntimeError as exc2:
+                raise _load_error(folder, exc2) from None
+        try:
+            self._tokenizer = og.Tokenizer(self._model)
+        except RuntimeError as exc:
+            raise OnnxModelError(
+                f"The tokenizer of {folder.name} (tokenizer.json) failed to load: {_first_line(exc)}"
+            ) from None
+        self._template, self._bos, self._eos = _read_template(folder)
+        model_cfg = config["model"]
+        decoder = model_cfg["decoder"]
+        trained = model_cfg.get("context_length") or DEFAULT_N_CTX
+        self._n_ctx = min(n_ctx or DEFAULT_N_CTX, trained)
+        weights = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        quantization = "int4" if _uses_int4(folder / decoder["filename"]) else None
+        self._info = ModelInfo(
+            path=str(folder),
+            name=folder.name,
+            backend=self.backend,
+            device=DEVICE_NAMES[chosen],
+            architecture=model_cfg.get("type"),
+            parameters=None,
+            quantization=quantization,
+            context_length=model_cfg.get("context_length"),
+            n_ctx=self._n_ctx,
+            chat_template=self._template,
+            file_size=weights,
+            fallback_reason=reason,
+            extra={
+                "variant": variant,
+                "threads": n_threads,
+                "n_layers": decoder.get("num_hidden_layers"),
+                "n_kv_heads": decoder.get("num_key_value_heads"),
+                "head_dim": decoder.get("head_size"),
+            },
+        )
+        self._eos_ids = set(int(t) for t in self._tokenizer.eos_token_ids)
+        # The generator kept between turns, with what it holds.
+        self._gen = None
+        self._gen_key = None
+        self._gen_max_length = 0
+        self._gen_text = ""
+        self._stats: GenerationStats | None = None
+
+    def _load(self, folder: Path, device: str):
+        og = self._og
+        cfg = og.Config(str(folder))
+        cfg.clear_providers()
+        if device != "cpu":
+            cfg.append_provider(device)
+        if self._n_threads:
+            cfg.overlay(json.dumps({"model": {"decoder": {"session_options": {
+                "intra_op_num_threads": self._n_threads}}}}))
+        return og.Model(cfg)
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
+
+    @property
+    def max_length(self) -> int:
+        """What the current generator has room for (prompt + reply): its KV cache's size."""
+        return self._gen_max_length if self._gen is not None else 0
+
+    def render_prompt(self, messages: Sequence[Message]) -> str:
+        if self._template is None:
+            try:
+                return self._tokenizer.apply_chat_template(
+                    messages=json.dumps(list(messages)), add_generation_prompt=True
+                )
+            except RuntimeError:
+                pass  # no template in the tokenizer either: ChatML below
+        return chat_template.render(self._template, messages, bos_token=self._bos,
+                                    eos_token=self._eos)
+
+    def encode(self, text: str) -> list[int]:
+        return [int(t) for t in self._tokenizer.encode(text)]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text))
+
+    def _new_generator(self, params: SamplingParams, max_length: int):
+        og = self._og
+        gp = og.GeneratorParams(self._model)
+        options = {"max_length": max_length, "do_sample": not params.greedy}
+        if not params.greedy:
+            options.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+        if params.repeat_penalty and params.repeat_penalty != 1.0:
+            options["repetition_penalty"] = params.repeat_penalty
+        if params.seed is not None:
+            options["random_seed"] = params.seed
+        gp.set_search_options(**options)
+        return og.Generator(self._model, gp)
+
+    def _sampling_key(self, params: SamplingParams):
+        return (params.temperature, params.top_p, params.top_k, params.repeat_penalty, params.seed)
+
+    def _feed(self, prompt_text: str, prompt_len: int, params: SamplingParams) -> int:
+        """Bring the generator to hold ``prompt_text``; returns how many tokens it had to read."""
+        needed = min(self._n_ctx, prompt_len + params.max_tokens)
+        gen = self._gen
+        reusable = (
+            gen is not None
+            and self._gen_key == self._sampling_key(params)
+            and self._gen_max_length >= needed
+            and params.seed is None  # a seeded reply must be reproducible from a fresh state
+        )
+        if reusable and prompt_text.startswith(self._gen_text) and len(prompt_text) > len(self._gen_text):
+            new = self.encode(prompt_text[len(self._gen_text):])
+            gen.append_tokens(new)
+            return len(new)
+        tokens = self.encode(prompt_text)
+        if reusable:
+            held = [int(t) for t in gen.get_sequence(0)]
+            common = 0
+            for a, b in zip(held, tokens, strict=False):
+                if a != b:
+                    break
+                common += 1
+            # Re-read at least two tokens: a lone last token goes through the single-row kernel,
+            # whose rounding differs from the prefill's, and greedy output then drifts from what
+            # a fresh generator gives (measured: 1 token differs, 2 or more are identical).
+            common = min(common, len(tokens) - 2)
+            if common > 0:
+                gen.rewind_to(common)
+                gen.append_tokens(tokens[common:])
+                return len(tokens) - common
+        # Room for this reply and some of the next turns, in steps: never the model's maximum.
+        step = MAX_LENGTH_STEP
+        max_length = min(self._n_ctx, -(-needed // step) * step)
+        self._gen = None  # free the old KV cache before allocating the new one
+        self._gen = self._new_generator(params, max_length)
+        self._gen_key, self._gen_max_length = self._sampling_key(params), max_length
+        self._gen.append_tokens(tokens)
+        return len(tokens)
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        started = time.perf_counter()
+        n_ctx = self._n_ctx
+        reserve = min(params.max_tokens, n_ctx // 2)
+        fitted, dropped = fit_messages(
+            messages, lambda msgs: len(self.encode(self.render_prompt(msgs))), n_ctx - reserve
+        )
+        prompt_text = self.render_prompt(fitted)
+        prompt_len = len(self.encode(prompt_text))
+        budget = min(params.max_tokens, n_ctx - prompt_len)
+        if budget <= 0:
+            raise ContextOverflowError(
+                f"The message is too long for this model's context ({prompt_len:,} tokens of "
+                f"{n_ctx:,}). Shorten it or start a new chat."
+            )
+        stats = self._stats = GenerationStats(prompt_tokens=prompt_len, dropped_messages=dropped)
+        try:
+            stats.prompt_tokens_evaluated = self._feed(prompt_text, prompt_len, params)
+        except RuntimeError as exc:
+            self._gen = None
+            raise ModelLoadError(f"ONNX Runtime failed on the prompt: {_first_line(exc)}") from None
+        gen = self._gen
+        decoder = self._tokenizer.create_stream()
+        reply: list[str] = []
+        first = last = None
+        count = 0
+        stats.finish_reason = "length"
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    stats.finish_reason = "cancelled"
+                    break
+                if gen.is_done():
+                    stats.finish_reason = "stop"
+                    break
+                gen.generate_next_token()
+                token = int(gen.get_next_tokens()[0])
+                if token in self._eos_ids:
+                    stats.finish_reason = "stop"
+                    break
+                last = time.perf_counter()
+                if first is None:
+                    first = last
+                    stats.ttft_s = first - started
+                count += 1
+                piece = decoder.decode(token)
+                if piece:
+                    reply.append(piece)
+                    yield piece
+                if count >= budget:
+                    break
+        finally:
+            stats.completion_tokens = count
+            stats.total_s = time.perf_counter() - started
+            stats.tokens_per_s = decode_rate(count, first, last)
+            # What the generator now holds, as text, for the next turn to extend.
+            self._gen_text = prompt_text + "".join(reply)
+
+    def close(self) -> None:
+        self._gen = None
+        self._tokenizer = None
+        self._model = None
+
+
+def _uses_int4(onnx_file: Path) -> bool:
+    try:
+        with open(onnx_file, "rb") as f:
+            return b"MatMulNBits" in f.read()
+    except OSError:
+        return False
+
+
+def _load_error(folder: Path, exc: Exception) -> OnnxModelError:
+    text = _first_line(exc)
+    damaged = re.search(r"Load model from .*?([^/\\]+\.onnx) failed:\s*Protobuf parsing failed", text)
+    if damaged:
+        return OnnxModelError(
+            f"{folder.name}/{damaged.group(1)} is damaged: it is not a valid ONNX file. "
+            f"Download it again."
+        )
+    return OnnxModelError(f"ONNX Runtime could not load {folder.name}: {text}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
