@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--threads", type=_positive_int)
     ask.add_argument("--ctx", type=_positive_int, help="context length to allocate")
     ask.add_argument("--json", action="store_true", help="print one JSON line with the reply and its timing")
+    from desktop import cli_models
+
+    cli_models.add_parsers(sub)
     return parser
 
 
@@ -56,6 +59,10 @@ def run_cli(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "ask":
         return ask(args)
+    if args.command in ("models", "hardware"):
+        from desktop import cli_models
+
+        return cli_models.run(args)
     build_parser().print_help()
     return 2
 

@@ -110,8 +110,12 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         self.stop_action = QAction("&Stop", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
         self.focus_action = QAction("Focus input", self, shortcut=QKeySequence("Ctrl+L"))
+        self.library_action = QAction("Model &library…", self, shortcut=QKeySequence("Ctrl+Shift+M"))
+        self.settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        self.library_action.triggered.connect(self.show_library)
+        self.settings_action.triggered.connect(self.show_settings)
         for action in (self.new_action, self.open_model_action, self.open_folder_action,
-                       self.stop_action,
+                       self.library_action, self.settings_action, self.stop_action,
                        self.focus_action, quit_action):
             file_menu.addAction(action)
         self.new_action.triggered.connect(self.controller.new_conversation)
@@ -169,6 +173,23 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Open an ONNX GenAI model folder")
         if path:
             self._switch_model(path)
+
+    library_window = None
+
+    def show_library(self):
+        if self.library_window is None:
+            from desktop.ui.library_window import LibraryWindow
+
+            self.library_window = LibraryWindow(parent=self)
+            self.library_window.model_chosen.connect(self._switch_model)
+        self.library_window.show()
+        self.library_window.raise_()
+        return self.library_window
+
+    def show_settings(self) -> None:
+        from desktop.ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self).exec()
 
     def _switch_model(self, path: str) -> None:
         if self.controller.busy:
@@ -313,5 +334,7 @@ class MainWindow(QMainWindow):
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())
         self.controller.shutdown()
+        if self.library_window is not None:
+            self.library_window.shutdown()
         self.host.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,278 @@
+"""``edgechat models ...`` and ``edgechat hardware``: the library from a terminal.
+
+Same core as the Library view (catalog, hub, downloads, library); downloads run in this thread
+and print their progress, Ctrl+C pauses them (what arrived is kept; the same command resumes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+
+def add_parsers(sub) -> None:
+    models = sub.add_parser("models", help="list, download, import and remove models")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    lst = msub.add_parser("list", help="installed models, then the catalog with fit for this machine")
+    lst.add_argument("--json", action="store_true")
+    dl = msub.add_parser("download", help="download a catalog model, or any GGUF / ONNX from a repo")
+    dl.add_argument("catalog_id", nargs="?", help="a catalog model id (see 'models list')")
+    dl.add_argument("--variant", help="which variant of the catalog model (default: the best fit)")
+    dl.add_argument("--repo", help="a Hugging Face repository id (owner/name)")
+    dl.add_argument("--file", help="the GGUF file in --repo")
+    dl.add_argument("--subfolder", help="the ONNX GenAI folder in --repo ('.' for the top)")
+    dl.add_argument("--revision", help="a branch, tag or commit (default: main)")
+    imp = msub.add_parser("import", help="list a local GGUF file or ONNX folder (not copied)")
+    imp.add_argument("path")
+    rm = msub.add_parser("remove", help="remove a model (files are deleted only if EdgeChat "
+                         "downloaded them)")
+    rm.add_argument("model_id")
+    msub.add_parser("discover", help="find models other apps already downloaded")
+    hw = sub.add_parser("hardware", help="what this machine has, and what each engine can use")
+    hw.add_argument("--json", action="store_true")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"edgechat: {message}", file=sys.stderr)
+    return code
+
+
+def run(args) -> int:
+    from desktop.engines.base import EngineError
+    from desktop.models.downloads import DownloadError
+    from desktop.models.hub import HubError
+    from desktop.models.library import LibraryError
+
+    try:
+        if args.command == "hardware":
+            return hardware(args)
+        handler = {"list": list_models, "download": download, "import": import_model,
+                   "remove": remove, "discover": discover}[args.models_command]
+        return handler(args)
+    except (DownloadError, HubError, LibraryError, EngineError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "))
+
+
+def hardware(args) -> int:
+    from desktop.hardware import detect
+    from desktop.models.library import models_dir
+
+    profile = detect(models_dir())
+    if args.json:
+        print(json.dumps(profile.to_dict()))
+    else:
+        print("\n".join(profile.summary_lines()))
+    return 0
+
+
+def _catalog_rows():
+    from desktop.hardware import detect
+    from desktop.models.catalog import load_catalog
+    from desktop.models.fit_catalog import assess_variant
+    from desktop.models.library import models_dir
+
+    catalog = load_catalog()
+    profile = detect(models_dir())
+    rows = []
+    for model in catalog.models:
+        for variant in model.variants:
+            fit = assess_variant(model, variant, profile)
+            rows.append((model, variant, fit))
+    return catalog, profile, rows
+
+
+def list_models(args) -> int:
+    from desktop.models.downloads import pending
+    from desktop.models.library import Library
+
+    library = Library()
+    installed = library.models()
+    waiting = pending(library)
+    catalog, profile, rows = _catalog_rows()
+    if args.json:
+        print(json.dumps({
+            "installed": [m.to_dict() for m in installed],
+            "paused_downloads": [{"id": p.id, "name": p.name, "total": p.total} for p in waiting],
+            "catalog": [{
+                "model": m.id, "variant": v.id, "name": m.display_name, "format": v.format,
+                "execution_provider": v.execution_provider, "quant": v.quant,
+                "size": v.download_size, "params": m.params, "fit": f.verdict,
+                "fit_detail": f.explain(),
+            } for m, v, f in rows],
+            "skipped_catalog_entries": [list(s) for s in catalog.skipped],
+        }))
+        return 0
+    print("Installed:")
+    for m in installed:
+        print(f"  {m.id:<44} {m.format:<5} {_size(m.size):>9}  {m.path}")
+    if not installed:
+        print("  (none: the embedded default model is always available)")
+    if waiting:
+        print("Paused downloads (run 'edgechat models download' again to resume):")
+        for p in waiting:
+            print(f"  {p.id}  {p.name}  {_size(p.total)}")
+    print("Catalog (fit for this machine):")
+    from desktop.models.fit_catalog import verdict_text
+
+    for _model, v, f in rows:
+        where = v.execution_provider or "gguf"
+        print(f"  {v.id:<56} {where:<5} {_size(v.download_size):>9}  {verdict_text(v, f, profile)}")
+    return 0
+
+
+def _progress_printer():
+    tty = sys.stdout.isatty()
+    state = {"last": -1}
+
+    def show(p) -> None:
+        pct = int(100 * p.done / p.total) if p.total else 100
+        if p.phase == "downloading":
+            eta = f"{p.eta_s / 60:.0f} min left" if p.eta_s and p.eta_s > 90 else (
+                f"{p.eta_s:.0f} s left" if p.eta_s else "")
+            line = (f"{pct:3d}%  {_size(p.done)} / {_size(p.total)}  {p.speed / 1e6:.1f} MB/s  "
+                    f"{eta}  {p.file}")
+            if tty:
+                sys.stdout.write("\r" + line[:100].ljust(100))
+                sys.stdout.flush()
+            elif pct // 10 != state["last"] // 10:
+                print(line, flush=True)
+            state["last"] = pct
+        elif p.message:
+            if tty:
+                sys.stdout.write("\r" + " " * 100 + "\r")
+            print(p.message, flush=True)
+
+    return show
+
+
+def download(args) -> int:
+    from desktop.models.downloads import (
+        Downloader,
+        DownloadStopped,
+        VerificationError,
+        plan_download,
+    )
+    from desktop.models.library import Library
+
+    library = Library()
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    if args.catalog_id and (args.repo or args.file or args.subfolder):
+        return _fail("give either a catalog id or --repo with --file/--subfolder", 2)
+    if args.catalog_id:
+        plan = _plan_catalog(args, endpoint)
+    elif args.repo and (args.file or args.subfolder):
+        plan = plan_download(args.repo, filename=args.file, subfolder=args.subfolder,
+                             revision=args.revision, endpoint=endpoint)
+    else:
+        return _fail("name a catalog model, or --repo with --file (GGUF) or --subfolder (ONNX)", 2)
+    existing = library.get(plan.id)
+    if existing is not None:
+        print(f"Already installed: {existing.id} at {existing.path}")
+        return 0
+    for note in plan.notes:
+        print(f"Note: {note}")
+    downloader = Downloader(plan, library, on_progress=_progress_printer(), endpoint=endpoint)
+    print(f"Downloading {plan.name} ({_size(plan.total)}, {len(plan.files)} file(s)) from "
+          f"{plan.repo_id}@{plan.revision[:10]}")
+    previous = signal.signal(signal.SIGINT, lambda *_: downloader.pause())
+    try:
+        model = downloader.run()
+    except DownloadStopped:
+        print("\nPaused. What arrived is kept: run the same command to resume.")
+        return 130
+    except VerificationError as exc:
+        print()
+        return _fail(str(exc))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(f"\nInstalled and verified: {model.id}\n  {model.path}")
+    return 0
+
+
+def _plan_catalog(args, endpoint):
+    from desktop.hardware import detect
+    from desktop.models.catalog import load_catalog
+    from desktop.models.downloads import DownloadError, plan_download
+    from desktop.models.fit_catalog import best_variant
+    from desktop.models.library import models_dir
+
+    catalog = load_catalog()
+    model = catalog.model(args.catalog_id)
+    variant = None
+    if model is None:
+        found = catalog.variant(args.catalog_id)
+        if found is None:
+            raise DownloadError(f"{args.catalog_id!r} is not in the catalog: see 'edgechat models list'.")
+        model, variant = found
+    if args.variant:
+        variant = next((v for v in model.variants if args.variant in (v.id, v.quant,
+                                                                        v.execution_provider)), None)
+        if variant is None:
+            raise DownloadError(f"{model.id} has no variant {args.variant!r}; it has: "
+                                f"{', '.join(v.id for v in model.variants)}.")
+    if variant is None:
+        variant = best_variant(model, detect(models_dir()))
+        if variant is None:
+            raise DownloadError(f"No variant of {model.display_name} fits this machine.")
+    expected = {}
+    if variant.format == "gguf":
+        expected[variant.filename] = (variant.size_bytes, variant.sha256)
+    for f in variant.files or ():
+        prefix = f"{variant.subfolder}/" if variant.subfolder else ""
+        expected[prefix + f.path] = (f.size, f.sha256)
+    return plan_download(
+        variant.repo_id, filename=variant.filename if variant.format == "gguf" else None,
+        subfolder=variant.subfolder if variant.format == "onnx" else None,
+        revision=args.revision or variant.revision, endpoint=endpoint,
+        name=_variant_name(model, variant),
+        catalog_id=model.id, variant_id=variant.id, execution_provider=variant.execution_provider,
+        expected=expected,
+    )
+
+
+def _variant_name(model, variant) -> str:
+    provider = f", {variant.execution_provider}" if variant.execution_provider else ""
+    return f"{model.display_name} ({variant.quant}{provider})"
+
+
+def import_model(args) -> int:
+    from desktop.models.library import Library
+
+    model = Library().import_path(args.path)
+    print(f"Imported {model.id}: {model.format} at {model.path} (not copied)")
+    return 0
+
+
+def remove(args) -> int:
+    from desktop.models.library import Library
+
+    library = Library()
+    model = library.remove(args.model_id)
+    what = "deleted its files" if model.source == "download" else "left its files where they are"
+    print(f"Removed {model.id} ({what}).")
+    return 0
+
+
+def discover(args) -> int:
+    from desktop.models.library import Library
+
+    found = Library().discover()
+    for fmt, path in found:
+        print(f"{fmt:<5} {path}")
+    if not found:
+        print("No models from other apps were found.")
+    else:
+        print("Add one with: edgechat models import PATH")
+    return 0
+
+
+def _size(n: int | None) -> str:
+    if not n:
+        return "?"
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GB"
+    return f"{n / (1 << 20):.0f} MB"

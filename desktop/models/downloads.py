@@ -1,0 +1,478 @@
+"""Verified, resumable model downloads.
+
+huggingface_hub fetches the bytes (its ``http_get``: Range requests, retries within a transfer),
+but the partial file is ours: it lives under ``<models>/.partial/`` and survives a pause, a
+dropped connection, a full disk or an app restart, and the next attempt continues from its last
+byte. (``hf_hub_download`` itself deletes a partial file on failure since huggingface_hub 1.x.)
+The client does not check the bytes against the sha256 the Hub advertises, so every file is
+hashed here before it is moved into place; a file that fails is moved to ``.quarantine/`` and
+reported, never deleted silently and never listed as installed.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import posixpath
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from desktop.models import tokens
+from desktop.models.hub import HubError, RemoteFile, RepoInfo, describe_error, repo_info
+from desktop.models.library import InstalledModel, Library
+
+DISK_MARGIN = 200 * 1024 * 1024  # leave room for the OS and the app's own files
+RETRIES = 4
+HASH_BLOCK = 4 * 1024 * 1024
+# huggingface_hub reads the body in 10 MB pieces and only writes whole pieces: a drop, a pause or
+# a kill loses the piece in flight, and progress moves in 10 MB steps (10 s apart at 1 MB/s).
+CHUNK = 1024 * 1024
+
+
+class DownloadError(Exception):
+    pass
+
+
+class DiskFullError(DownloadError):
+    pass
+
+
+class VerificationError(DownloadError):
+    def __init__(self, message: str, quarantined: Path):
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+class DownloadStopped(Exception):
+    """Raised inside the transfer when the user paused or cancelled."""
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    speed: float  # bytes per second, over the last few seconds
+    eta_s: float | None
+    file: str
+    phase: str  # "downloading" | "verifying" | "retrying" | "done"
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DownloadPlan:
+    repo_id: str
+    revision: str
+    format: str  # "gguf" | "onnx"
+    files: list[RemoteFile]
+    target: str  # relative to the models folder: the .gguf file or the ONNX folder
+    name: str
+    subfolder: str | None = None
+    filename: str | None = None
+    catalog_id: str | None = None
+    variant_id: str | None = None
+    execution_provider: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.variant_id or f"{self.repo_id}/{self.filename or self.subfolder}"
+
+    @property
+    def total(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["files"] = [asdict(f) for f in self.files]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DownloadPlan:
+        data = dict(data)
+        data["files"] = [RemoteFile(**f) for f in data["files"]]
+        return cls(**data)
+
+
+def _safe_rel(path: str) -> str:
+    norm = posixpath.normpath(path.replace("\\", "/"))
+    if (norm.startswith(("/", "../")) or norm == ".." or "/../" in f"/{norm}/"
+            or (len(norm) > 1 and norm[1] == ":")):
+        raise DownloadError(f"Refusing a file path from the Hub that leaves the model folder: {path}")
+    return norm
+
+
+def _safe_repo(repo_id: str) -> str:
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
+        raise DownloadError(f"{repo_id!r} is not a repository id (owner/name).")
+    return repo_id
+
+
+def plan_download(
+    repo_id: str,
+    filename: str | None = None,
+    subfolder: str | None = None,
+    revision: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+    info: RepoInfo | None = None,
+    name: str | None = None,
+    catalog_id: str | None = None,
+    variant_id: str | None = None,
+    execution_provider: str | None = None,
+    expected: dict[str, tuple[int | None, str | None]] | None = None,
+) -> DownloadPlan:
+    """What to fetch for one GGUF file or one ONNX folder, pinned to one commit."""
+    _safe_repo(repo_id)
+    if bool(filename) == bool(subfolder is not None):
+        raise DownloadError("Name either a GGUF file or an ONNX folder to download.")
+    info = info or repo_info(repo_id, revision=revision, token=token, endpoint=endpoint)
+    notes: list[str] = []
+    if filename:
+        filename = _safe_rel(filename)
+        files = [f for f in info.files if f.path == filename]
+        if not files:
+            raise DownloadError(f"{repo_id} has no file {filename}.")
+        fmt, target = "gguf", f"{repo_id}/{filename}"
+    else:
+        subfolder = _safe_rel(subfolder).strip("/") if subfolder not in ("", ".") else ""
+        files = info.folder_files(subfolder)
+        if not any(f.name == "genai_config.json" for f in files):
+            raise DownloadError(
+                f"{repo_id}/{subfolder or '.'} is not an ONNX GenAI folder (no genai_config.json). "
+                f"Folders with one: {', '.join(info.onnx_folders()) or 'none'}."
+            )
+        fmt, target = "onnx", f"{repo_id}/{subfolder}".rstrip("/")
+    for f in files:
+        _safe_rel(f.path)
+        if f.sha256 is None and f.git_sha1 is None:
+            raise DownloadError(f"The Hub gives no checksum for {f.path}; it cannot be verified.")
+        if expected and f.path in expected:
+            size, sha = expected[f.path]
+            if (size and size != f.size) or (sha and f.sha256 and sha != f.sha256):
+                # The uploader replaced the file: the Hub's own metadata is what we verify against.
+                notes.append(f"{f.path} differs from the catalog (re-uploaded on the Hub); "
+                             f"verifying against the Hub's checksum.")
+    return DownloadPlan(
+        repo_id=repo_id, revision=info.revision, format=fmt, files=files, target=target,
+        name=name or (posixpath.basename(filename) if filename else target),
+        subfolder=subfolder if not filename else None, filename=filename, catalog_id=catalog_id,
+        variant_id=variant_id, execution_provider=execution_provider, notes=notes,
+    )
+
+
+def _git_blob_sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    h.update(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(HASH_BLOCK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _sha256(path: Path, on_bytes: Callable[[int], None] | None = None,
+            stop: threading.Event | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(HASH_BLOCK), b""):
+            if stop is not None and stop.is_set():
+                raise DownloadStopped()
+            h.update(block)
+            if on_bytes:
+                on_bytes(len(block))
+    return h.hexdigest()
+
+
+class _Speed:
+    def __init__(self, window_s: float = 3.0):
+        self.samples: deque[tuple[float, int]] = deque()
+        self.window = window_s
+
+    def add(self, done: int) -> float:
+        now = time.monotonic()
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[0][0] > self.window:
+            self.samples.popleft()
+        t0, d0 = self.samples[0]
+        return (done - d0) / (now - t0) if now > t0 else 0.0
+
+
+class Downloader:
+    """Runs one plan to completion, pause, cancel or a clear error. Used from one thread.
+
+    ``stop`` is an Event another thread sets; ``cancel_requested`` tells whether the partial
+    files should go (cancel) or stay for a later resume (pause).
+    """
+
+    def __init__(self, plan: DownloadPlan, library: Library, token: str | None = None,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 endpoint: str | None = None):
+        self.plan, self.library = plan, library
+        self.token = token if token is not None else tokens.get_token()
+        self.on_progress = on_progress or (lambda p: None)
+        self.endpoint = endpoint
+        self.stop = threading.Event()
+        self.cancel_requested = False
+        root = library.root
+        self.final = root / plan.target
+        self.partial = root / ".partial" / plan.target
+        self.quarantine = root / ".quarantine" / plan.target
+        self._speed = _Speed()
+        self._done = 0
+        self._last_report = 0.0
+        self.backoff_s = 1.0  # first retry wait; doubles each time
+
+    # -- control from other threads ------------------------------------------------------------
+    def pause(self) -> None:
+        self.stop.set()
+
+    def cancel(self) -> None:
+        self.cancel_requested = True
+        self.stop.set()
+
+    # -- paths -----------------------------------------------------------------------------------
+    def _rel(self, f: RemoteFile) -> str:
+        if self.plan.format == "gguf":
+            return ""
+        prefix = f"{self.plan.subfolder}/" if self.plan.subfolder else ""
+        return f.path[len(prefix):]
+
+    def _final_path(self, f: RemoteFile) -> Path:
+        return self.final if self.plan.format == "gguf" else self.final / self._rel(f)
+
+    def _part_path(self, f: RemoteFile) -> Path:
+        base = self.partial if self.plan.format == "gguf" else self.partial / self._rel(f)
+        return base.with_name(base.name + ".part")
+
+    def pending_bytes(self) -> int:
+        left = 0
+        for f in self.plan.files:
+            if self._final_path(f).is_file():
+                continue
+            part = self._part_path(f)
+            have = part.stat().st_size if part.exists() else 0
+            left += max(f.size - have, 0) if have <= f.size else f.size
+        return left
+
+    # -- the work --------------------------------------------------------------------------------
+    def run(self) -> InstalledModel:
+        """Download, verify and install. Raises DownloadStopped, DownloadError or HubError."""
+        self._check_disk()
+        self._save_state()
+        self._done = sum(
+            f.size if self._final_path(f).is_file() else min(self._part_size(f), f.size)
+            for f in self.plan.files
+        )
+        for f in self.plan.files:
+            if self._final_path(f).is_file():
+                continue  # verified in an earlier run, before it was moved into place
+            self._fetch(f)
+            self._verify_and_place(f)
+        model = self.library.add(InstalledModel(
+            id=self.plan.id, name=self.plan.name, format=self.plan.format, path=str(self.final),
+            source="download", size=self.plan.total, repo_id=self.plan.repo_id,
+            filename=self.plan.filename, subfolder=self.plan.subfolder,
+            revision=self.plan.revision, catalog_id=self.plan.catalog_id,
+            variant_id=self.plan.variant_id, execution_provider=self.plan.execution_provider,
+            verified={f.path: (f"sha256:{f.sha256}" if f.sha256 else f"git-sha1:{f.git_sha1}")
+                      for f in self.plan.files},
+        ))
+        self._clear_state()
+        self._report("done", "", force=True)
+        return model
+
+    def _part_size(self, f: RemoteFile) -> int:
+        part = self._part_path(f)
+        return part.stat().st_size if part.exists() else 0
+
+    def _check_disk(self) -> None:
+        needed = self.pending_bytes()
+        probe = self.library.root
+        free = shutil.disk_usage(probe).free
+        if needed + DISK_MARGIN > free:
+            raise DiskFullError(
+                f"Not enough disk space for {self.plan.name}: it needs {_gb(needed)} more and "
+                f"{_gb(free)} is free in {probe} (keeping {_gb(DISK_MARGIN)} spare). Free some "
+                f"space or choose a smaller model."
+            )
+
+    def _fetch(self, f: RemoteFile) -> None:
+        from huggingface_hub import constants, hf_hub_url
+        from huggingface_hub.file_download import http_get
+        from huggingface_hub.utils import build_hf_headers
+
+        constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, CHUNK)
+        part = self._part_path(f)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        if part.exists() and part.stat().st_size > f.size:
+            part.unlink()  # longer than the file can be: not ours to trust
+        url = hf_hub_url(self.plan.repo_id, f.path, revision=self.plan.revision,
+                         endpoint=self.endpoint)
+        headers = build_hf_headers(token=self.token or False)
+        progress_class = self._progress_class(f)
+        attempt = 0
+        while True:
+            have = part.stat().st_size if part.exists() else 0
+            if have == f.size:
+                return
+            try:
+                # r+b, not append: if a server ignores Range and sends the whole file, http_get
+                # seeks back to overwrite from the start, which append mode would not allow.
+                with open(part, "r+b" if part.exists() else "wb") as out:
+                    out.seek(have)
+                    http_get(url, out, resume_size=have, headers=headers, expected_size=f.size,
+                             displayed_filename=f.name, tqdm_class=progress_class)
+                return
+            except DownloadStopped:
+                raise
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise DiskFullError(
+                        f"The disk filled up while downloading {f.name}. What arrived is kept; free "
+                        f"some space and resume."
+                    ) from None
+                error = exc
+            except Exception as exc:  # noqa: BLE001 - network and HTTP errors from the client
+                error = exc
+            self._done = self._sum_done()
+            status = getattr(getattr(error, "response", None), "status_code", None)
+            if status in (401, 403, 404) or attempt >= RETRIES:
+                hub_error = describe_error(error, self.plan.repo_id, self.token)
+                raise DownloadError(
+                    f"{hub_error} ({_gb(self._part_size(f))} of {f.name} is kept; resume to "
+                    f"continue.)" if status not in (401, 403, 404) else str(hub_error)
+                ) from None
+            attempt += 1
+            wait = self.backoff_s * 2 ** (attempt - 1)
+            self._report("retrying", f"Connection problem ({type(error).__name__}); retrying in "
+                         f"{wait:.0f} s…", force=True)
+            if self.stop.wait(wait):
+                raise DownloadStopped()
+
+    def _sum_done(self) -> int:
+        return sum(f.size if self._final_path(f).is_file() else min(self._part_size(f), f.size)
+                   for f in self.plan.files)
+
+    def _progress_class(self, f: RemoteFile):
+        from huggingface_hub.utils import tqdm as hf_tqdm
+
+        downloader = self
+
+        class _Progress(hf_tqdm):
+            def __init__(self, *args, **kwargs):
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+
+            def update(self, n=1):
+                # Raised before http_get writes the chunk, so the partial file stays a clean
+                # prefix of the real one.
+                if downloader.stop.is_set():
+                    raise DownloadStopped()
+                downloader._done += n
+                downloader._report("downloading", f.name)
+
+        return _Progress
+
+    def _verify_and_place(self, f: RemoteFile) -> None:
+        part = self._part_path(f)
+        self._report("verifying", f"Verifying {f.name}…", force=True)
+        if f.sha256:
+            actual = _sha256(part, stop=self.stop)
+            expected, kind = f.sha256, "sha256"
+        else:
+            actual, expected, kind = _git_blob_sha1(part), f.git_sha1, "git sha1"
+        if actual != expected:
+            aside = self.quarantine.parent / f"{self.quarantine.name}.{int(time.time())}" / (
+                self._rel(f) or f.name)
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, aside)
+            self._done = self._sum_done()
+            raise VerificationError(
+                f"{f.name} failed verification: the Hub says {kind} {expected[:16]}…, the "
+                f"downloaded file has {actual[:16]}…. It was not installed; the bad file is kept "
+                f"at {aside}. Download it again.", aside,
+            )
+        target = self._final_path(f)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, target)
+
+    # -- state for resuming after a restart ---------------------------------------------------
+    def _save_state(self) -> None:
+        save_pending(self.library, self.plan)
+
+    def _clear_state(self) -> None:
+        drop_pending(self.library, self.plan.id)
+        if self.partial.is_dir():  # an ONNX folder's emptied partial tree
+            shutil.rmtree(self.partial, ignore_errors=True)
+
+    def discard_partial(self) -> None:
+        """After a cancel: the partial bytes go, and so does the resume entry."""
+        for f in self.plan.files:
+            self._part_path(f).unlink(missing_ok=True)
+        if self.partial.is_dir():
+            shutil.rmtree(self.partial, ignore_errors=True)
+        drop_pending(self.library, self.plan.id)
+
+    def _report(self, phase: str, message: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_report < 0.1:
+            return
+        self._last_report = now
+        speed = self._speed.add(self._done)
+        total = self.plan.total
+        eta = (total - self._done) / speed if speed > 0 and phase == "downloading" else None
+        self.on_progress(Progress(self._done, total, speed, eta, message if phase ==
+                                  "downloading" else "", phase, message))
+
+
+def _pending_path(library: Library) -> Path:
+    return library.root / ".partial" / "downloads.json"
+
+
+def pending(library: Library) -> list[DownloadPlan]:
+    """Downloads that were started and not finished: resumable after a restart."""
+    path = _pending_path(library)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [DownloadPlan.from_dict(d) for d in data]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+
+
+def save_pending(library: Library, plan: DownloadPlan) -> None:
+    plans = [p for p in pending(library) if p.id != plan.id] + [plan]
+    _write_pending(library, plans)
+
+
+def drop_pending(library: Library, plan_id: str) -> None:
+    _write_pending(library, [p for p in pending(library) if p.id != plan_id])
+
+
+def _write_pending(library: Library, plans: list[DownloadPlan]) -> None:
+    path = _pending_path(library)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([p.to_dict() for p in plans], indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _gb(n: int) -> str:
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GB"
+    return f"{n / (1 << 20):.0f} MB"
+
+
+__all__ = [
+    "DiskFullError", "DownloadError", "DownloadPlan", "DownloadStopped", "Downloader", "HubError",
+    "Progress", "VerificationError", "pending", "plan_download",
+]

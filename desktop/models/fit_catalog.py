@@ -1,0 +1,51 @@
+"""Fit of catalog variants on this machine: the catalog's facts fed to the fit estimator."""
+
+from __future__ import annotations
+
+from desktop.hardware import HardwareProfile
+from desktop.models.catalog import CatalogModel, Variant
+from desktop.models.fit import Fit, assess, estimate, recommend
+from desktop.models.fit import Variant as FitVariant
+
+DEFAULT_CONTEXT = 4096  # what the engines allocate unless asked for more
+
+
+def variant_estimate(model: CatalogModel, variant: Variant, context: int | None = None):
+    context = context or min(model.context_length or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+    return estimate(
+        variant.download_size or 0, params=model.params, n_layers=model.n_layers,
+        n_kv_heads=model.n_kv_heads, head_dim=model.head_dim, context=context,
+        engine="llama" if variant.format == "gguf" else "onnx",
+    )
+
+
+def runnable(variant: Variant, profile: HardwareProfile) -> bool:
+    """Whether an engine here can run it at all: a DirectML or CUDA folder needs its provider."""
+    if variant.format == "gguf" or variant.execution_provider == "cpu":
+        return True
+    return variant.execution_provider in profile.onnx_providers
+
+
+def assess_variant(model: CatalogModel, variant: Variant, profile: HardwareProfile) -> Fit:
+    fit = assess(variant_estimate(model, variant), profile, provider=variant.execution_provider)
+    if not runnable(variant, profile) and fit.fits:
+        # Built for a provider this machine lacks: say so instead of promising a GPU.
+        return Fit("wont_fit", fit.estimate, fit.available, ram_total=fit.ram_total,
+                   note=f"built for {variant.execution_provider}, which this machine cannot use")
+    return fit
+
+
+def best_variant(model: CatalogModel, profile: HardwareProfile) -> Variant | None:
+    by_id = {v.id: v for v in model.variants if runnable(v, profile)}
+    pick = recommend(
+        [FitVariant(v.id, variant_estimate(model, v), v.execution_provider) for v in by_id.values()],
+        profile,
+    )
+    return by_id[pick.key] if pick else None
+
+
+def verdict_text(variant: Variant, fit: Fit, profile: HardwareProfile) -> str:
+    if not runnable(variant, profile):
+        return {"dml": "needs DirectML", "cuda": "needs CUDA"}.get(variant.execution_provider or "",
+                                                                   "not usable here")
+    return fit.label

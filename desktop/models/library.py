@@ -1,0 +1,255 @@
+"""The user's models: what is installed, imported or found on disk, and where.
+
+A model is listed as installed only after every one of its files was verified (downloads) or
+validated (imports). The registry is one JSON file written atomically. Imported and discovered
+models stay where they are: removing them unlists them, it never deletes the user's file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from desktop.paths import data_dir
+
+REGISTRY = "library.json"
+SOURCES = ("download", "import", "discovered")
+
+
+class LibraryError(Exception):
+    pass
+
+
+@dataclass
+class InstalledModel:
+    id: str
+    name: str
+    format: str  # "gguf" | "onnx"
+    path: str  # the .gguf file, or the folder holding genai_config.json
+    source: str  # "download" | "import" | "discovered"
+    size: int = 0
+    repo_id: str | None = None
+    filename: str | None = None
+    subfolder: str | None = None
+    revision: str | None = None
+    catalog_id: str | None = None
+    variant_id: str | None = None
+    execution_provider: str | None = None
+    verified: dict = field(default_factory=dict)  # path in repo -> "sha256:..." / "git-sha1:..."
+    added_at: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def models_dir() -> Path:
+    override = os.environ.get("EDGECHAT_MODELS_DIR")
+    path = Path(override) if override else data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "model"
+
+
+def folder_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def identify(path: str | os.PathLike) -> tuple[str, Path]:
+    """Validate a local model and say what it is: ('gguf', file) or ('onnx', folder).
+
+    Raises the engines' own clear errors for a bad file or folder.
+    """
+    from desktop.engines import detect_backend
+    from desktop.engines.gguf import read_gguf
+    from desktop.engines.onnx_engine import model_dir, validate_folder
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise LibraryError(f"Nothing to import at {p}: it does not exist.")
+    if detect_backend(str(p)) == "onnx":
+        folder = model_dir(p)
+        validate_folder(folder)
+        return "onnx", folder.resolve()
+    read_gguf(p)
+    return "gguf", p.resolve()
+
+
+class Library:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root else models_dir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._path = self.root / REGISTRY
+        self._models: dict[str, InstalledModel] = {}
+        self._load()
+
+    # -- registry ----------------------------------------------------------------------------
+    def _load(self) -> None:
+        if not self._path.exists():
+            return
+        try:
+            data = json.loads(self._path.read_text(encoding="utf-8"))
+            entries = data["models"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # Keep the damaged file for the user, start empty: models on disk are not lost and
+            # can be found again with discover().
+            aside = self._path.with_suffix(f".damaged-{int(time.time())}.json")
+            shutil.copyfile(self._path, aside)
+            raise LibraryError(
+                f"The model list {self._path} is damaged ({type(exc).__name__}); a copy was kept "
+                f"at {aside}."
+            ) from None
+        for raw in entries:
+            try:
+                model = InstalledModel(**raw)
+            except TypeError:
+                continue  # a field from a newer version: skip the entry, keep the rest
+            self._models[model.id] = model
+
+    def _save(self) -> None:
+        tmp = self._path.with_suffix(".tmp")
+        payload = {"version": 1, "models": [m.to_dict() for m in self._models.values()]}
+        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        os.replace(tmp, self._path)
+
+    def models(self) -> list[InstalledModel]:
+        return sorted(self._models.values(), key=lambda m: m.name.lower())
+
+    def get(self, model_id: str) -> InstalledModel | None:
+        return self._models.get(model_id)
+
+    def find(self, model_id: str) -> InstalledModel:
+        model = self._models.get(model_id)
+        if model is None:
+            matches = [m for m in self._models.values() if model_id in (m.variant_id, m.name)]
+            if len(matches) == 1:
+                return matches[0]
+            raise LibraryError(f"No installed model is called {model_id!r}.")
+        return model
+
+    def add(self, model: InstalledModel) -> InstalledModel:
+        model.added_at = model.added_at or time.time()
+        self._models[model.id] = model
+        self._save()
+        return model
+
+    def is_inside(self, path: str | os.PathLike) -> bool:
+        try:
+            Path(path).resolve().relative_to(self.root.resolve())
+            return True
+        except ValueError:
+            return False
+
+    def remove(self, model_id: str) -> InstalledModel:
+        """Unlist a model; delete its files only when EdgeChat downloaded them into its folder."""
+        model = self.find(model_id)
+        if model.source == "download" and self.is_inside(model.path):
+            target = Path(model.path)
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            elif target.exists():
+                target.unlink()
+            self._prune_empty(target.parent)
+        del self._models[model.id]
+        self._save()
+        return model
+
+    def _prune_empty(self, folder: Path) -> None:
+        root = self.root.resolve()
+        folder = folder.resolve()
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    # -- import and discovery ----------------------------------------------------------------
+    def import_path(self, path: str | os.PathLike, source: str = "import") -> InstalledModel:
+        fmt, resolved = identify(path)
+        for existing in self._models.values():
+            if Path(existing.path).resolve() == resolved:
+                return existing
+        name = resolved.stem if fmt == "gguf" else resolved.name
+        digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
+        return self.add(InstalledModel(
+            id=f"{slug(name)}-{digest}", name=name, format=fmt, path=str(resolved), source=source,
+            size=folder_size(resolved),
+        ))
+
+    def discover(self, roots: list[Path] | None = None) -> list[tuple[str, Path]]:
+        """GGUF files and ONNX GenAI folders already on disk that are not listed yet."""
+        known = {Path(m.path).resolve() for m in self._models.values()}
+        found: list[tuple[str, Path]] = []
+        for root in roots if roots is not None else other_apps_model_dirs():
+            if not root.is_dir():
+                continue
+            for path in _walk(root, max_depth=7):
+                resolved = path.resolve()
+                if resolved in known or self.is_inside(resolved):
+                    continue
+                known.add(resolved)
+                found.append(("onnx" if path.is_dir() else "gguf", resolved))
+        return found
+
+
+def _walk(root: Path, max_depth: int):
+    """Model candidates under root: *.gguf files and folders with genai_config.json."""
+    stack = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        if any(e.name == "genai_config.json" for e in entries):
+            yield folder
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name not in (".cache", ".lmstudio"):
+                continue
+            try:
+                if entry.is_dir() and depth < max_depth:
+                    stack.append((Path(entry.path), depth + 1))
+                elif entry.name.lower().endswith(".gguf") and entry.is_file():
+                    # The HF cache keeps files as links into blobs/: the link is the named file.
+                    yield Path(entry.path)
+            except OSError:
+                continue
+
+
+def other_apps_model_dirs() -> list[Path]:
+    """Where the Hugging Face cache and today's local-LLM apps keep their models."""
+    home = Path.home()
+    dirs = []
+    try:
+        from huggingface_hub import constants
+
+        dirs.append(Path(constants.HF_HUB_CACHE))
+    except Exception:  # noqa: BLE001
+        dirs.append(home / ".cache" / "huggingface" / "hub")
+    local = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
+    support = home / "Library" / "Application Support"
+    dirs += [
+        home / ".lmstudio" / "models",  # LM Studio
+        home / ".cache" / "lm-studio" / "models",
+        home / ".local" / "share" / "nomic.ai" / "GPT4All",  # GPT4All
+        support / "nomic.ai" / "GPT4All",
+        local / "nomic.ai" / "GPT4All",
+        home / "jan" / "models",  # Jan
+        home / ".local" / "share" / "Jan" / "data" / "models",
+        support / "Jan" / "data" / "models",
+        home / ".aitk" / "models",  # AI Toolkit / Foundry Local caches
+        home / ".foundry" / "cache" / "models",
+    ]
+    return dirs

@@ -1,0 +1,517 @@
+"""The model library: installed models, the catalog with its fit for this machine, a Hugging
+Face search, and the downloads in progress (pause, resume, cancel)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.models.library import Library, LibraryError
+from desktop.ui.table_model import Column, Roles, RowsModel
+from desktop.workers.library import LibraryTasks
+
+
+def size_text(n: int | None) -> str:
+    if not n:
+        return "?"
+    return f"{n / (1 << 30):.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
+
+
+def params_text(n: int | None) -> str:
+    if not n:
+        return "?"
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+class FilterProxy(QSortFilterProxyModel):
+    """Text search over every column, plus a predicate on the row (format, fit)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(Roles.Sort)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)
+        self.predicate = lambda row: True
+
+    def set_predicate(self, predicate) -> None:
+        self.predicate = predicate
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802
+        row = self.sourceModel().row(source_row)
+        return self.predicate(row) and super().filterAcceptsRow(source_row, source_parent)
+
+
+def _table(model) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setSortingEnabled(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class DownloadRow(QWidget):
+    def __init__(self, key: str, title: str, tasks: LibraryTasks):
+        super().__init__()
+        self.key, self.tasks, self.spec, self.plan = key, tasks, None, None
+        self.title = QLabel(title)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.status = QLabel("Waiting…")
+        self.status.setWordWrap(True)
+        self.pause_button = QPushButton("Pause")
+        self.cancel_button = QPushButton("Cancel")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.pause_button)
+        top.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        self.running = True
+        self.pause_button.clicked.connect(self.toggle)
+        self.cancel_button.clicked.connect(lambda: self.tasks.cancel(self.key))
+
+    def toggle(self) -> None:
+        if self.running:
+            self.tasks.pause(self.key)
+        else:
+            self.running = True
+            self.pause_button.setText("Pause")
+            self.status.setText("Resuming…")
+            self.tasks.download(self.key, spec=self.spec, plan=self.plan)
+
+    def progress(self, p: dict) -> None:
+        if p["total"]:
+            self.bar.setValue(int(1000 * p["done"] / p["total"]))
+        if p["phase"] == "downloading":
+            eta = p.get("eta_s")
+            left = (f", {eta / 60:.0f} min left" if eta and eta >= 90 else
+                    f", {eta:.0f} s left" if eta else "")
+            self.status.setText(f"{size_text(p['done'])} of {size_text(p['total'])} — "
+                                f"{p['speed'] / 1e6:.1f} MB/s{left}")
+        else:
+            self.status.setText(p.get("message") or p["phase"])
+
+    def stopped(self, kind: str, message: str) -> None:
+        self.running = False
+        self.status.setText(message)
+        self.pause_button.setText("Resume")
+        self.pause_button.setEnabled(kind in ("paused", "error", "disk"))
+        if kind in ("cancelled", "verification"):
+            self.pause_button.setText("Retry")
+            self.pause_button.setEnabled(True)
+
+
+class LibraryWindow(QWidget):
+    """Signals: model_chosen(str path): the user wants to chat with this model now."""
+
+    model_chosen = Signal(str)
+
+    def __init__(self, library: Library | None = None, parent=None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Model library")
+        self.resize(1000, 680)
+        self.library = library or Library()
+        self.tasks = LibraryTasks(str(self.library.root), self)
+        self.downloads: dict[str, DownloadRow] = {}
+        self.profile = None
+        self.catalog = None
+
+        self.hardware_label = QLabel()
+        self.hardware_label.setWordWrap(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._installed_tab(), "Installed")
+        self.tabs.addTab(self._catalog_tab(), "Catalog")
+        self.tabs.addTab(self._search_tab(), "Hugging Face")
+        self.download_list = QListWidget()
+        self.download_list.setMaximumHeight(170)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hardware_label)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(QLabel("Downloads"))
+        layout.addWidget(self.download_list)
+        layout.addWidget(self.message)
+
+        w = self.tasks.downloads
+        w.download_started.connect(self._on_started)
+        w.download_progressed.connect(self._on_progress)
+        w.download_finished.connect(self._on_finished)
+        w.download_stopped.connect(self._on_stopped)
+        self.tasks.hub.search_finished.connect(self._on_search_results)
+        self.tasks.hub.repo_loaded.connect(self._on_repo_loaded)
+        self.tasks.hub.lookup_failed.connect(lambda _what, msg: self.show_message(msg, error=True))
+        self.refresh()
+        self._offer_paused_downloads()
+
+    # -- tabs --------------------------------------------------------------------------------
+    def _installed_tab(self) -> QWidget:
+        self.installed_model = RowsModel([
+            Column("Name", lambda m: m.name),
+            Column("Format", lambda m: m.format.upper()),
+            Column("Size", lambda m: size_text(m.size), sort=lambda m: m.size),
+            Column("Source", lambda m: m.source),
+            Column("Location", lambda m: m.path, tooltip=lambda m: m.path),
+        ], self)
+        self.installed_view = _table(self.installed_model)
+        use = QPushButton("Chat with it")
+        remove = QPushButton("Remove")
+        import_file = QPushButton("Import GGUF file…")
+        import_folder = QPushButton("Import ONNX folder…")
+        find = QPushButton("Find models from other apps")
+        use.clicked.connect(self._use_selected)
+        remove.clicked.connect(self._remove_selected)
+        import_file.clicked.connect(lambda: self._import(folder=False))
+        import_folder.clicked.connect(lambda: self._import(folder=True))
+        find.clicked.connect(self.discover)
+        buttons = QHBoxLayout()
+        for b in (use, remove, import_file, import_folder, find):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.installed_view)
+        layout.addLayout(buttons)
+        return tab
+
+    def _catalog_tab(self) -> QWidget:
+        self.catalog_model = RowsModel([
+            Column("Model", lambda r: r["model"].display_name),
+            Column("Params", lambda r: params_text(r["model"].params), sort=lambda r: r["model"].params),
+            Column("Format", lambda r: r["variant"].format.upper() + (
+                f" ({r['variant'].execution_provider})" if r["variant"].execution_provider else "")),
+            Column("Quantization", lambda r: r["variant"].quant),
+            Column("Size", lambda r: size_text(r["variant"].download_size),
+                   sort=lambda r: r["variant"].download_size or 0),
+            Column("Fit here", lambda r: r["verdict"] + ("  ★" if r["recommended"] else ""),
+                   tooltip=lambda r: r["fit"].explain()),
+        ], self)
+        self.catalog_proxy = FilterProxy(self)
+        self.catalog_proxy.setSourceModel(self.catalog_model)
+        self.catalog_view = _table(self.catalog_proxy)
+        self.catalog_search = QLineEdit()
+        self.catalog_search.setPlaceholderText("Filter by name…")
+        self.format_filter = QComboBox()
+        self.format_filter.addItems(["All formats", "GGUF", "ONNX"])
+        self.fit_filter = QComboBox()
+        self.fit_filter.addItems(["Any fit", "Fits this machine", "Runs on GPU"])
+        self.size_filter = QComboBox()
+        self.size_filter.addItems(["Any size", "Under 1 GB", "Under 3 GB", "Under 5 GB"])
+        for combo in (self.format_filter, self.fit_filter, self.size_filter):
+            combo.currentIndexChanged.connect(self._apply_catalog_filters)
+        self.catalog_search.textChanged.connect(self.catalog_proxy.setFilterFixedString)
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.catalog_view.selectionModel().currentRowChanged.connect(self._show_details)
+        download = QPushButton("Download")
+        download.clicked.connect(self._download_selected_variant)
+        filters = QHBoxLayout()
+        for w in (self.catalog_search, self.format_filter, self.fit_filter, self.size_filter, download):
+            filters.addWidget(w)
+        split = QSplitter()
+        split.addWidget(self.catalog_view)
+        split.addWidget(self.details)
+        split.setSizes([650, 330])
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addLayout(filters)
+        layout.addWidget(split, 1)
+        return tab
+
+    def _search_tab(self) -> QWidget:
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search GGUF and ONNX repositories on Hugging Face…")
+        self.search_edit.returnPressed.connect(self.search)
+        self.search_model = RowsModel([
+            Column("Repository", lambda r: r["repo_id"]),
+            Column("Formats", lambda r: ", ".join(r["formats"]).upper()),
+            Column("Downloads", lambda r: f"{r['downloads']:,}" if r["downloads"] else "",
+                   sort=lambda r: r["downloads"] or 0),
+            Column("Gated", lambda r: "yes" if r["gated"] else ""),
+        ], self)
+        self.search_view = _table(self.search_model)
+        self.search_view.selectionModel().currentRowChanged.connect(self._inspect_selected_repo)
+        self.repo_files = QListWidget()
+        download = QPushButton("Download selected file or folder")
+        download.clicked.connect(self._download_repo_item)
+        split = QSplitter()
+        split.addWidget(self.search_view)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(QLabel("Quantizations in this repository"))
+        right_layout.addWidget(self.repo_files, 1)
+        right_layout.addWidget(download)
+        split.addWidget(right)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(split, 1)
+        return tab
+
+    # -- data --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        from desktop.hardware import detect
+        from desktop.models.catalog import CatalogError, load_catalog
+        from desktop.models.fit_catalog import assess_variant, best_variant, verdict_text
+
+        self.profile = detect(self.library.root)
+        self.hardware_label.setText("  ·  ".join(self.profile.summary_lines()[1:]))
+        self.installed_model.set_rows(self.library.models())
+        try:
+            self.catalog = load_catalog()
+        except CatalogError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        rows = []
+        for model in self.catalog.models:
+            best = best_variant(model, self.profile)
+            for variant in model.variants:
+                fit = assess_variant(model, variant, self.profile)
+                rows.append({"model": model, "variant": variant, "fit": fit,
+                             "verdict": verdict_text(variant, fit, self.profile),
+                             "recommended": best is not None and best.id == variant.id})
+        self.catalog_model.set_rows(rows)
+        if self.catalog.skipped:
+            self.show_message(f"{len(self.catalog.skipped)} catalog entries were skipped as malformed.")
+
+    def _apply_catalog_filters(self) -> None:
+        fmt = {1: "gguf", 2: "onnx"}.get(self.format_filter.currentIndex())
+        fit = self.fit_filter.currentIndex()
+        limit = {1: 1 << 30, 2: 3 << 30, 3: 5 << 30}.get(self.size_filter.currentIndex())
+
+        def accept(row) -> bool:
+            v = row["variant"]
+            if fmt and v.format != fmt:
+                return False
+            if fit == 1 and (not row["fit"].fits or row["verdict"].startswith("needs")):
+                return False
+            if fit == 2 and row["fit"].verdict != "gpu":
+                return False
+            return not (limit and (v.download_size or 0) > limit)
+
+        self.catalog_proxy.set_predicate(accept)
+
+    def _selected(self, view, model):
+        index = view.currentIndex()
+        return index.data(Roles.Row) if index.isValid() else None
+
+    def _show_details(self, current, _previous=None) -> None:
+        row = current.data(Roles.Row) if current.isValid() else None
+        if row is None:
+            self.details.clear()
+            return
+        m, v, fit = row["model"], row["variant"], row["fit"]
+        gated = {True: "yes: accept the licence on its page and set a token in Settings",
+                 False: "no", None: "unknown"}[v.gated]
+        where = f"{v.repo_id} / {v.filename or v.subfolder}"
+        self.details.setHtml(
+            f"<h3>{m.display_name}</h3><p>{m.description or ''}</p>"
+            f"<p><b>Fit:</b> {row['verdict']}<br>{fit.explain()}</p>"
+            f"<p><b>Parameters:</b> {params_text(m.params)}<br><b>Context:</b> "
+            f"{m.context_length or '?'} tokens<br><b>Format:</b> {v.format.upper()} "
+            f"{v.execution_provider or ''} · {v.quant}<br><b>Size:</b> {size_text(v.download_size)}"
+            f"<br><b>Licence:</b> {m.license}<br><b>Gated:</b> {gated}<br><b>From:</b> {where}</p>"
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+
+    def _use_selected(self) -> None:
+        model = self._selected(self.installed_view, self.installed_model)
+        if model is not None:
+            self.model_chosen.emit(model.path)
+
+    def _remove_selected(self, confirm: bool = True) -> None:
+        model = self._selected(self.installed_view, self.installed_model)
+        if model is None:
+            return
+        what = ("Its files will be deleted." if model.source == "download"
+                else "Its files stay where they are.")
+        if confirm and QMessageBox.question(self, "Remove model", f"Remove {model.name}? {what}") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        self.library.remove(model.id)
+        self.refresh()
+
+    def import_path(self, path: str) -> None:
+        from desktop.engines.base import EngineError
+
+        try:
+            model = self.library.import_path(path)
+        except (LibraryError, EngineError) as exc:
+            self.show_message(str(exc), error=True)
+            return
+        self.show_message(f"Imported {model.name} (left where it is).")
+        self.refresh()
+
+    def _import(self, folder: bool) -> None:
+        path = (QFileDialog.getExistingDirectory(self, "Import an ONNX GenAI folder") if folder else
+                QFileDialog.getOpenFileName(self, "Import a GGUF file", "", "GGUF (*.gguf)")[0])
+        if path:
+            self.import_path(path)
+
+    def discover(self) -> None:
+        found = self.library.discover()
+        for _fmt, path in found:
+            try:
+                self.library.import_path(path, source="discovered")
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+                self.show_message(f"Skipped {path}: {exc}", error=True)
+        self.show_message(f"Found {len(found)} model(s) from other apps; listed without copying."
+                          if found else "No models from other apps were found.")
+        self.refresh()
+
+    def download_variant(self, model, variant) -> None:
+        expected = {}
+        if variant.format == "gguf":
+            expected[variant.filename] = (variant.size_bytes, variant.sha256)
+        spec = {
+            "repo_id": variant.repo_id,
+            "filename": variant.filename if variant.format == "gguf" else None,
+            "subfolder": variant.subfolder if variant.format == "onnx" else None,
+            "revision": variant.revision, "catalog_id": model.id, "variant_id": variant.id,
+            "execution_provider": variant.execution_provider, "expected": expected,
+            "name": f"{model.display_name} ({variant.quant})",
+        }
+        self.start_download(variant.id, spec["name"], spec=spec)
+
+    def _download_selected_variant(self) -> None:
+        row = self._selected(self.catalog_view, self.catalog_proxy)
+        if row is not None:
+            self.download_variant(row["model"], row["variant"])
+
+    def start_download(self, key: str, title: str, spec: dict | None = None, plan=None) -> None:
+        if self.library.get(key) is not None:
+            self.show_message(f"{title} is already installed.")
+            return
+        row = self.downloads.get(key)
+        if row is None:
+            row = DownloadRow(key, title, self.tasks)
+            item = QListWidgetItem(self.download_list)
+            item.setSizeHint(row.sizeHint())
+            self.download_list.setItemWidget(item, row)
+            self.downloads[key] = row
+        elif row.running:
+            return
+        row.spec, row.plan, row.running = spec, plan, True
+        self.tasks.download(key, spec=spec, plan=plan)
+
+    def _offer_paused_downloads(self) -> None:
+        from desktop.models.downloads import pending
+
+        for plan in pending(self.library):
+            row = DownloadRow(plan.id, plan.name, self.tasks)
+            row.plan = plan
+            item = QListWidgetItem(self.download_list)
+            item.setSizeHint(row.sizeHint())
+            self.download_list.setItemWidget(item, row)
+            self.downloads[plan.id] = row
+            row.stopped("paused", "Paused in an earlier session. What arrived is kept: Resume.")
+
+    def search(self) -> None:
+        self.show_message("Searching…")
+        self.tasks.search_requested.emit(self.search_edit.text().strip())
+
+    @Slot(str, list)
+    def _on_search_results(self, _query: str, results: list) -> None:
+        self.search_model.set_rows(results)
+        self.show_message(f"{len(results)} repositories found.")
+
+    def _inspect_selected_repo(self, current, _previous=None) -> None:
+        row = current.data(Roles.Row) if current.isValid() else None
+        if row is not None:
+            self.repo_files.clear()
+            self.tasks.inspect_requested.emit(row["repo_id"])
+
+    @Slot(str, dict)
+    def _on_repo_loaded(self, repo_id: str, info: dict) -> None:
+        self.repo_files.clear()
+        for f in info["gguf_files"]:
+            item = QListWidgetItem(f"GGUF  {f['path']}  ({size_text(f['size'])})")
+            item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "filename": f["path"]})
+            self.repo_files.addItem(item)
+        for folder in info["onnx_folders"]:
+            total = sum(f["size"] for f in info["files"]
+                        if f["path"].startswith(f"{folder}/" if folder else "")
+                        and "/" not in f["path"][len(folder) + 1 if folder else 0:])
+            item = QListWidgetItem(f"ONNX  {folder or '(top folder)'}  ({size_text(total)})")
+            item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "subfolder": folder})
+            self.repo_files.addItem(item)
+        if not self.repo_files.count():
+            self.show_message(f"{repo_id} has no GGUF file or ONNX GenAI folder.")
+
+    def _download_repo_item(self) -> None:
+        item = self.repo_files.currentItem()
+        if item is None:
+            return
+        spec = item.data(Qt.ItemDataRole.UserRole)
+        key = f"{spec['repo_id']}/{spec.get('filename') or spec.get('subfolder')}"
+        self.start_download(key, key, spec=spec)
+
+    # -- download events ---------------------------------------------------------------------
+    @Slot(str, dict)
+    def _on_started(self, key: str, plan: dict) -> None:
+        row = self.downloads.get(key)
+        if row is not None:
+            from desktop.models.downloads import DownloadPlan
+
+            row.plan = DownloadPlan.from_dict(plan)  # a resume uses the same pinned commit
+            row.status.setText("Starting…")
+
+    @Slot(str, dict)
+    def _on_progress(self, key: str, progress: dict) -> None:
+        row = self.downloads.get(key)
+        if row is not None:
+            row.progress(progress)
+
+    @Slot(str, dict)
+    def _on_finished(self, key: str, model: dict) -> None:
+        row = self.downloads.get(key)
+        if row is not None:
+            row.running = False
+            row.bar.setValue(1000)
+            row.status.setText(f"Installed and verified: {model['path']}")
+            row.pause_button.setEnabled(False)
+            row.cancel_button.setEnabled(False)
+        self.refresh()
+
+    @Slot(str, str, str)
+    def _on_stopped(self, key: str, kind: str, message: str) -> None:
+        row = self.downloads.get(key)
+        if row is not None:
+            row.stopped(kind, message)
+        if kind in ("error", "disk", "verification"):
+            self.show_message(message, error=True)
+
+    def shutdown(self) -> None:
+        """At app exit: pause running downloads (they resume next time) and stop the threads."""
+        self.tasks.shutdown()

@@ -1,0 +1,218 @@
+"""Downloads through the real huggingface_hub client against a Hub look-alike on 127.0.0.1,
+with faults: every one ends in a verified model or a clear error, never a bad file installed."""
+
+import hashlib
+import os
+import shutil
+import threading
+from collections import namedtuple
+
+import pytest
+
+from desktop.models import downloads as dl
+from desktop.models.downloads import (
+    DiskFullError,
+    DownloadError,
+    Downloader,
+    DownloadStopped,
+    VerificationError,
+    pending,
+    plan_download,
+)
+from desktop.models.hub import HubAuthError
+from desktop.models.library import Library
+from tests.hubserver import HubServer, point_huggingface_hub_at
+
+BLOB = os.urandom(3 * 1024 * 1024 + 17)  # several http chunks, not a round number
+FILE = "tiny-Q4_K_M.gguf"
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    server = HubServer()
+    server.add_repo("acme/tiny-GGUF", {FILE: BLOB, "README.md": b"# tiny"}, tags=["gguf"])
+    server.add_repo("acme/gated-GGUF", {FILE: BLOB}, gated="manual", tags=["gguf"])
+    server.valid_tokens["hf_goodtoken123"] = "alice"
+    with server:
+        point_huggingface_hub_at(server, monkeypatch, tmp_path / "hf-home")
+        yield server
+    assert not server.errors
+
+
+@pytest.fixture
+def library(tmp_path):
+    return Library(tmp_path / "models")
+
+
+def run(plan, library, token=None, **kw):
+    d = Downloader(plan, library, token=token, **kw)
+    d.backoff_s = 0.01
+    return d, d.run()
+
+
+def test_download_is_verified_and_installed(hub, library):
+    events = []
+    plan = plan_download("acme/tiny-GGUF", filename=FILE, token=None)
+    assert plan.files[0].sha256 == hashlib.sha256(BLOB).hexdigest()
+    _, model = run(plan, library, on_progress=events.append)
+    assert open(model.path, "rb").read() == BLOB
+    assert library.get(plan.id).verified[FILE] == f"sha256:{hashlib.sha256(BLOB).hexdigest()}"
+    assert events[-1].phase == "done" and events[-1].done == len(BLOB)
+    assert any(e.phase == "verifying" for e in events)
+    assert pending(library) == []
+    assert not (library.root / ".partial" / plan.target).with_name(FILE + ".part").exists()
+
+
+def test_dropped_connection_resumes_with_a_range_request(hub, library):
+    hub.drop_after(FILE, 2_500_000, times=2)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    _, model = run(plan, library)
+    assert open(model.path, "rb").read() == BLOB
+    ranges = [r.range for r in hub.requests_for(FILE, "GET") if r.range]
+    # whole 1 MiB pieces are kept: the second request starts after the two that arrived
+    assert ranges and ranges[0] == "bytes=2097152-"
+
+
+def test_server_errors_are_retried(hub, library):
+    hub.fail_with(FILE, status=500, times=2, method="GET")
+    events = []
+    _, model = run(plan_download("acme/tiny-GGUF", filename=FILE), library, on_progress=events.append)
+    assert open(model.path, "rb").read() == BLOB
+    assert sum(e.phase == "retrying" for e in events) == 2
+
+
+def test_pause_then_resume_after_a_restart(hub, library):
+    hub.slow(FILE, 2_000_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    first = Downloader(plan, library)
+    seen = threading.Event()
+
+    def progress(p):
+        if p.done > 500_000:
+            seen.set()
+            first.pause()
+
+    first.on_progress = progress
+    with pytest.raises(DownloadStopped):
+        first.run()
+    part = first._part_path(plan.files[0])
+    kept = part.stat().st_size
+    assert 0 < kept < len(BLOB)
+    assert library.get(plan.id) is None
+    assert [p.id for p in pending(Library(library.root))] == [plan.id]  # survives a restart
+    hub.clear_faults()
+    hub.clear_requests()
+    resumed = pending(Library(library.root))[0]  # the next session resumes the same pinned plan
+    _, model = run(resumed, Library(library.root))
+    assert open(model.path, "rb").read() == BLOB
+    (get,) = hub.requests_for(FILE, "GET")
+    assert get.range == f"bytes={kept}-"  # not from zero
+
+
+def test_cancel_removes_the_partial_file(hub, library):
+    hub.slow(FILE, 2_000_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    d = Downloader(plan, library)
+    d.on_progress = lambda p: d.cancel() if p.done > 200_000 else None
+    with pytest.raises(DownloadStopped):
+        d.run()
+    assert d.cancel_requested
+    d.discard_partial()
+    assert not d._part_path(plan.files[0]).exists() and pending(library) == []
+
+
+def test_corrupted_bytes_are_kept_aside_and_not_installed(hub, library):
+    hub.corrupt(FILE, 123_456)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    with pytest.raises(VerificationError, match="failed verification") as err:
+        run(plan, library)
+    assert library.get(plan.id) is None and not (library.root / plan.target).exists()
+    aside = err.value.quarantined
+    assert aside.exists() and aside.stat().st_size == len(BLOB)  # kept, not deleted
+    assert str(aside) in str(err.value)
+
+
+def test_a_server_that_truncates_is_a_clear_error_not_an_install(hub, library):
+    hub.truncate(FILE, 1_000_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    with pytest.raises(DownloadError, match="kept; resume"):
+        run(plan, library)
+    assert library.get(plan.id) is None and not (library.root / plan.target).exists()
+
+
+def test_not_enough_disk_is_refused_before_downloading(hub, library, monkeypatch):
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(dl.shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    hub.clear_requests()
+    with pytest.raises(DiskFullError, match="Not enough disk space"):
+        run(plan, library)
+    assert hub.requests_for(FILE, "GET") == []
+
+
+def test_gated_and_token_errors_say_what_to_do(hub, library):
+    # Like the Hub, a gated repo's listing is public: the files are what need access.
+    plan = plan_download("acme/gated-GGUF", filename=FILE, token=None)
+    with pytest.raises(DownloadError, match="accept the licence.*token in Settings"):
+        run(plan, library, token=None)
+    with pytest.raises(HubAuthError, match="token was refused") as bad:
+        plan_download("acme/gated-GGUF", filename=FILE, token="hf_wrongtoken999")
+    assert "hf_wrongtoken999" not in str(bad.value)
+    with pytest.raises(DownloadError, match="no access yet: accept the licence"):
+        run(plan, library, token="hf_goodtoken123")
+    assert library.get(plan.id) is None
+    hub.grant_access("acme/gated-GGUF", "alice")
+    plan = plan_download("acme/gated-GGUF", filename=FILE, token="hf_goodtoken123")
+    _, model = run(plan, library, token="hf_goodtoken123")
+    assert open(model.path, "rb").read() == BLOB
+
+
+def test_paths_that_leave_the_folder_are_refused(hub, library):
+    for bad in ("../evil.gguf", "/etc/passwd", "a/../../b.gguf"):
+        with pytest.raises(DownloadError):
+            plan_download("acme/tiny-GGUF", filename=bad)
+    with pytest.raises(DownloadError, match="not a repository id"):
+        plan_download("../x", filename=FILE)
+
+
+def test_real_gguf_downloads_and_chats(tmp_path, monkeypatch, model_path):
+    from desktop.engines.base import SamplingParams
+    from desktop.engines.llama_engine import LlamaEngine
+
+    server = HubServer(lfs_redirect=True)  # LFS through a "CDN", as huggingface.co does
+    server.add_repo("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF",
+                    {model_path.name: model_path.read_bytes()}, tags=["gguf"])
+    with server:
+        point_huggingface_hub_at(server, monkeypatch, tmp_path / "hf-home")
+        library = Library(tmp_path / "models")
+        plan = plan_download("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", filename=model_path.name)
+        _, model = run(plan, library)
+    with LlamaEngine(model.path, n_ctx=512) as engine:
+        text = "".join(engine.stream([{"role": "user", "content": "Hi"}],
+                                     SamplingParams(temperature=0, max_tokens=8)))
+    assert text.strip()
+
+
+def test_real_onnx_folder_downloads_and_chats(tmp_path, monkeypatch, onnx_model):
+    from desktop.engines.base import SamplingParams
+    from desktop.engines.onnx_engine import OnnxEngine
+
+    server = HubServer()
+    files = {f"cpu-int4/{f.name}": f.read_bytes() for f in onnx_model.iterdir()}
+    files["README.md"] = b"# SmolLM2 ONNX"
+    server.add_repo("acme/SmolLM2-onnx", files, tags=["onnx"])
+    with server:
+        point_huggingface_hub_at(server, monkeypatch, tmp_path / "hf-home")
+        library = Library(tmp_path / "models")
+        with pytest.raises(DownloadError, match="cpu-int4"):  # names the folders that are models
+            plan_download("acme/SmolLM2-onnx", subfolder=".")
+        plan = plan_download("acme/SmolLM2-onnx", subfolder="cpu-int4")
+        assert {f.path for f in plan.files} == {f"cpu-int4/{f.name}" for f in onnx_model.iterdir()}
+        _, model = run(plan, library)
+    assert model.format == "onnx" and sorted(os.listdir(model.path)) == sorted(
+        f.name for f in onnx_model.iterdir())
+    with OnnxEngine(model.path) as engine:
+        text = "".join(engine.stream([{"role": "user", "content": "Hi"}],
+                                     SamplingParams(temperature=0, max_tokens=8)))
+    assert text.strip()
+    shutil.rmtree(model.path)
