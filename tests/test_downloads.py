@@ -6,14 +6,15 @@ import os
 import shutil
 import threading
 from collections import namedtuple
+from pathlib import Path
 
 import pytest
 
 from desktop.models import downloads as dl
 from desktop.models.downloads import (
     DiskFullError,
-    DownloadError,
     Downloader,
+    DownloadError,
     DownloadStopped,
     VerificationError,
     pending,
@@ -55,7 +56,7 @@ def test_download_is_verified_and_installed(hub, library):
     plan = plan_download("acme/tiny-GGUF", filename=FILE, token=None)
     assert plan.files[0].sha256 == hashlib.sha256(BLOB).hexdigest()
     _, model = run(plan, library, on_progress=events.append)
-    assert open(model.path, "rb").read() == BLOB
+    assert Path(model.path).read_bytes() == BLOB
     assert library.get(plan.id).verified[FILE] == f"sha256:{hashlib.sha256(BLOB).hexdigest()}"
     assert events[-1].phase == "done" and events[-1].done == len(BLOB)
     assert any(e.phase == "verifying" for e in events)
@@ -67,7 +68,7 @@ def test_dropped_connection_resumes_with_a_range_request(hub, library):
     hub.drop_after(FILE, 2_500_000, times=2)
     plan = plan_download("acme/tiny-GGUF", filename=FILE)
     _, model = run(plan, library)
-    assert open(model.path, "rb").read() == BLOB
+    assert Path(model.path).read_bytes() == BLOB
     ranges = [r.range for r in hub.requests_for(FILE, "GET") if r.range]
     # whole 1 MiB pieces are kept: the second request starts after the two that arrived
     assert ranges and ranges[0] == "bytes=2097152-"
@@ -77,7 +78,7 @@ def test_server_errors_are_retried(hub, library):
     hub.fail_with(FILE, status=500, times=2, method="GET")
     events = []
     _, model = run(plan_download("acme/tiny-GGUF", filename=FILE), library, on_progress=events.append)
-    assert open(model.path, "rb").read() == BLOB
+    assert Path(model.path).read_bytes() == BLOB
     assert sum(e.phase == "retrying" for e in events) == 2
 
 
@@ -104,7 +105,7 @@ def test_pause_then_resume_after_a_restart(hub, library):
     hub.clear_requests()
     resumed = pending(Library(library.root))[0]  # the next session resumes the same pinned plan
     _, model = run(resumed, Library(library.root))
-    assert open(model.path, "rb").read() == BLOB
+    assert Path(model.path).read_bytes() == BLOB
     (get,) = hub.requests_for(FILE, "GET")
     assert get.range == f"bytes={kept}-"  # not from zero
 
@@ -164,7 +165,7 @@ def test_gated_and_token_errors_say_what_to_do(hub, library):
     hub.grant_access("acme/gated-GGUF", "alice")
     plan = plan_download("acme/gated-GGUF", filename=FILE, token="hf_goodtoken123")
     _, model = run(plan, library, token="hf_goodtoken123")
-    assert open(model.path, "rb").read() == BLOB
+    assert Path(model.path).read_bytes() == BLOB
 
 
 def test_paths_that_leave_the_folder_are_refused(hub, library):

@@ -11,6 +11,7 @@ reported, never deleted silently and never listed as installed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -171,6 +172,19 @@ def plan_download(
     )
 
 
+@contextlib.contextmanager
+def _small_chunks():
+    """CHUNK-sized pieces for the duration of one transfer, then the library's own setting."""
+    from huggingface_hub import constants
+
+    previous = constants.DOWNLOAD_CHUNK_SIZE
+    constants.DOWNLOAD_CHUNK_SIZE = min(previous, CHUNK)
+    try:
+        yield
+    finally:
+        constants.DOWNLOAD_CHUNK_SIZE = previous
+
+
 def _git_blob_sha1(path: Path) -> str:
     h = hashlib.sha1()
     h.update(f"blob {path.stat().st_size}\0".encode())
@@ -307,11 +321,10 @@ class Downloader:
             )
 
     def _fetch(self, f: RemoteFile) -> None:
-        from huggingface_hub import constants, hf_hub_url
+        from huggingface_hub import hf_hub_url
         from huggingface_hub.file_download import http_get
         from huggingface_hub.utils import build_hf_headers
 
-        constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, CHUNK)
         part = self._part_path(f)
         part.parent.mkdir(parents=True, exist_ok=True)
         if part.exists() and part.stat().st_size > f.size:
@@ -328,7 +341,7 @@ class Downloader:
             try:
                 # r+b, not append: if a server ignores Range and sends the whole file, http_get
                 # seeks back to overwrite from the start, which append mode would not allow.
-                with open(part, "r+b" if part.exists() else "wb") as out:
+                with open(part, "r+b" if part.exists() else "wb") as out, _small_chunks():
                     out.seek(have)
                     http_get(url, out, resume_size=have, headers=headers, expected_size=f.size,
                              displayed_filename=f.name, tqdm_class=progress_class)

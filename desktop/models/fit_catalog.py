@@ -16,6 +16,8 @@ def variant_estimate(model: CatalogModel, variant: Variant, context: int | None 
         variant.download_size or 0, params=model.params, n_layers=model.n_layers,
         n_kv_heads=model.n_kv_heads, head_dim=model.head_dim, context=context,
         engine="llama" if variant.format == "gguf" else "onnx",
+        # GPU-built ONNX folders keep an fp16 KV cache; only CPU builds use fp32 (fit.py)
+        kv_bytes_per_elem=2 if variant.execution_provider in ("cuda", "dml") else None,
     )
 
 

@@ -94,6 +94,11 @@ class Library:
         self._load()
 
     # -- registry ----------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the registry again: a download on another thread writes it through its own copy."""
+        self._models.clear()
+        self._load()
+
     def _load(self) -> None:
         if not self._path.exists():
             return

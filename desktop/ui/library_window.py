@@ -53,8 +53,13 @@ class FilterProxy(QSortFilterProxyModel):
         self.predicate = lambda row: True
 
     def set_predicate(self, predicate) -> None:
-        self.predicate = predicate
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+; invalidateRowsFilter is deprecated there
+            self.beginFilterChange()
+            self.predicate = predicate
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.predicate = predicate
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802
         row = self.sourceModel().row(source_row)
@@ -281,6 +286,7 @@ class LibraryWindow(QWidget):
         from desktop.models.catalog import CatalogError, load_catalog
         from desktop.models.fit_catalog import assess_variant, best_variant, verdict_text
 
+        self.library.reload()
         self.profile = detect(self.library.root)
         self.hardware_label.setText("  ·  ".join(self.profile.summary_lines()[1:]))
         self.installed_model.set_rows(self.library.models())
