@@ -104,3 +104,40 @@ def test_hugging_face_search_lists_quantizations(window, qtbot, hub):
     window.search_view.setCurrentIndex(window.search_model.index(0, 0))
     qtbot.waitUntil(lambda: window.repo_files.count() == 1, timeout=30_000)
     assert "SmolLM2-135M-Instruct-Q4_K_M.gguf" in window.repo_files.item(0).text()
+
+
+def test_settings_store_and_clear_the_token(qtbot):
+    import keyring
+
+    from desktop.models import tokens
+    from desktop.ui.settings_dialog import SettingsDialog
+    from tests.test_library import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    try:
+        dialog = SettingsDialog()
+        qtbot.addWidget(dialog)
+        assert "No token is stored" in dialog.status_label.text()
+        qtbot.keyClicks(dialog.token_edit, "hf_settingstoken42")
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert tokens.get_token() == "hf_settingstoken42"
+        assert dialog.token_edit.text() == "" and "hf_settingstoken42" not in dialog.status_label.text()
+        qtbot.mouseClick(dialog.clear_button, Qt.MouseButton.LeftButton)
+        assert tokens.get_token() is None and ring.store == {}
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_settings_without_a_keyring_explain_and_refuse(qtbot):
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog()  # this machine has no Secret Service: keyring's fail backend
+    qtbot.addWidget(dialog)
+    import keyring
+
+    if "fail" not in type(keyring.get_keyring()).__module__:
+        pytest.skip("this machine has a real keyring")
+    assert "never writes tokens in plain text" in dialog.status_label.text()
+    assert not dialog.save_button.isEnabled() and not dialog.token_edit.isEnabled()

@@ -66,15 +66,20 @@ class FilterProxy(QSortFilterProxyModel):
         return self.predicate(row) and super().filterAcceptsRow(source_row, source_parent)
 
 
-def _table(model) -> QTableView:
+def _table(model, stretch: int = 0, sort_column: int = 0) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setSortingEnabled(True)
+    view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
 
 
@@ -155,7 +160,7 @@ class LibraryWindow(QWidget):
         self.tabs.addTab(self._catalog_tab(), "Catalog")
         self.tabs.addTab(self._search_tab(), "Hugging Face")
         self.download_list = QListWidget()
-        self.download_list.setMaximumHeight(170)
+        self.download_list.setMaximumHeight(150)
         self.message = QLabel()
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -185,7 +190,7 @@ class LibraryWindow(QWidget):
             Column("Source", lambda m: m.source),
             Column("Location", lambda m: m.path, tooltip=lambda m: m.path),
         ], self)
-        self.installed_view = _table(self.installed_model)
+        self.installed_view = _table(self.installed_model, stretch=4)
         use = QPushButton("Chat with it")
         remove = QPushButton("Remove")
         import_file = QPushButton("Import GGUF file…")
@@ -220,7 +225,10 @@ class LibraryWindow(QWidget):
         ], self)
         self.catalog_proxy = FilterProxy(self)
         self.catalog_proxy.setSourceModel(self.catalog_model)
-        self.catalog_view = _table(self.catalog_proxy)
+        self.catalog_view = _table(self.catalog_proxy, stretch=0, sort_column=1)
+        # ONNX quantization names are long ("int4-rtn-block-32 (accuracy level 4)"): elide them.
+        self.catalog_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.catalog_view.setColumnWidth(3, 130)
         self.catalog_search = QLineEdit()
         self.catalog_search.setPlaceholderText("Filter by name…")
         self.format_filter = QComboBox()
@@ -243,7 +251,8 @@ class LibraryWindow(QWidget):
         split = QSplitter()
         split.addWidget(self.catalog_view)
         split.addWidget(self.details)
-        split.setSizes([650, 330])
+        split.setSizes([700, 280])
+        split.setStretchFactor(0, 1)
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addLayout(filters)
@@ -261,7 +270,7 @@ class LibraryWindow(QWidget):
                    sort=lambda r: r["downloads"] or 0),
             Column("Gated", lambda r: "yes" if r["gated"] else ""),
         ], self)
-        self.search_view = _table(self.search_model)
+        self.search_view = _table(self.search_model, stretch=0, sort_column=2)
         self.search_view.selectionModel().currentRowChanged.connect(self._inspect_selected_repo)
         self.repo_files = QListWidget()
         download = QPushButton("Download selected file or folder")
