@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
 
     multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--self-test":
+        from desktop.selftest import main as self_test
+
+        return self_test(as_json="--json" in argv[1:])
     if argv and argv[0] not in ("-h", "--help", "--version") and not argv[0].startswith("-"):
         from desktop.cli import run_cli
 

@@ -57,3 +57,10 @@ def test_usage_errors():
     result = edgechat("ask", "hi", "--model", "/no/such/model.gguf")
     assert result.returncode == 1 and "model not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_self_test_from_source():
+    result = edgechat("--self-test", "--json", timeout=300)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0 and report["ok"], report
+    assert report["frozen"] is False and len(report["checks"]) == 8

@@ -65,6 +65,9 @@ class LlamaEngine(Engine):
         except ImportError as exc:  # a broken install, or a frozen build missing its library
             raise ModelLoadError(f"The llama.cpp engine is not available: {exc}") from None
         self._llama_cpp = llama_cpp
+        from desktop.engines.llama_backends import ensure_loaded
+
+        self.cpu_variant = ensure_loaded(llama_cpp)
 
         trained = gguf.context_length or DEFAULT_N_CTX
         n_ctx = min(n_ctx or DEFAULT_N_CTX, trained)
@@ -115,6 +118,7 @@ class LlamaEngine(Engine):
             fallback_reason=fallback,
             extra={
                 "threads": self.n_threads,
+                "cpu_variant": self.cpu_variant,
                 "parameters_label": describe_parameters(gguf.parameters),
                 "n_layers": gguf.n_layers,
                 "n_kv_heads": gguf.n_kv_heads,

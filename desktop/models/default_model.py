@@ -8,6 +8,7 @@ distribution's metadata and never by importing the package.
 from __future__ import annotations
 
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -22,6 +23,11 @@ class DefaultModelMissing(LookupError):
 def default_model_path() -> Path:
     """Path of the bundled GGUF; ``EDGECHAT_DEFAULT_MODEL`` overrides it (frozen builds)."""
     override = os.environ.get("EDGECHAT_DEFAULT_MODEL")
+    if not override and getattr(sys, "frozen", False):
+        # An installer carries the model beside the app (packaging/edgechat.spec).
+        bundled = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models" / FILENAME
+        if bundled.is_file():
+            return bundled
     if override:
         path = Path(override)
         if not path.is_file():
