@@ -41,3 +41,20 @@ def fit_messages(
             "context length in the model's settings."
         )
     return best, len(messages) - len(best)
+
+
+def fit_for_reply(messages: Sequence[dict], measure: Callable[[Sequence[dict]], int], n_ctx: int,
+                  max_tokens: int) -> tuple[list[dict], int]:
+    """The messages that leave room for a reply of up to max_tokens (at most half the context)."""
+    return fit_messages(messages, measure, n_ctx - min(max_tokens, n_ctx // 2))
+
+
+def reply_budget(prompt_tokens: int, n_ctx: int, max_tokens: int) -> int:
+    """How many tokens the reply may have; a prompt that fills the context is refused."""
+    budget = min(max_tokens, n_ctx - prompt_tokens)
+    if budget <= 0:
+        raise ContextOverflowError(
+            f"The message is too long for this model's context ({prompt_tokens:,} tokens of "
+            f"{n_ctx:,}). Shorten it or start a new chat."
+        )
+    return budget

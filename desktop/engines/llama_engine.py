@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 
 from desktop.engines import chat_template
 from desktop.engines.base import (
-    ContextOverflowError,
     Engine,
     GenerationStats,
     Message,
@@ -26,7 +25,7 @@ from desktop.engines.base import (
     SamplingParams,
     decode_rate,
 )
-from desktop.engines.context import fit_messages
+from desktop.engines.context import fit_for_reply, reply_budget
 from desktop.engines.gguf import describe_parameters, model_name, read_gguf
 
 DEFAULT_N_CTX = 4096
@@ -157,13 +156,10 @@ class LlamaEngine(Engine):
 
     def prepare(self, messages: Sequence[Message], params: SamplingParams):
         """The prompt tokens for ``messages``, trimmed to leave room for a reply."""
-        n_ctx = self._info.n_ctx
-        reserve = min(params.max_tokens, n_ctx // 2)
-
         def measure(msgs):
             return len(self.tokenize_prompt(self.render_prompt(msgs)))
 
-        fitted, dropped = fit_messages(messages, measure, n_ctx - reserve)
+        fitted, dropped = fit_for_reply(messages, measure, self._info.n_ctx, params.max_tokens)
         tokens = self.tokenize_prompt(self.render_prompt(fitted))
         return tokens, dropped
 
@@ -175,13 +171,7 @@ class LlamaEngine(Engine):
     ) -> Iterator[str]:
         started = time.perf_counter()
         tokens, dropped = self.prepare(messages, params)
-        n_ctx = self._info.n_ctx
-        budget = min(params.max_tokens, n_ctx - len(tokens))
-        if budget <= 0:
-            raise ContextOverflowError(
-                f"The message is too long for this model's context ({len(tokens):,} tokens of "
-                f"{n_ctx:,}). Shorten it or start a new chat."
-            )
+        budget = reply_budget(len(tokens), self._info.n_ctx, params.max_tokens)
         stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=dropped)
         llm = self._llm
         stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from desktop.engines import chat_template
 from desktop.engines.base import (
-    ContextOverflowError,
     Engine,
     GenerationStats,
     Message,
@@ -31,7 +30,7 @@ from desktop.engines.base import (
     SamplingParams,
     decode_rate,
 )
-from desktop.engines.context import fit_messages
+from desktop.engines.context import fit_for_reply, reply_budget
 
 CONFIG = "genai_config.json"
 DEFAULT_N_CTX = 4096
@@ -399,19 +398,13 @@ class OnnxEngine(Engine):
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         started = time.perf_counter()
-        n_ctx = self._n_ctx
-        reserve = min(params.max_tokens, n_ctx // 2)
-        fitted, dropped = fit_messages(
-            messages, lambda msgs: len(self.encode(self.render_prompt(msgs))), n_ctx - reserve
+        fitted, dropped = fit_for_reply(
+            messages, lambda msgs: len(self.encode(self.render_prompt(msgs))), self._n_ctx,
+            params.max_tokens,
         )
         prompt_text = self.render_prompt(fitted)
         prompt_len = len(self.encode(prompt_text))
-        budget = min(params.max_tokens, n_ctx - prompt_len)
-        if budget <= 0:
-            raise ContextOverflowError(
-                f"The message is too long for this model's context ({prompt_len:,} tokens of "
-                f"{n_ctx:,}). Shorten it or start a new chat."
-            )
+        budget = reply_budget(prompt_len, self._n_ctx, params.max_tokens)
         stats = self._stats = GenerationStats(prompt_tokens=prompt_len, dropped_messages=dropped)
         try:
             stats.prompt_tokens_evaluated = self._feed(prompt_text, prompt_len, params)
