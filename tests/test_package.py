@@ -43,9 +43,9 @@ def clean_env(tmp_path) -> dict:
     return env
 
 
-def self_test(launcher: Path, tmp_path) -> dict:
+def self_test(launcher: Path, tmp_path, **env) -> dict:
     result = subprocess.run([str(launcher), "--self-test", "--json"], capture_output=True, text=True,
-                            timeout=300, env=clean_env(tmp_path), cwd=tmp_path)
+                            timeout=300, env={**clean_env(tmp_path), **env}, cwd=tmp_path)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no report (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
     report = json.loads(lines[-1])
@@ -63,6 +63,14 @@ def test_bundle_self_test(built, tmp_path):
     assert {"generation", "engine child process", "bundled model", "qt"} <= names
     # user data went to the (fresh) home, not into the bundle
     assert (tmp_path / "home" / ".local" / "share" / "EdgeChat").is_dir()
+
+
+@pytest.mark.parametrize("variant", ["x64", "sse42"])
+def test_baseline_cpu_variants_run(built, tmp_path, variant):
+    """What a CPU without AVX2 (or without AVX at all) gets: the same bundle, a baseline build."""
+    report = self_test(built / "edgechat" / "edgechat", tmp_path, EDGECHAT_CPU_VARIANT=variant)
+    assert report["cpu_variant"] == variant
+    assert next(c for c in report["checks"] if c["name"] == "generation")["ok"]
 
 
 def test_bundle_is_lean(built):
