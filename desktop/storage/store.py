@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS conversations (
     id          INTEGER PRIMARY KEY,
     title       TEXT    NOT NULL,
@@ -35,6 +35,30 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 CREATE INDEX IF NOT EXISTS conversations_by_recency ON conversations(updated_at DESC);
 """
+
+# Full-text search over every message. The trigram tokenizer matches any substring of three or
+# more characters, which also works for Chinese and Japanese, where words are not space-separated
+# and the default tokenizer would index a whole sentence as one "word".
+_SCHEMA_V2 = """
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+    content, content='messages', content_rowid='id', tokenize='trigram'
+);
+INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages;
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+HIT_START, HIT_END = "\x02", "\x03"  # marks around matches in search snippets
+EXPORT_FORMAT = "edgechat-conversation"
 
 # Message status: a reply is 'streaming' while it is written; 'stopped' when the user stopped it,
 # 'error' when generation failed, 'interrupted' when the app died while it streamed.
@@ -60,8 +84,27 @@ class StoredMessage:
     created_at: float
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    message_id: int
+    conversation_id: int
+    conversation_title: str
+    role: str
+    snippet: str  # matches wrapped in HIT_START / HIT_END
+
+
 class StoreError(Exception):
     pass
+
+
+def _snippet(content: str, query: str, width: int = 60) -> str:
+    at = content.lower().find(query.lower())
+    if at < 0:
+        return content[:width]
+    start = max(at - width // 2, 0)
+    end = at + len(query)
+    return ("…" if start else "") + content[start:at] + HIT_START + content[at:end] + HIT_END + \
+        content[end:end + width // 2] + ("…" if end + width // 2 < len(content) else "")
 
 
 class ConversationStore:
@@ -85,12 +128,10 @@ class ConversationStore:
             raise StoreError(
                 f"{self.path} was written by a newer EdgeChat (schema {version}); update EdgeChat."
             )
-        if version < SCHEMA_VERSION:
-            # executescript commits anything pending first, so the script carries its own
-            # transaction: the schema and its version land together or not at all.
-            self._db.executescript(
-                f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            # executescript commits anything pending first, so each script carries its own
+            # transaction: a step and its version number land together or not at all.
+            self._db.executescript(f"BEGIN; {_MIGRATIONS[step]} PRAGMA user_version={step}; COMMIT;")
 
     def _tx(self):
         return _Transaction(self._db)
@@ -173,6 +214,94 @@ class ConversationStore:
             StoredMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6])
             for r in rows
         ]
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing ``query`` (case-insensitive), newest first, with a snippet whose
+        matches are wrapped in HIT_START / HIT_END."""
+        query = query.strip()
+        if not query:
+            return []
+        if len(query) >= 3:
+            phrase = '"' + query.replace('"', '""') + '"'
+            rows = self._db.execute(
+                "SELECT m.id, m.conversation_id, c.title, m.role, "
+                f"snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 48) "
+                "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                "JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_fts MATCH ? ORDER BY m.id DESC LIMIT ?",
+                (phrase, limit),
+            )
+        else:  # trigrams need three characters: short queries scan, which is fine for a few
+            like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = [
+                (mid, cid, title, role, _snippet(content, query))
+                for mid, cid, title, role, content in self._db.execute(
+                    "SELECT m.id, m.conversation_id, c.title, m.role, m.content FROM messages m "
+                    "JOIN conversations c ON c.id = m.conversation_id "
+                    "WHERE m.content LIKE ? ESCAPE '\\' ORDER BY m.id DESC LIMIT ?",
+                    (like, limit),
+                )
+            ]
+        return [SearchHit(*row) for row in rows]
+
+    # -- export and import -------------------------------------------------------------------
+    def export_json(self, conversation_id: int) -> dict:
+        conversation = self.conversation(conversation_id)
+        if conversation is None:
+            raise StoreError("That conversation no longer exists.")
+        return {
+            "format": EXPORT_FORMAT,
+            "version": 1,
+            "title": conversation.title,
+            "created_at": conversation.created_at,
+            "messages": [
+                {"role": m.role, "content": m.content, "status": m.status,
+                 "created_at": m.created_at, "meta": m.meta}
+                for m in self.messages(conversation_id)
+            ],
+        }
+
+    def export_markdown(self, conversation_id: int) -> str:
+        data = self.export_json(conversation_id)
+        names = {"user": "You", "assistant": "Assistant", "system": "System"}
+        parts = [f"# {data['title']}\n"]
+        for m in data["messages"]:
+            parts.append(f"## {names[m['role']]}\n\n{m['content']}\n")
+        return "\n".join(parts)
+
+    def import_json(self, data) -> Conversation:
+        """A conversation exported by export_json (from this or another machine)."""
+        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+            raise StoreError("This file is not an EdgeChat conversation export.")
+        if data.get("version") != 1:
+            raise StoreError(f"This export is version {data.get('version')!r}; this EdgeChat reads 1.")
+        messages = data.get("messages")
+        if not isinstance(messages, list):
+            raise StoreError("The export has no message list.")
+        clean = []
+        for i, m in enumerate(messages):
+            if (not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant")
+                    or not isinstance(m.get("content"), str)):
+                raise StoreError(f"Message {i + 1} of the export is malformed.")
+            status = m.get("status") if m.get("status") in STATUSES else "complete"
+            if status == "streaming":
+                status = "interrupted"
+            clean.append((m["role"], m["content"], status,
+                          m.get("meta") if isinstance(m.get("meta"), dict) else None))
+        title = str(data.get("title") or "Imported chat").strip()[:200] or "Imported chat"
+        with self._tx():
+            now = time.time()
+            cur = self._db.execute(
+                "INSERT INTO conversations(title, created_at, updated_at) VALUES (?, ?, ?)",
+                (title, now, now))
+            conversation_id = cur.lastrowid
+            self._db.executemany(
+                "INSERT INTO messages(conversation_id, role, content, status, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(conversation_id, role, content, status, json.dumps(meta) if meta else None, now)
+                 for role, content, status, meta in clean],
+            )
+        return self.conversation(conversation_id)
 
     def recover_interrupted(self) -> int:
         """Replies still marked 'streaming' were cut off by a crash or a kill: say so."""

@@ -58,6 +58,7 @@ class ChatController(QObject):
         self.reply: _Reply | None = None
         self.model_ready = False
         self.params: dict = {}
+        self.widgets: dict[int, MessageWidget] = {}  # stored message id -> its widget on screen
         host.chunk_generated.connect(self._on_chunk)
         host.generation_finished.connect(self._on_finished)
         host.generation_failed.connect(self._on_failed)
@@ -72,6 +73,7 @@ class ChatController(QObject):
         self._save_reply()
         self.current_id = None
         self.view.clear()
+        self.widgets.clear()
         self.conversation_opened.emit(-1)
 
     def open_conversation(self, conversation_id: int) -> None:
@@ -80,16 +82,26 @@ class ChatController(QObject):
         self._save_reply()
         self.current_id = conversation_id
         self.view.clear()
+        self.widgets.clear()
         reply = self.reply
         for message in self.store.messages(conversation_id):
             live = reply is not None and reply.message_id == message.id
             text = reply.text if live else message.content
             widget = self.view.add_message(message.role, text, message.status)
+            self.widgets[message.id] = widget
             if live:
                 reply.widget = widget
             elif message.status == "error" and message.meta.get("error"):
                 widget.set_status("error", message.meta["error"])
         self.conversation_opened.emit(conversation_id)
+
+    def show_message(self, message_id: int) -> bool:
+        """Scroll the open conversation to a message (a search hit)."""
+        widget = self.widgets.get(message_id)
+        if widget is None:
+            return False
+        self.view.ensureWidgetVisible(widget, 0, 40)
+        return True
 
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         self.store.rename_conversation(conversation_id, title)
@@ -117,8 +129,8 @@ class ChatController(QObject):
             self.current_id = self.store.create_conversation(title).id
             self.conversation_opened.emit(self.current_id)
         conversation_id = self.current_id
-        self.store.add_message(conversation_id, "user", text)
-        self.view.add_message("user", text)
+        user = self.store.add_message(conversation_id, "user", text)
+        self.widgets[user.id] = self.view.add_message("user", text)
         history = [
             {"role": m.role, "content": m.content}
             for m in self.store.messages(conversation_id)
@@ -126,6 +138,7 @@ class ChatController(QObject):
         ]
         stored = self.store.add_message(conversation_id, "assistant", "", status="streaming")
         widget = self.view.add_message("assistant", "", "streaming")
+        self.widgets[stored.id] = widget
         request_id = self.host.generate(history, self.params)
         self.reply = _Reply(request_id, conversation_id, stored.id, widget=widget,
                             last_save=time.monotonic())

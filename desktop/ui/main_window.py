@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,7 @@ from desktop.ui.chat_controller import ChatController
 from desktop.ui.chat_view import ChatView
 from desktop.ui.conversation_list import ConversationListModel, Roles
 from desktop.ui.prompt_edit import PromptEdit
+from desktop.ui.search_panel import SearchPanel
 from desktop.workers.generation import EngineHost
 
 
@@ -53,8 +54,10 @@ class MainWindow(QMainWindow):
         sidebar = QWidget()
         side_layout = QVBoxLayout(sidebar)
         side_layout.setContentsMargins(6, 6, 0, 6)
+        self.search_panel = SearchPanel(store)
         side_layout.addWidget(self.new_button)
-        side_layout.addWidget(self.conversation_list)
+        side_layout.addWidget(self.search_panel)
+        side_layout.addWidget(self.conversation_list, 1)
 
         # Chat
         self.banner = QLabel()
@@ -112,6 +115,18 @@ class MainWindow(QMainWindow):
         self.focus_action = QAction("Focus input", self, shortcut=QKeySequence("Ctrl+L"))
         self.library_action = QAction("Model &library…", self, shortcut=QKeySequence("Ctrl+Shift+M"))
         self.settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
+        self.search_action = QAction("&Search chats", self, shortcut=QKeySequence.StandardKey.Find)
+        self.export_md_action = QAction("Export chat as &Markdown…", self)
+        self.export_json_action = QAction("Export chat as &JSON…", self)
+        self.import_action = QAction("&Import chat…", self)
+        self.search_action.triggered.connect(self.search_panel.focus)
+        self.export_md_action.triggered.connect(lambda: self._export("md"))
+        self.export_json_action.triggered.connect(lambda: self._export("json"))
+        self.import_action.triggered.connect(self._import_chat)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        for action in (self.search_action, self.export_md_action, self.export_json_action,
+                       self.import_action):
+            chat_menu.addAction(action)
         self.library_action.triggered.connect(self.show_library)
         self.settings_action.triggered.connect(self.show_settings)
         for action in (self.new_action, self.open_model_action, self.open_folder_action,
@@ -133,6 +148,9 @@ class MainWindow(QMainWindow):
         self.conversation_list.selectionModel().currentChanged.connect(self._on_current_changed)
         self.conversation_list.customContextMenuRequested.connect(self._context_menu)
         self.conversation_model.title_edited.connect(self.rename_conversation)
+        self.search_panel.searching_changed.connect(
+            lambda searching: self.conversation_list.setVisible(not searching))
+        self.search_panel.hit_chosen.connect(self._open_hit)
         c = self.controller
         c.conversations_changed.connect(self.refresh_conversations)
         c.conversation_opened.connect(self._select_conversation)
@@ -208,6 +226,64 @@ class MainWindow(QMainWindow):
         self.banner.setText(message)
         self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 4px; }}")
         self.banner.show()
+
+    # -- search, export, import ------------------------------------------------------------
+    def _open_hit(self, conversation_id: int, message_id: int) -> None:
+        self.controller.open_conversation(conversation_id)
+        self._select_conversation(conversation_id)
+        # After the layout has sized the new widgets, so the scroll lands on the hit.
+        QTimer.singleShot(0, lambda: self.controller.show_message(message_id))
+
+    def export_conversation(self, path: str, kind: str) -> None:
+        import json
+
+        conversation_id = self.controller.current_id
+        if conversation_id is None:
+            self.show_error("Open a chat to export it.")
+            return
+        data = (self.store.export_markdown(conversation_id) if kind == "md"
+                else json.dumps(self.store.export_json(conversation_id), ensure_ascii=False, indent=1))
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(data)
+        except OSError as exc:
+            self.show_error(f"Could not write {path}: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    def import_conversation(self, path: str) -> None:
+        import json
+
+        from desktop.storage.store import StoreError
+
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            conversation = self.store.import_json(data)
+        except (OSError, ValueError) as exc:
+            self.show_error(f"Could not read {path}: {exc}")
+            return
+        except StoreError as exc:
+            self.show_error(str(exc))
+            return
+        self.refresh_conversations()
+        self.controller.open_conversation(conversation.id)
+        self._select_conversation(conversation.id)
+
+    def _export(self, kind: str) -> None:
+        current = self.store.conversation(self.controller.current_id or -1)
+        if current is None:
+            self.show_error("Open a chat to export it.")
+            return
+        suffix, label = (".md", "Markdown (*.md)") if kind == "md" else (".json", "JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export chat", current.title + suffix, label)
+        if path:
+            self.export_conversation(path, kind)
+
+    def _import_chat(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import chat", "", "EdgeChat export (*.json)")
+        if path:
+            self.import_conversation(path)
 
     # -- conversations -------------------------------------------------------------------
     def refresh_conversations(self) -> None:

@@ -1,0 +1,118 @@
+"""Search across all conversations: a field and a list of hits with the matches in bold."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QTextDocument
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.storage import ConversationStore
+from desktop.storage.store import HIT_END, HIT_START
+from desktop.ui.table_model import Column, Roles, RowsModel
+
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+
+
+def hit_html(hit) -> str:
+    snippet = html.escape(hit.snippet.replace("\n", " "))
+    snippet = snippet.replace(HIT_START, "<b>").replace(HIT_END, "</b>")
+    return (f"<div><span style='font-weight:600'>{html.escape(hit.conversation_title)}</span>"
+            f" · {ROLE_NAMES.get(hit.role, hit.role)}</div><div>{snippet}</div>")
+
+
+class HtmlDelegate(QStyledItemDelegate):
+    """Draws the DisplayRole as rich text (the highlighted snippet)."""
+
+    def _document(self, option, index) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDocumentMargin(4)
+        doc.setHtml(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        doc.setTextWidth(max(option.rect.width(), 120))
+        return doc
+
+    def paint(self, painter, option, index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        doc = self._document(option, index)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        if opt.state & QStyle.StateFlag.State_Selected:
+            context.palette.setColor(QPalette.ColorRole.Text,
+                                     opt.palette.color(QPalette.ColorRole.HighlightedText))
+        painter.save()
+        painter.translate(option.rect.topLeft())
+        painter.setClipRect(QRectF(0, 0, option.rect.width(), option.rect.height()))
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        doc = self._document(option, index)
+        return QSize(int(doc.idealWidth()), int(doc.size().height()))
+
+
+class SearchPanel(QWidget):
+    """Signals: hit_chosen(int conversation_id, int message_id); searching_changed(bool)."""
+
+    hit_chosen = Signal(int, int)
+    searching_changed = Signal(bool)
+
+    def __init__(self, store: ConversationStore, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.field = QLineEdit()
+        self.field.setPlaceholderText("Search all chats (Ctrl+F)")
+        self.field.setClearButtonEnabled(True)
+        self.model = RowsModel([Column("Hit", hit_html)], self)
+        self.results = QListView()
+        self.results.setModel(self.model)
+        self.results.setItemDelegate(HtmlDelegate(self.results))
+        self.results.setWordWrap(True)
+        self.results.setUniformItemSizes(False)
+        self.results.hide()
+        self.summary = QLabel()
+        self.summary.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.field)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.results, 1)
+        # Search as the user types, but not on every key stroke.
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.run)
+        self.field.textChanged.connect(lambda _t: self._debounce.start())
+        self.results.activated.connect(self._choose)
+        self.results.clicked.connect(self._choose)
+
+    def run(self) -> None:
+        query = self.field.text().strip()
+        searching = bool(query)
+        hits = self.store.search(query) if searching else []
+        self.model.set_rows(hits)
+        self.results.setVisible(searching)
+        self.summary.setVisible(searching)
+        self.summary.setText(f"{len(hits)} match{'es' if len(hits) != 1 else ''}"
+                             + (" (newest first; showing 50)" if len(hits) >= 50 else ""))
+        self.searching_changed.emit(searching)
+
+    def _choose(self, index) -> None:
+        hit = index.data(Roles.Row)
+        if hit is not None:
+            self.hit_chosen.emit(hit.conversation_id, hit.message_id)
+
+    def focus(self) -> None:
+        self.field.setFocus()
+        self.field.selectAll()
