@@ -131,13 +131,17 @@ def test_settings_store_and_clear_the_token(qtbot):
 
 
 def test_settings_without_a_keyring_explain_and_refuse(qtbot):
+    import keyring
+    from keyring.backends import fail
+
     from desktop.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog()  # this machine has no Secret Service: keyring's fail backend
-    qtbot.addWidget(dialog)
-    import keyring
-
-    if "fail" not in type(keyring.get_keyring()).__module__:
-        pytest.skip("this machine has a real keyring")
-    assert "never writes tokens in plain text" in dialog.status_label.text()
-    assert not dialog.save_button.isEnabled() and not dialog.token_edit.isEnabled()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # a bare Linux session: no Secret Service
+    try:
+        dialog = SettingsDialog()
+        qtbot.addWidget(dialog)
+        assert "never writes tokens in plain text" in dialog.status_label.text()
+        assert not dialog.save_button.isEnabled() and not dialog.token_edit.isEnabled()
+    finally:
+        keyring.set_keyring(previous)
