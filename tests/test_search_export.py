@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
 from desktop.storage.store import HIT_END, HIT_START, ConversationStore, StoreError
@@ -120,3 +121,31 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
         assert window.conversation_model.rowCount() == 3
     finally:
         window.close()
+
+
+def test_long_chats_open_on_their_newest_page(qtbot, tmp_path):
+    from desktop.ui.chat_controller import PAGE
+
+    store = ConversationStore(tmp_path / "long.sqlite3")
+    conv = store.create_conversation("Long")
+    ids = [store.add_message(conv.id, "user" if i % 2 == 0 else "assistant", f"message number {i}").id
+           for i in range(PAGE * 2 + 30)]
+    window = MainWindow(store, EngineHost())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.controller.open_conversation(conv.id)
+        shown = window.chat_view.messages()
+        assert len(shown) == PAGE and shown[-1].text == f"message number {len(ids) - 1}"
+        assert window.earlier_button.isVisible() and f"({len(ids) - PAGE} not shown)" in \
+            window.earlier_button.text()
+        qtbot.mouseClick(window.earlier_button, Qt.MouseButton.LeftButton)
+        assert len(window.chat_view.messages()) == 2 * PAGE
+        # a search hit in the oldest message opens the chat back far enough to show it
+        window.controller.new_conversation()
+        window._open_hit(conv.id, ids[0])
+        assert window.chat_view.messages()[0].text == "message number 0"
+        assert not window.earlier_button.isVisible()
+    finally:
+        window.close()
+        store.close()

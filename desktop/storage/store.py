@@ -204,12 +204,20 @@ class ConversationStore:
         args.append(message_id)
         self._db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", args)
 
-    def messages(self, conversation_id: int) -> list[StoredMessage]:
-        rows = self._db.execute(
-            "SELECT id, conversation_id, role, content, status, meta, created_at FROM messages "
-            "WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
+    def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
+        """The conversation's messages in order; only the newest ``last`` of them when given."""
+        if last is None:
+            rows = self._db.execute(
+                "SELECT id, conversation_id, role, content, status, meta, created_at FROM messages "
+                "WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            )
+        else:
+            rows = reversed(self._db.execute(
+                "SELECT id, conversation_id, role, content, status, meta, created_at FROM messages "
+                "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, last),
+            ).fetchall())
         return [
             StoredMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6])
             for r in rows
@@ -302,6 +310,13 @@ class ConversationStore:
                  for role, content, status, meta in clean],
             )
         return self.conversation(conversation_id)
+
+    def count_messages(self, conversation_id: int, from_id: int = 0) -> int:
+        """How many messages the conversation has (from message ``from_id`` on, if given)."""
+        return self._db.execute(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND id >= ?",
+            (conversation_id, from_id),
+        ).fetchone()[0]
 
     def recover_interrupted(self) -> int:
         """Replies still marked 'streaming' were cut off by a crash or a kill: say so."""

@@ -18,6 +18,9 @@ from desktop.workers.generation import EngineHost
 
 SAVE_INTERVAL_S = 0.5
 TITLE_LENGTH = 48
+# A long chat opens on its newest messages; older ones come a page at a time when asked for.
+# A widget per message is what makes a 5,000-message chat slow to open, not the database.
+PAGE = 60
 
 
 @dataclass
@@ -40,6 +43,7 @@ class ChatController(QObject):
 
     conversations_changed(): the list of conversations (titles, order) changed.
     conversation_opened(int): the view now shows this conversation.
+    history_hidden(int): how many older messages of the open chat are not shown (0: none).
     busy_changed(bool): a reply started or ended.
     reply_finished(dict): the finished reply's stats (for the status bar).
     error_reported(str): something for the user to read.
@@ -47,6 +51,7 @@ class ChatController(QObject):
 
     conversations_changed = Signal()
     conversation_opened = Signal(int)
+    history_hidden = Signal(int)
     busy_changed = Signal(bool)
     reply_finished = Signal(dict)
     error_reported = Signal(str)
@@ -59,6 +64,7 @@ class ChatController(QObject):
         self.model_ready = False
         self.params: dict = {}
         self.widgets: dict[int, MessageWidget] = {}  # stored message id -> its widget on screen
+        self.shown = PAGE  # how many of the open chat's newest messages are on screen
         host.chunk_generated.connect(self._on_chunk)
         host.generation_finished.connect(self._on_finished)
         host.generation_failed.connect(self._on_failed)
@@ -74,17 +80,30 @@ class ChatController(QObject):
         self.current_id = None
         self.view.clear()
         self.widgets.clear()
+        self.history_hidden.emit(0)
         self.conversation_opened.emit(-1)
 
-    def open_conversation(self, conversation_id: int) -> None:
-        if conversation_id == self.current_id:
+    def open_conversation(self, conversation_id: int, include_message: int | None = None) -> None:
+        """Show a chat from its newest messages (back far enough to include one, if given)."""
+        shown = PAGE
+        if include_message is not None:
+            shown = max(PAGE, self.store.count_messages(conversation_id, include_message))
+        if conversation_id == self.current_id and shown <= self.shown:
             return
+        self._show(conversation_id, shown)
+
+    def show_earlier(self) -> None:
+        if self.current_id is not None:
+            self._show(self.current_id, self.shown + PAGE)
+
+    def _show(self, conversation_id: int, shown: int) -> None:
         self._save_reply()
         self.current_id = conversation_id
+        self.shown = shown
         self.view.clear()
         self.widgets.clear()
         reply = self.reply
-        for message in self.store.messages(conversation_id):
+        for message in self.store.messages(conversation_id, last=shown):
             live = reply is not None and reply.message_id == message.id
             text = reply.text if live else message.content
             widget = self.view.add_message(message.role, text, message.status)
@@ -93,6 +112,7 @@ class ChatController(QObject):
                 reply.widget = widget
             elif message.status == "error" and message.meta.get("error"):
                 widget.set_status("error", message.meta["error"])
+        self.history_hidden.emit(max(self.store.count_messages(conversation_id) - shown, 0))
         self.conversation_opened.emit(conversation_id)
 
     def show_message(self, message_id: int) -> bool:

@@ -66,6 +66,9 @@ class MainWindow(QMainWindow):
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.chat_view = ChatView()
+        self.earlier_button = QPushButton()
+        self.earlier_button.setFlat(True)
+        self.earlier_button.hide()
         self.prompt = PromptEdit()
         self.send_button = QPushButton("Send")
         self.stop_button = QPushButton("Stop")
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 6, 6, 6)
         chat_layout.addWidget(self.banner)
+        chat_layout.addWidget(self.earlier_button)
         chat_layout.addWidget(self.chat_view, 1)
         chat_layout.addLayout(input_row)
 
@@ -153,6 +157,8 @@ class MainWindow(QMainWindow):
         self.search_panel.hit_chosen.connect(self._open_hit)
         c = self.controller
         c.conversations_changed.connect(self.refresh_conversations)
+        c.history_hidden.connect(self._on_history_hidden)
+        self.earlier_button.clicked.connect(c.show_earlier)
         c.conversation_opened.connect(self._select_conversation)
         c.busy_changed.connect(self._on_busy_changed)
         c.reply_finished.connect(self._on_reply_finished)
@@ -228,8 +234,14 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     # -- search, export, import ------------------------------------------------------------
+    def _on_history_hidden(self, hidden: int) -> None:
+        from desktop.ui.chat_controller import PAGE
+
+        self.earlier_button.setText(f"Show {min(hidden, PAGE)} earlier messages ({hidden} not shown)")
+        self.earlier_button.setVisible(hidden > 0)
+
     def _open_hit(self, conversation_id: int, message_id: int) -> None:
-        self.controller.open_conversation(conversation_id)
+        self.controller.open_conversation(conversation_id, include_message=message_id)
         self._select_conversation(conversation_id)
         # After the layout has sized the new widgets, so the scroll lands on the hit.
         QTimer.singleShot(0, lambda: self.controller.show_message(message_id))
