@@ -62,7 +62,9 @@ class MessageWidget(QFrame):
         self.body.set_markdown(text)
 
     def append_text(self, text: str) -> None:
-        self.set_text(self._text + text)
+        # Only the new text is rendered (and the Markdown block it extends), not the whole reply.
+        self._text += text
+        self.body.append_markdown(text)
 
     def set_status(self, status: str, detail: str = "") -> None:
         note = STATUS_NOTES.get(status, "")
