@@ -197,7 +197,7 @@ def _plan_catalog(args, endpoint):
     from desktop.hardware import detect
     from desktop.models.catalog import load_catalog
     from desktop.models.downloads import DownloadError, plan_download
-    from desktop.models.fit_catalog import best_variant
+    from desktop.models.fit_catalog import best_variant, download_spec
     from desktop.models.library import models_dir
 
     catalog = load_catalog()
@@ -218,25 +218,10 @@ def _plan_catalog(args, endpoint):
         variant = best_variant(model, detect(models_dir()))
         if variant is None:
             raise DownloadError(f"No variant of {model.display_name} fits this machine.")
-    expected = {}
-    if variant.format == "gguf":
-        expected[variant.filename] = (variant.size_bytes, variant.sha256)
-    for f in variant.files or ():
-        prefix = f"{variant.subfolder}/" if variant.subfolder else ""
-        expected[prefix + f.path] = (f.size, f.sha256)
-    return plan_download(
-        variant.repo_id, filename=variant.filename if variant.format == "gguf" else None,
-        subfolder=variant.subfolder if variant.format == "onnx" else None,
-        revision=args.revision or variant.revision, endpoint=endpoint,
-        name=_variant_name(model, variant),
-        catalog_id=model.id, variant_id=variant.id, execution_provider=variant.execution_provider,
-        expected=expected,
-    )
-
-
-def _variant_name(model, variant) -> str:
-    provider = f", {variant.execution_provider}" if variant.execution_provider else ""
-    return f"{model.display_name} ({variant.quant}{provider})"
+    spec = download_spec(model, variant)
+    if args.revision:
+        spec["revision"] = args.revision
+    return plan_download(endpoint=endpoint, **spec)
 
 
 def import_model(args) -> int:

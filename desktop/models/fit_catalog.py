@@ -10,6 +10,27 @@ from desktop.models.fit import Variant as FitVariant
 DEFAULT_CONTEXT = 4096  # what the engines allocate unless asked for more
 
 
+def download_spec(model: CatalogModel, variant: Variant) -> dict:
+    """plan_download's arguments for a catalog variant, with the catalog's sizes and hashes to
+    cross-check the Hub's (the Hub's own metadata is what gets verified)."""
+    prefix = f"{variant.subfolder}/" if variant.subfolder else ""
+    expected = {prefix + f.path: (f.size, f.sha256) for f in variant.files or ()}
+    if variant.format == "gguf":
+        expected[variant.filename] = (variant.size_bytes, variant.sha256)
+    provider = f", {variant.execution_provider}" if variant.execution_provider else ""
+    return {
+        "repo_id": variant.repo_id,
+        "filename": variant.filename if variant.format == "gguf" else None,
+        "subfolder": variant.subfolder if variant.format == "onnx" else None,
+        "revision": variant.revision,
+        "name": f"{model.display_name} ({variant.quant}{provider})",
+        "catalog_id": model.id,
+        "variant_id": variant.id,
+        "execution_provider": variant.execution_provider,
+        "expected": expected,
+    }
+
+
 def variant_estimate(model: CatalogModel, variant: Variant, context: int | None = None):
     context = context or min(model.context_length or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
     return estimate(

@@ -406,17 +406,9 @@ class LibraryWindow(QWidget):
         self.refresh()
 
     def download_variant(self, model, variant) -> None:
-        expected = {}
-        if variant.format == "gguf":
-            expected[variant.filename] = (variant.size_bytes, variant.sha256)
-        spec = {
-            "repo_id": variant.repo_id,
-            "filename": variant.filename if variant.format == "gguf" else None,
-            "subfolder": variant.subfolder if variant.format == "onnx" else None,
-            "revision": variant.revision, "catalog_id": model.id, "variant_id": variant.id,
-            "execution_provider": variant.execution_provider, "expected": expected,
-            "name": f"{model.display_name} ({variant.quant})",
-        }
+        from desktop.models.fit_catalog import download_spec
+
+        spec = download_spec(model, variant)
         self.start_download(variant.id, spec["name"], spec=spec)
 
     def _download_selected_variant(self) -> None:

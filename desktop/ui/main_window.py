@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.store, self.host = store, host
         self.model_info: dict | None = None
         self.last_stats: dict | None = None
+        self._loading = False  # a model load is queued on the worker
 
         # Sidebar
         self.new_button = QPushButton("New chat")
@@ -178,8 +179,6 @@ class MainWindow(QMainWindow):
         if self.controller.send(text):
             self.prompt.clear()
             self.banner.hide()
-
-    _loading = False
 
     def load_model(self, path: str, **options) -> None:
         self._loading = True
