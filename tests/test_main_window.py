@@ -60,6 +60,10 @@ def test_a_message_gets_a_streamed_reply_that_is_stored(make_window, qtbot):
     assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "complete")]
     assert stored[1].content == reply.text
     assert stored[1].meta["stats"]["completion_tokens"] == 48
+    assert stored[1].meta["stats"]["model"] == "SmolLM2-135M-Instruct"
+    footer = reply.footer.text()
+    assert "48 tokens" in footer and "tok/s" in footer and "first token" in footer
+    assert "SmolLM2-135M-Instruct on llama.cpp (CPU)" in footer
     assert window.conversation_model.rowCount() == 1
     assert "tok/s" in window.speed_label.text()
     label = window.model_label.text()

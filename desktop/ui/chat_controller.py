@@ -237,6 +237,8 @@ def _describe(stats: dict) -> str:
         parts.append(f"{stats['tokens_per_s']:.1f} tok/s")
     if stats.get("ttft_s") is not None:
         parts.append(f"first token {stats['ttft_s']:.2f} s")
+    if stats.get("model"):
+        parts.append(f"{stats['model']} on {stats.get('backend', '?')} ({stats.get('device', '?')})")
     if stats.get("dropped_messages"):
         parts.append(f"{stats['dropped_messages']} older messages left out to fit the context")
     return " · ".join(parts)

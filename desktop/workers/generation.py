@@ -104,8 +104,11 @@ class GenerationWorker(QObject):
             self.generation_failed.emit(request_id, f"Generation failed: {exc}")
             return
         self._flush(request_id, pending)
-        stats = engine.last_stats
-        self.generation_finished.emit(request_id, asdict(stats) if stats else {})
+        stats = asdict(engine.last_stats) if engine.last_stats else {}
+        # Which model wrote the reply, kept with it: the user may switch models later.
+        info = engine.info
+        stats.update(model=info.name, backend=info.backend, device=info.device)
+        self.generation_finished.emit(request_id, stats)
 
     def _flush(self, request_id: int, pending: list[str]) -> None:
         if pending:
