@@ -56,6 +56,11 @@ def build(path: str, total: int, long_conversation: int) -> int:
                                  "complete", None, now))
     db.executemany("INSERT INTO messages(conversation_id, role, content, status, meta, created_at) "
                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    # Each chat is a chain of messages (the store's message tree, without versions).
+    db.execute("UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p "
+               "WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)")
+    db.execute("UPDATE conversations SET leaf_id = (SELECT MAX(m.id) FROM messages m "
+               "WHERE m.conversation_id = conversations.id)")
     db.execute("COMMIT")
     count = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
     store.close()

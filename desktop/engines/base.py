@@ -58,6 +58,10 @@ class ContextOverflowError(EngineError):
     pass
 
 
+class ContextFullError(ContextOverflowError):
+    """The history does not fit and the conversation's policy is to stop and ask the user."""
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     path: str
@@ -87,6 +91,11 @@ class SamplingParams:
     repeat_penalty: float = 1.1
     max_tokens: int = 512
     seed: int | None = None
+    # What to leave out when the history outgrows the context: see engines/context.py.
+    context_policy: str = "rolling"
+
+    # The fields a user sets per conversation (and a model may recommend), in the order shown.
+    SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")
 
     @property
     def greedy(self) -> bool:
@@ -105,6 +114,7 @@ class GenerationStats:
     total_s: float = 0.0
     finish_reason: str = "stop"  # "stop" | "length" | "cancelled"
     dropped_messages: int = 0  # history left out to fit the context
+    dropped_indices: list[int] = field(default_factory=list)  # which of the messages sent
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,52 +1,96 @@
 """Fitting a conversation into the model's context window.
 
-The foundation policy is a rolling window: the system prompt and the newest messages are kept,
-the oldest turns are dropped until the prompt fits. A single message that cannot fit even alone
-is refused with a clear error rather than cut mid-sentence.
+Each conversation chooses what happens when its history no longer fits (``POLICIES``):
+
+- ``rolling``: keep the system prompt and the newest messages; the oldest turns go first.
+- ``keep_first``: keep the system prompt and the first turn (where a user usually says what the
+  chat is about) as well as the newest messages; the middle goes.
+- ``stop``: leave nothing out; refuse with ``ContextFullError`` so the app can ask the user.
+
+A single message that cannot fit even alone is refused with a clear error rather than cut
+mid-sentence. Nothing here raises anything but a ``ContextOverflowError`` (whose message is for
+the user), so an overflow never surfaces as a backend exception or a hang.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from desktop.engines.base import ContextOverflowError
+from desktop.engines.base import ContextFullError, ContextOverflowError
+
+POLICIES = ("rolling", "keep_first", "stop")
+
+
+def _first_turn(rest: list[dict]) -> int:
+    """How many of the leading messages form the first turn (a user message and its replies)."""
+    if not rest or rest[0].get("role") != "user":
+        return 0
+    n = 1
+    while n < len(rest) and rest[n].get("role") == "assistant":
+        n += 1
+    return n
 
 
 def fit_messages(
-    messages: Sequence[dict], measure: Callable[[Sequence[dict]], int], limit: int
-) -> tuple[list[dict], int]:
-    """Return the messages that fit in ``limit`` tokens and how many were left out."""
+    messages: Sequence[dict], measure: Callable[[Sequence[dict]], int], limit: int,
+    policy: str = "rolling",
+) -> tuple[list[dict], list[int]]:
+    """Return the messages that fit in ``limit`` tokens and the indices of those left out."""
     messages = list(messages)
-    if measure(messages) <= limit:
-        return messages, 0
+    needed = measure(messages)
+    if needed <= limit:
+        return messages, []
+    if policy == "stop":
+        raise ContextFullError(
+            f"This chat no longer fits the model's context ({needed:,} tokens; {limit:,} are free "
+            f"for the prompt). Choose what to leave out, or start a new chat."
+        )
     system = [m for m in messages[:1] if m.get("role") == "system"]
     rest = messages[len(system):]
-    # Binary search on how many of the oldest messages to drop: measuring renders the template
-    # and tokenizes, so a long history is not re-measured once per dropped message.
-    lo, hi = 1, len(rest) - 1  # always keep the newest message
-    best = None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        candidate = system + rest[mid:]
-        # Keep the turn structure: a window should not start with an assistant reply.
-        while len(candidate) > len(system) + 1 and candidate[len(system)].get("role") == "assistant":
-            candidate.pop(len(system))
-        if measure(candidate) <= limit:
-            best, hi = candidate, mid - 1
-        else:
-            lo = mid + 1
-    if best is None:
+    head = _first_turn(rest[:-1]) if policy == "keep_first" else 0
+    kept = _fit_window(system, rest, head, measure, limit)
+    if kept is None and head:
+        kept = _fit_window(system, rest, 0, measure, limit)  # the first turn alone is too long
+    if kept is None:
         raise ContextOverflowError(
             "The message is too long for this model's context window. Shorten it, or raise the "
             "context length in the model's settings."
         )
-    return best, len(messages) - len(best)
+    offset = len(system)
+    kept_set = set(range(offset)) | {offset + i for i in kept}
+    dropped = [i for i in range(len(messages)) if i not in kept_set]
+    return [messages[i] for i in sorted(kept_set)], dropped
+
+
+def _fit_window(system, rest, head: int, measure, limit: int) -> list[int] | None:
+    """Indices into ``rest``: the first ``head`` messages, then as many of the newest as fit."""
+    # Binary search on where the kept tail starts: measuring renders the template and tokenizes,
+    # so a long history is not re-measured once per dropped message.
+    lo, hi = head + 1, len(rest) - 1  # always keep the newest message
+    best = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        start = mid
+        # Keep the turn structure: a window should not start with an assistant reply.
+        while start < len(rest) - 1 and rest[start].get("role") == "assistant":
+            start += 1
+        indices = list(range(head)) + list(range(start, len(rest)))
+        if measure(system + [rest[i] for i in indices]) <= limit:
+            best, hi = indices, mid - 1
+        else:
+            lo = mid + 1
+    return best
+
+
+def prompt_limit(n_ctx: int, max_tokens: int) -> int:
+    """Tokens the prompt may use: the rest is kept for the reply (at most half the context)."""
+    return n_ctx - min(max_tokens, n_ctx // 2)
 
 
 def fit_for_reply(messages: Sequence[dict], measure: Callable[[Sequence[dict]], int], n_ctx: int,
-                  max_tokens: int) -> tuple[list[dict], int]:
-    """The messages that leave room for a reply of up to max_tokens (at most half the context)."""
-    return fit_messages(messages, measure, n_ctx - min(max_tokens, n_ctx // 2))
+                  max_tokens: int, policy: str = "rolling") -> tuple[list[dict], list[int]]:
+    """The messages that leave room for a reply of up to max_tokens."""
+    return fit_messages(messages, measure, prompt_limit(n_ctx, max_tokens), policy)
 
 
 def reply_budget(prompt_tokens: int, n_ctx: int, max_tokens: int) -> int:

@@ -243,3 +243,23 @@ def model_name(info: GGUFInfo) -> str:
         if quant and stem.lower().endswith(f"{sep}{quant.lower()}"):
             return stem[: -len(quant) - 1]
     return stem
+
+
+# Sampling settings a model's author recommends, as llama.cpp's converter writes them.
+_GGUF_SAMPLING = {
+    "general.sampling.temp": "temperature",
+    "general.sampling.top_p": "top_p",
+    "general.sampling.top_k": "top_k",
+    "general.sampling.min_p": "min_p",
+    "general.sampling.penalty_repeat": "repeat_penalty",
+}
+
+
+def sampling_defaults(info: GGUFInfo) -> dict:
+    """The model's recommended sampling settings, as SamplingParams field names ({} if none)."""
+    out = {}
+    for key, name in _GGUF_SAMPLING.items():
+        value = info.metadata.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            out[name] = int(value) if name == "top_k" else round(float(value), 4)
+    return out

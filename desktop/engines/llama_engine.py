@@ -26,7 +26,7 @@ from desktop.engines.base import (
     decode_rate,
 )
 from desktop.engines.context import fit_for_reply, reply_budget
-from desktop.engines.gguf import describe_parameters, model_name, read_gguf
+from desktop.engines.gguf import describe_parameters, model_name, read_gguf, sampling_defaults
 
 DEFAULT_N_CTX = 4096
 
@@ -96,9 +96,7 @@ class LlamaEngine(Engine):
 
         llm = self._llm
         self._vocab = llm._model.vocab  # for the end-of-generation check (no public API)
-        self._bos = self._token_text(llm.token_bos())
-        self._eos = self._token_text(llm.token_eos())
-        self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
+        self._prompt = LlamaPrompt(llm, gguf.chat_template)
         device = "CPU"
         if gpu and n_gpu_layers != 0:
             device = "GPU (Metal)" if _is_macos() else "GPU (CUDA)"
@@ -122,14 +120,10 @@ class LlamaEngine(Engine):
                 "n_layers": gguf.n_layers,
                 "n_kv_heads": gguf.n_kv_heads,
                 "head_dim": gguf.head_dim,
+                "sampling": sampling_defaults(gguf),
             },
         )
         self._stats: GenerationStats | None = None
-
-    def _token_text(self, token: int) -> str:
-        if token < 0:
-            return ""
-        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     @property
     def info(self) -> ModelInfo:
@@ -140,26 +134,18 @@ class LlamaEngine(Engine):
         return self._stats
 
     def render_prompt(self, messages: Sequence[Message]) -> str:
-        return chat_template.render(
-            self._info.chat_template, messages, bos_token=self._bos, eos_token=self._eos
-        )
+        return self._prompt.render(messages)
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
-        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        bos = self._llm.token_bos()
-        if self._add_bos and (not tokens or tokens[0] != bos):
-            tokens.insert(0, bos)
-        return tokens
+        return self._prompt.tokenize(prompt)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def prepare(self, messages: Sequence[Message], params: SamplingParams):
         """The prompt tokens for ``messages``, trimmed to leave room for a reply."""
-        def measure(msgs):
-            return len(self.tokenize_prompt(self.render_prompt(msgs)))
-
-        fitted, dropped = fit_for_reply(messages, measure, self._info.n_ctx, params.max_tokens)
+        fitted, dropped = fit_for_reply(messages, self._prompt.measure, self._info.n_ctx,
+                                        params.max_tokens, params.context_policy)
         tokens = self.tokenize_prompt(self.render_prompt(fitted))
         return tokens, dropped
 
@@ -172,7 +158,8 @@ class LlamaEngine(Engine):
         started = time.perf_counter()
         tokens, dropped = self.prepare(messages, params)
         budget = reply_budget(len(tokens), self._info.n_ctx, params.max_tokens)
-        stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=dropped)
+        stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=len(dropped),
+                                              dropped_indices=dropped)
         llm = self._llm
         stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         is_eog = self._llama_cpp.llama_vocab_is_eog
@@ -227,6 +214,39 @@ class LlamaEngine(Engine):
         if llm is not None:
             self._llm = None
             llm.close()
+
+
+class LlamaPrompt:
+    """A GGUF's chat template and tokenizer: how messages become prompt tokens.
+
+    Shared by the engine and the context meter's counter (which loads only the vocabulary), so
+    what the meter counts is what the engine will feed.
+    """
+
+    def __init__(self, llm, template: str | None):
+        self._llm = llm
+        self._template = template
+        self._bos = self._token_text(llm.token_bos())
+        self._eos = self._token_text(llm.token_eos())
+        self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def render(self, messages: Sequence[Message]) -> str:
+        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+
+    def tokenize(self, prompt: str) -> list[int]:
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        bos = self._llm.token_bos()
+        if self._add_bos and (not tokens or tokens[0] != bos):
+            tokens.insert(0, bos)
+        return tokens
+
+    def measure(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenize(self.render(messages)))
 
 
 def _common_prefix(cached, tokens) -> int:

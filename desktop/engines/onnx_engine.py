@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -260,6 +261,7 @@ class OnnxEngine(Engine):
                 f"The tokenizer of {folder.name} (tokenizer.json) failed to load: {_first_line(exc)}"
             ) from None
         self._template, self._bos, self._eos = _read_template(folder)
+        self._prompt = OnnxPrompt(self._tokenizer, self._template, self._bos, self._eos)
         model_cfg = config["model"]
         decoder = model_cfg["decoder"]
         trained = model_cfg.get("context_length") or DEFAULT_N_CTX
@@ -285,6 +287,7 @@ class OnnxEngine(Engine):
                 "n_layers": decoder.get("num_hidden_layers"),
                 "n_kv_heads": decoder.get("num_key_value_heads"),
                 "head_dim": decoder.get("head_size"),
+                "sampling": sampling_defaults(config, folder),
             },
         )
         self._eos_ids = set(int(t) for t in self._tokenizer.eos_token_ids)
@@ -320,18 +323,10 @@ class OnnxEngine(Engine):
         return self._gen_max_length if self._gen is not None else 0
 
     def render_prompt(self, messages: Sequence[Message]) -> str:
-        if self._template is None:
-            try:
-                return self._tokenizer.apply_chat_template(
-                    messages=json.dumps(list(messages)), add_generation_prompt=True
-                )
-            except RuntimeError:
-                pass  # no template in the tokenizer either: ChatML below
-        return chat_template.render(self._template, messages, bos_token=self._bos,
-                                    eos_token=self._eos)
+        return self._prompt.render(messages)
 
     def encode(self, text: str) -> list[int]:
-        return [int(t) for t in self._tokenizer.encode(text)]
+        return self._prompt.encode(text)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text))
@@ -399,13 +394,14 @@ class OnnxEngine(Engine):
     ) -> Iterator[str]:
         started = time.perf_counter()
         fitted, dropped = fit_for_reply(
-            messages, lambda msgs: len(self.encode(self.render_prompt(msgs))), self._n_ctx,
-            params.max_tokens,
+            messages, self._prompt.measure, self._n_ctx,
+            params.max_tokens, params.context_policy,
         )
         prompt_text = self.render_prompt(fitted)
         prompt_len = len(self.encode(prompt_text))
         budget = reply_budget(prompt_len, self._n_ctx, params.max_tokens)
-        stats = self._stats = GenerationStats(prompt_tokens=prompt_len, dropped_messages=dropped)
+        stats = self._stats = GenerationStats(prompt_tokens=prompt_len, dropped_messages=len(dropped),
+                                              dropped_indices=dropped)
         try:
             stats.prompt_tokens_evaluated = self._feed(prompt_text, prompt_len, params)
         except RuntimeError as exc:
@@ -471,6 +467,54 @@ def _load_error(folder: Path, exc: Exception) -> OnnxModelError:
             f"Download it again."
         )
     return OnnxModelError(f"ONNX Runtime could not load {folder.name}: {text}")
+
+
+def sampling_defaults(config: dict, folder: Path) -> dict:
+    """The model's recommended sampling settings, as SamplingParams field names ({} if none).
+
+    From the folder's generation_config.json (the model author's) when it asks for sampling, else
+    from genai_config.json's search section when that asks for sampling. The builder writes that
+    section with do_sample false and stock values when the author gave none: those are not a
+    recommendation, and greedy decoding makes small models repeat themselves.
+    """
+    sources = []
+    with contextlib.suppress(OSError, ValueError):
+        sources.append(json.loads((folder / "generation_config.json").read_text(encoding="utf-8")))
+    sources.append(config.get("search") or {})
+    names = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k",
+             "repetition_penalty": "repeat_penalty", "min_p": "min_p"}
+    for source in sources:
+        if isinstance(source, dict) and source.get("do_sample"):
+            return {ours: (int(v) if ours == "top_k" else round(float(v), 4))
+                    for theirs, ours in names.items()
+                    if isinstance(v := source.get(theirs), (int, float)) and not isinstance(v, bool)}
+    return {}
+
+
+class OnnxPrompt:
+    """A model folder's chat template and tokenizer: how messages become prompt tokens.
+
+    Shared by the engine and the context meter's counter (which opens only the tokenizer).
+    """
+
+    def __init__(self, tokenizer, template: str | None, bos: str, eos: str):
+        self._tokenizer, self._template, self._bos, self._eos = tokenizer, template, bos, eos
+
+    def render(self, messages: Sequence[Message]) -> str:
+        if self._template is None:
+            try:
+                return self._tokenizer.apply_chat_template(
+                    messages=json.dumps(list(messages)), add_generation_prompt=True
+                )
+            except RuntimeError:
+                pass  # no template in the tokenizer either: ChatML below
+        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+
+    def encode(self, text: str) -> list[int]:
+        return [int(t) for t in self._tokenizer.encode(text)]
+
+    def measure(self, messages: Sequence[Message]) -> int:
+        return len(self._tokenizer.encode(self.render(messages)))
 
 
 def _first_line(exc: Exception) -> str:

@@ -19,6 +19,7 @@ from dataclasses import asdict
 
 from desktop.engines.base import (
     CancelToken,
+    ContextFullError,
     ContextOverflowError,
     Engine,
     EngineError,
@@ -32,6 +33,7 @@ from desktop.engines.base import (
 _ERRORS = {
     "ModelLoadError": ModelLoadError,
     "ContextOverflowError": ContextOverflowError,
+    "ContextFullError": ContextFullError,
     "EngineError": EngineError,
 }
 # Every wake-up of this process takes a core from the runtime on a small machine: on 2 cores,

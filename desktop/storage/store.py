@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -56,7 +56,46 @@ CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF content ON mess
 END;
 """
 
-_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# Versions: a conversation is a tree of messages. Regenerating a reply or editing a message adds a
+# sibling (a new version of that turn) instead of overwriting, and the conversation remembers
+# which leaf is on screen; the path from the root to that leaf is "the chat". Existing chats
+# become a chain. parent_id has no REFERENCES clause on purpose: a cascade would recurse once per
+# message and a long chat would exceed SQLite's trigger depth; subtrees are deleted explicitly.
+_SCHEMA_V3 = """
+ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
+ALTER TABLE conversations ADD COLUMN settings TEXT;
+UPDATE messages SET parent_id = (
+    SELECT MAX(p.id) FROM messages p
+    WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+);
+UPDATE conversations SET leaf_id = (
+    SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id
+);
+CREATE INDEX IF NOT EXISTS messages_by_parent ON messages(parent_id);
+CREATE TABLE IF NOT EXISTS presets (
+    name          TEXT PRIMARY KEY,
+    system_prompt TEXT NOT NULL,
+    settings      TEXT
+);
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+_COLUMNS = "m.id, m.conversation_id, m.role, m.content, m.status, m.meta, m.created_at, m.parent_id"
+_PATH = """
+WITH RECURSIVE path(id, depth) AS (
+    SELECT leaf_id, 0 FROM conversations WHERE id = :conversation AND leaf_id IS NOT NULL
+    UNION ALL
+    SELECT m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.id
+    WHERE m.parent_id IS NOT NULL AND path.depth + 1 < :limit
+)
+"""
+_SUBTREE = """
+WITH RECURSIVE sub(id) AS (
+    SELECT :root UNION ALL SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id
+)
+"""
+_NO_LIMIT = 1 << 62
 HIT_START, HIT_END = "\x02", "\x03"  # marks around matches in search snippets
 EXPORT_FORMAT = "edgechat-conversation"
 
@@ -82,6 +121,14 @@ class StoredMessage:
     status: str
     meta: dict
     created_at: float
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    system_prompt: str
+    settings: dict
 
 
 @dataclass(frozen=True)
@@ -171,25 +218,34 @@ class ConversationStore:
     def delete_conversation(self, conversation_id: int) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
-    def _touch(self, conversation_id: int) -> None:
-        self._db.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?", (time.time(), conversation_id)
-        )
-
     # -- messages ----------------------------------------------------------------------------
+    _UNSET = object()
+
     def add_message(
         self, conversation_id: int, role: str, content: str, status: str = "complete",
-        meta: dict | None = None,
+        meta: dict | None = None, parent_id=_UNSET,
     ) -> StoredMessage:
+        """Add a message after ``parent_id`` (by default the end of the chat on screen) and make
+        it the end of the chat on screen. A parent that already has children gets a new version."""
         now = time.time()
         with self._tx():
+            if parent_id is self._UNSET:
+                parent_id = self._leaf(conversation_id)
             cur = self._db.execute(
-                "INSERT INTO messages(conversation_id, role, content, status, meta, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, status, json.dumps(meta) if meta else None, now),
+                "INSERT INTO messages(conversation_id, role, content, status, meta, created_at, "
+                "parent_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, status, json.dumps(meta) if meta else None, now,
+                 parent_id),
             )
-            self._touch(conversation_id)
-        return StoredMessage(cur.lastrowid, conversation_id, role, content, status, meta or {}, now)
+            self._db.execute("UPDATE conversations SET leaf_id = ?, updated_at = ? WHERE id = ?",
+                             (cur.lastrowid, now, conversation_id))
+        return StoredMessage(cur.lastrowid, conversation_id, role, content, status, meta or {}, now,
+                             parent_id)
+
+    def _leaf(self, conversation_id: int) -> int | None:
+        row = self._db.execute("SELECT leaf_id FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()
+        return row[0] if row else None
 
     def update_message(
         self, message_id: int, content: str, status: str | None = None, meta: dict | None = None
@@ -204,24 +260,112 @@ class ConversationStore:
         args.append(message_id)
         self._db.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", args)
 
+    def message(self, message_id: int) -> StoredMessage | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM messages m WHERE m.id = ?",
+                               (message_id,)).fetchone()
+        return _message(row) if row else None
+
     def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
-        """The conversation's messages in order; only the newest ``last`` of them when given."""
-        if last is None:
-            rows = self._db.execute(
-                "SELECT id, conversation_id, role, content, status, meta, created_at FROM messages "
-                "WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            )
-        else:
-            rows = reversed(self._db.execute(
-                "SELECT id, conversation_id, role, content, status, meta, created_at FROM messages "
-                "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
-                (conversation_id, last),
-            ).fetchall())
-        return [
-            StoredMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6])
-            for r in rows
-        ]
+        """The chat on screen, oldest first: the path from the first message to the current leaf
+        (only its newest ``last`` messages when given)."""
+        rows = self._db.execute(
+            f"{_PATH} SELECT {_COLUMNS} FROM path JOIN messages m ON m.id = path.id "
+            "ORDER BY path.depth DESC",
+            {"conversation": conversation_id, "limit": _NO_LIMIT if last is None else last},
+        )
+        return [_message(r) for r in rows]
+
+    def count_messages(self, conversation_id: int, from_id: int | None = None) -> int:
+        """How long the chat on screen is (counting from message ``from_id`` on, if given)."""
+        params = {"conversation": conversation_id, "limit": _NO_LIMIT}
+        if from_id is None:
+            return self._db.execute(f"{_PATH} SELECT COUNT(*) FROM path", params).fetchone()[0]
+        row = self._db.execute(f"{_PATH} SELECT depth FROM path WHERE id = :target",
+                               {**params, "target": from_id}).fetchone()
+        return row[0] + 1 if row else 0
+
+    def versions(self, message_id: int) -> list[int]:
+        """The versions of a message's turn (it and its siblings), oldest first."""
+        row = self._db.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                               (message_id,)).fetchone()
+        if row is None:
+            return []
+        return [r[0] for r in self._db.execute(
+            "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id", row)]
+
+    def show_version(self, message_id: int) -> None:
+        """Put a message on screen: the chat becomes the path through it, continued by the most
+        recent message written below it (always a leaf: nothing can be newer than its children)."""
+        message = self.message(message_id)
+        if message is None:
+            raise StoreError("That message no longer exists.")
+        leaf = self._db.execute(f"{_SUBTREE} SELECT MAX(id) FROM sub", {"root": message_id}).fetchone()[0]
+        self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ?",
+                         (leaf, message.conversation_id))
+
+    def delete_message(self, message_id: int) -> int:
+        """Delete a message; returns how many messages went.
+
+        A message that is one of several versions goes with what was written after it (that
+        branch exists only because of it). A message without other versions goes alone: the
+        messages after it move up to its parent, so the rest of the chat stays.
+        """
+        message = self.message(message_id)
+        if message is None:
+            return 0
+        siblings = self.versions(message_id)
+        with self._tx():
+            if len(siblings) > 1:
+                ids = [r[0] for r in self._db.execute(f"{_SUBTREE} SELECT id FROM sub",
+                                                     {"root": message_id})]
+            else:
+                ids = [message_id]
+                self._db.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?",
+                                 (message.parent_id, message_id))
+            on_screen = {m.id for m in self.messages(message.conversation_id)}
+            self._db.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
+            if on_screen & set(ids):
+                # Show what is left: the path through another version, or the parent's.
+                others = [s for s in siblings if s != message_id]
+                if others:
+                    leaf = self._db.execute(f"{_SUBTREE} SELECT MAX(id) FROM sub",
+                                            {"root": others[-1]}).fetchone()[0]
+                else:
+                    leaf = self._leaf(message.conversation_id)
+                    if leaf == message_id:
+                        leaf = message.parent_id
+                self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ?",
+                                 (leaf, message.conversation_id))
+        return len(ids)
+
+    # -- per-conversation settings and presets ------------------------------------------------
+    def conversation_settings(self, conversation_id: int) -> dict:
+        row = self._db.execute("SELECT settings FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def set_conversation_settings(self, conversation_id: int, settings: dict) -> None:
+        self._db.execute("UPDATE conversations SET settings = ? WHERE id = ?",
+                         (json.dumps(settings) if settings else None, conversation_id))
+
+    def presets(self) -> list[Preset]:
+        return [Preset(name, prompt, json.loads(settings) if settings else {})
+                for name, prompt, settings in self._db.execute(
+                    "SELECT name, system_prompt, settings FROM presets ORDER BY name COLLATE NOCASE")]
+
+    def save_preset(self, name: str, system_prompt: str, settings: dict | None = None) -> Preset:
+        name = name.strip()
+        if not name:
+            raise StoreError("A preset needs a name.")
+        self._db.execute(
+            "INSERT INTO presets(name, system_prompt, settings) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET system_prompt = excluded.system_prompt, "
+            "settings = excluded.settings",
+            (name, system_prompt, json.dumps(settings) if settings else None))
+        return Preset(name, system_prompt, settings or {})
+
+    def delete_preset(self, name: str) -> None:
+        self._db.execute("DELETE FROM presets WHERE name = ?", (name,))
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Messages containing ``query`` (case-insensitive), newest first, with a snippet whose
@@ -262,6 +406,7 @@ class ConversationStore:
             "version": 1,
             "title": conversation.title,
             "created_at": conversation.created_at,
+            "settings": self.conversation_settings(conversation_id),
             "messages": [
                 {"role": m.role, "content": m.content, "status": m.status,
                  "created_at": m.created_at, "meta": m.meta}
@@ -303,20 +448,19 @@ class ConversationStore:
                 "INSERT INTO conversations(title, created_at, updated_at) VALUES (?, ?, ?)",
                 (title, now, now))
             conversation_id = cur.lastrowid
-            self._db.executemany(
-                "INSERT INTO messages(conversation_id, role, content, status, meta, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(conversation_id, role, content, status, json.dumps(meta) if meta else None, now)
-                 for role, content, status, meta in clean],
-            )
+            parent = None
+            for role, content, status, meta in clean:
+                parent = self._db.execute(
+                    "INSERT INTO messages(conversation_id, role, content, status, meta, created_at, "
+                    "parent_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (conversation_id, role, content, status, json.dumps(meta) if meta else None, now,
+                     parent),
+                ).lastrowid
+            self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ?",
+                             (parent, conversation_id))
+            if isinstance(data.get("settings"), dict):
+                self.set_conversation_settings(conversation_id, data["settings"])
         return self.conversation(conversation_id)
-
-    def count_messages(self, conversation_id: int, from_id: int = 0) -> int:
-        """How many messages the conversation has (from message ``from_id`` on, if given)."""
-        return self._db.execute(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND id >= ?",
-            (conversation_id, from_id),
-        ).fetchone()[0]
 
     def recover_interrupted(self) -> int:
         """Replies still marked 'streaming' were cut off by a crash or a kill: say so."""
@@ -324,6 +468,11 @@ class ConversationStore:
             "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
         )
         return cur.rowcount
+
+
+def _message(row) -> StoredMessage:
+    return StoredMessage(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else {},
+                         row[6], row[7])
 
 
 class _Transaction:
