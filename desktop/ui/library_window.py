@@ -90,10 +90,10 @@ class DownloadRow(QWidget):
         self.title = QLabel(title)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.status = QLabel("Waiting…")
+        self.status = QLabel(self.tr("Waiting…"))
         self.status.setWordWrap(True)
-        self.pause_button = QPushButton("Pause")
-        self.cancel_button = QPushButton("Cancel")
+        self.pause_button = QPushButton(self.tr("Pause"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.pause_button)
@@ -112,8 +112,8 @@ class DownloadRow(QWidget):
             self.tasks.pause(self.key)
         else:
             self.running = True
-            self.pause_button.setText("Pause")
-            self.status.setText("Resuming…")
+            self.pause_button.setText(self.tr("Pause"))
+            self.status.setText(self.tr("Resuming…"))
             self.tasks.download(self.key, spec=self.spec, plan=self.plan)
 
     def progress(self, p: dict) -> None:
@@ -121,20 +121,21 @@ class DownloadRow(QWidget):
             self.bar.setValue(int(1000 * p["done"] / p["total"]))
         if p["phase"] == "downloading":
             eta = p.get("eta_s")
-            left = (f", {eta / 60:.0f} min left" if eta and eta >= 90 else
-                    f", {eta:.0f} s left" if eta else "")
-            self.status.setText(f"{size_text(p['done'])} of {size_text(p['total'])} — "
-                                f"{p['speed'] / 1e6:.1f} MB/s{left}")
+            left = (self.tr(", {minutes} min left").format(minutes=f"{eta / 60:.0f}") if eta and eta >= 90
+                    else self.tr(", {seconds} s left").format(seconds=f"{eta:.0f}") if eta else "")
+            self.status.setText(self.tr("{done} of {total} — {speed} MB/s{left}").format(
+                done=size_text(p["done"]), total=size_text(p["total"]), speed=f"{p['speed'] / 1e6:.1f}",
+                left=left))
         else:
             self.status.setText(p.get("message") or p["phase"])
 
     def stopped(self, kind: str, message: str) -> None:
         self.running = False
         self.status.setText(message)
-        self.pause_button.setText("Resume")
+        self.pause_button.setText(self.tr("Resume"))
         self.pause_button.setEnabled(kind in ("paused", "error", "disk"))
         if kind in ("cancelled", "verification"):
-            self.pause_button.setText("Retry")
+            self.pause_button.setText(self.tr("Retry"))
             self.pause_button.setEnabled(True)
 
 
@@ -145,7 +146,7 @@ class LibraryWindow(QWidget):
 
     def __init__(self, library: Library | None = None, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle("Model library")
+        self.setWindowTitle(self.tr("Model library"))
         self.resize(1000, 680)
         self.library = library or Library()
         self.tasks = LibraryTasks(str(self.library.root), self)
@@ -156,9 +157,9 @@ class LibraryWindow(QWidget):
         self.hardware_label = QLabel()
         self.hardware_label.setWordWrap(True)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._installed_tab(), "Installed")
-        self.tabs.addTab(self._catalog_tab(), "Catalog")
-        self.tabs.addTab(self._search_tab(), "Hugging Face")
+        self.tabs.addTab(self._installed_tab(), self.tr("Installed"))
+        self.tabs.addTab(self._catalog_tab(), self.tr("Catalog"))
+        self.tabs.addTab(self._search_tab(), self.tr("Hugging Face"))
         self.download_list = QListWidget()
         self.download_list.setMaximumHeight(150)
         self.message = QLabel()
@@ -166,7 +167,7 @@ class LibraryWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.hardware_label)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(QLabel("Downloads"))
+        layout.addWidget(QLabel(self.tr("Downloads")))
         layout.addWidget(self.download_list)
         layout.addWidget(self.message)
 
@@ -184,18 +185,18 @@ class LibraryWindow(QWidget):
     # -- tabs --------------------------------------------------------------------------------
     def _installed_tab(self) -> QWidget:
         self.installed_model = RowsModel([
-            Column("Name", lambda m: m.name),
-            Column("Format", lambda m: m.format.upper()),
-            Column("Size", lambda m: size_text(m.size), sort=lambda m: m.size),
-            Column("Source", lambda m: m.source),
-            Column("Location", lambda m: m.path, tooltip=lambda m: m.path),
+            Column(self.tr("Name"), lambda m: m.name),
+            Column(self.tr("Format"), lambda m: m.format.upper()),
+            Column(self.tr("Size"), lambda m: size_text(m.size), sort=lambda m: m.size),
+            Column(self.tr("Source"), lambda m: m.source),
+            Column(self.tr("Location"), lambda m: m.path, tooltip=lambda m: m.path),
         ], self)
         self.installed_view = _table(self.installed_model, stretch=4)
-        use = QPushButton("Chat with it")
-        remove = QPushButton("Remove")
-        import_file = QPushButton("Import GGUF file…")
-        import_folder = QPushButton("Import ONNX folder…")
-        find = QPushButton("Find models from other apps")
+        use = QPushButton(self.tr("Chat with it"))
+        remove = QPushButton(self.tr("Remove"))
+        import_file = QPushButton(self.tr("Import GGUF file…"))
+        import_folder = QPushButton(self.tr("Import ONNX folder…"))
+        find = QPushButton(self.tr("Find models from other apps"))
         use.clicked.connect(self._use_selected)
         remove.clicked.connect(self._remove_selected)
         import_file.clicked.connect(lambda: self._import(folder=False))
@@ -213,14 +214,15 @@ class LibraryWindow(QWidget):
 
     def _catalog_tab(self) -> QWidget:
         self.catalog_model = RowsModel([
-            Column("Model", lambda r: r["model"].display_name),
-            Column("Params", lambda r: params_text(r["model"].params), sort=lambda r: r["model"].params),
-            Column("Format", lambda r: r["variant"].format.upper() + (
+            Column(self.tr("Model"), lambda r: r["model"].display_name),
+            Column(self.tr("Params"), lambda r: params_text(r["model"].params),
+                   sort=lambda r: r["model"].params),
+            Column(self.tr("Format"), lambda r: r["variant"].format.upper() + (
                 f" ({r['variant'].execution_provider})" if r["variant"].execution_provider else "")),
-            Column("Quantization", lambda r: r["variant"].quant),
-            Column("Size", lambda r: size_text(r["variant"].download_size),
+            Column(self.tr("Quantization"), lambda r: r["variant"].quant),
+            Column(self.tr("Size"), lambda r: size_text(r["variant"].download_size),
                    sort=lambda r: r["variant"].download_size or 0),
-            Column("Fit here", lambda r: r["verdict"] + ("  ★" if r["recommended"] else ""),
+            Column(self.tr("Fit here"), lambda r: r["verdict"] + ("  ★" if r["recommended"] else ""),
                    tooltip=lambda r: r["fit"].explain()),
         ], self)
         self.catalog_proxy = FilterProxy(self)
@@ -230,20 +232,21 @@ class LibraryWindow(QWidget):
         self.catalog_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.catalog_view.setColumnWidth(3, 130)
         self.catalog_search = QLineEdit()
-        self.catalog_search.setPlaceholderText("Filter by name…")
+        self.catalog_search.setPlaceholderText(self.tr("Filter by name…"))
         self.format_filter = QComboBox()
-        self.format_filter.addItems(["All formats", "GGUF", "ONNX"])
+        self.format_filter.addItems([self.tr("All formats"), "GGUF", "ONNX"])
         self.fit_filter = QComboBox()
-        self.fit_filter.addItems(["Any fit", "Fits this machine", "Runs on GPU"])
+        self.fit_filter.addItems([self.tr("Any fit"), self.tr("Fits this machine"), self.tr("Runs on GPU")])
         self.size_filter = QComboBox()
-        self.size_filter.addItems(["Any size", "Under 1 GB", "Under 3 GB", "Under 5 GB"])
+        self.size_filter.addItems([self.tr("Any size"), self.tr("Under 1 GB"), self.tr("Under 3 GB"),
+                                   self.tr("Under 5 GB")])
         for combo in (self.format_filter, self.fit_filter, self.size_filter):
             combo.currentIndexChanged.connect(self._apply_catalog_filters)
         self.catalog_search.textChanged.connect(self.catalog_proxy.setFilterFixedString)
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
         self.catalog_view.selectionModel().currentRowChanged.connect(self._show_details)
-        download = QPushButton("Download")
+        download = QPushButton(self.tr("Download"))
         download.clicked.connect(self._download_selected_variant)
         filters = QHBoxLayout()
         for w in (self.catalog_search, self.format_filter, self.fit_filter, self.size_filter, download):
@@ -261,25 +264,27 @@ class LibraryWindow(QWidget):
 
     def _search_tab(self) -> QWidget:
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search GGUF and ONNX repositories on Hugging Face…")
+        self.search_edit.setPlaceholderText(self.tr("Search GGUF and ONNX repositories on Hugging Face…"))
         self.search_edit.returnPressed.connect(self.search)
+        yes = self.tr("yes")
         self.search_model = RowsModel([
-            Column("Repository", lambda r: r["repo_id"]),
-            Column("Formats", lambda r: ", ".join(r["formats"]).upper()),
-            Column("Downloads", lambda r: f"{r['downloads']:,}" if r["downloads"] else "",
+            Column(self.tr("Repository"), lambda r: r["repo_id"]),
+            Column(self.tr("Formats"), lambda r: ", ".join(r["formats"]).upper()),
+            Column(self.tr("Downloads", "column: how often a repository was downloaded"),
+                   lambda r: f"{r['downloads']:,}" if r["downloads"] else "",
                    sort=lambda r: r["downloads"] or 0),
-            Column("Gated", lambda r: "yes" if r["gated"] else ""),
+            Column(self.tr("Gated"), lambda r: yes if r["gated"] else ""),
         ], self)
         self.search_view = _table(self.search_model, stretch=0, sort_column=2)
         self.search_view.selectionModel().currentRowChanged.connect(self._inspect_selected_repo)
         self.repo_files = QListWidget()
-        download = QPushButton("Download selected file or folder")
+        download = QPushButton(self.tr("Download selected file or folder"))
         download.clicked.connect(self._download_repo_item)
         split = QSplitter()
         split.addWidget(self.search_view)
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(QLabel("Quantizations in this repository"))
+        right_layout.addWidget(QLabel(self.tr("Quantizations in this repository")))
         right_layout.addWidget(self.repo_files, 1)
         right_layout.addWidget(download)
         split.addWidget(right)
@@ -314,7 +319,8 @@ class LibraryWindow(QWidget):
                              "recommended": best is not None and best.id == variant.id})
         self.catalog_model.set_rows(rows)
         if self.catalog.skipped:
-            self.show_message(f"{len(self.catalog.skipped)} catalog entries were skipped as malformed.")
+            self.show_message(self.tr("{count} catalog entries were skipped as malformed.")
+                              .format(count=len(self.catalog.skipped)))
 
     def _apply_catalog_filters(self) -> None:
         fmt = {1: "gguf", 2: "onnx"}.get(self.format_filter.currentIndex())
@@ -343,16 +349,21 @@ class LibraryWindow(QWidget):
             self.details.clear()
             return
         m, v, fit = row["model"], row["variant"], row["fit"]
-        gated = {True: "yes: accept the licence on its page and set a token in Settings",
-                 False: "no", None: "unknown"}[v.gated]
+        gated = {True: self.tr("yes: accept the licence on its page and set a token in Settings"),
+                 False: self.tr("no"), None: self.tr("unknown")}[v.gated]
         where = f"{v.repo_id} / {v.filename or v.subfolder}"
+        tokens = self.tr("{count} tokens").format(count=m.context_length or "?")
+        label = {"fit": self.tr("Fit:"), "params": self.tr("Parameters:"), "context": self.tr("Context:"),
+                 "format": self.tr("Format:"), "size": self.tr("Size:"), "licence": self.tr("Licence:"),
+                 "gated": self.tr("Gated:"), "from": self.tr("From:")}
         self.details.setHtml(
             f"<h3>{m.display_name}</h3><p>{m.description or ''}</p>"
-            f"<p><b>Fit:</b> {row['verdict']}<br>{fit.explain()}</p>"
-            f"<p><b>Parameters:</b> {params_text(m.params)}<br><b>Context:</b> "
-            f"{m.context_length or '?'} tokens<br><b>Format:</b> {v.format.upper()} "
-            f"{v.execution_provider or ''} · {v.quant}<br><b>Size:</b> {size_text(v.download_size)}"
-            f"<br><b>Licence:</b> {m.license}<br><b>Gated:</b> {gated}<br><b>From:</b> {where}</p>"
+            f"<p><b>{label['fit']}</b> {row['verdict']}<br>{fit.explain()}</p>"
+            f"<p><b>{label['params']}</b> {params_text(m.params)}<br><b>{label['context']}</b> "
+            f"{tokens}<br><b>{label['format']}</b> {v.format.upper()} "
+            f"{v.execution_provider or ''} · {v.quant}<br><b>{label['size']}</b> {size_text(v.download_size)}"
+            f"<br><b>{label['licence']}</b> {m.license}<br><b>{label['gated']}</b> {gated}"
+            f"<br><b>{label['from']}</b> {where}</p>"
         )
 
     # -- actions -----------------------------------------------------------------------------
@@ -369,9 +380,10 @@ class LibraryWindow(QWidget):
         model = self._selected(self.installed_view, self.installed_model)
         if model is None:
             return
-        what = ("Its files will be deleted." if model.source == "download"
-                else "Its files stay where they are.")
-        if confirm and QMessageBox.question(self, "Remove model", f"Remove {model.name}? {what}") \
+        what = (self.tr("Its files will be deleted.") if model.source == "download"
+                else self.tr("Its files stay where they are."))
+        question = self.tr("Remove {name}? {what}").format(name=model.name, what=what)
+        if confirm and QMessageBox.question(self, self.tr("Remove model"), question) \
                 != QMessageBox.StandardButton.Yes:
             return
         self.library.remove(model.id)
@@ -385,12 +397,12 @@ class LibraryWindow(QWidget):
         except (LibraryError, EngineError) as exc:
             self.show_message(str(exc), error=True)
             return
-        self.show_message(f"Imported {model.name} (left where it is).")
+        self.show_message(self.tr("Imported {name} (left where it is).").format(name=model.name))
         self.refresh()
 
     def _import(self, folder: bool) -> None:
-        path = (QFileDialog.getExistingDirectory(self, "Import an ONNX GenAI folder") if folder else
-                QFileDialog.getOpenFileName(self, "Import a GGUF file", "", "GGUF (*.gguf)")[0])
+        path = (QFileDialog.getExistingDirectory(self, self.tr("Import an ONNX GenAI folder")) if folder else
+                QFileDialog.getOpenFileName(self, self.tr("Import a GGUF file"), "", "GGUF (*.gguf)")[0])
         if path:
             self.import_path(path)
 
@@ -400,9 +412,10 @@ class LibraryWindow(QWidget):
             try:
                 self.library.import_path(path, source="discovered")
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                self.show_message(f"Skipped {path}: {exc}", error=True)
-        self.show_message(f"Found {len(found)} model(s) from other apps; listed without copying."
-                          if found else "No models from other apps were found.")
+                self.show_message(self.tr("Skipped {path}: {error}").format(path=path, error=exc), error=True)
+        self.show_message(self.tr("Found {count} model(s) from other apps; listed without copying.")
+                          .format(count=len(found))
+                          if found else self.tr("No models from other apps were found."))
         self.refresh()
 
     def download_variant(self, model, variant) -> None:
@@ -418,7 +431,7 @@ class LibraryWindow(QWidget):
 
     def start_download(self, key: str, title: str, spec: dict | None = None, plan=None) -> None:
         if self.library.get(key) is not None:
-            self.show_message(f"{title} is already installed.")
+            self.show_message(self.tr("{title} is already installed.").format(title=title))
             return
         row = self.downloads.get(key)
         if row is None:
@@ -442,16 +455,16 @@ class LibraryWindow(QWidget):
             item.setSizeHint(row.sizeHint())
             self.download_list.setItemWidget(item, row)
             self.downloads[plan.id] = row
-            row.stopped("paused", "Paused in an earlier session. What arrived is kept: Resume.")
+            row.stopped("paused", self.tr("Paused in an earlier session. What arrived is kept: Resume."))
 
     def search(self) -> None:
-        self.show_message("Searching…")
+        self.show_message(self.tr("Searching…"))
         self.tasks.search_requested.emit(self.search_edit.text().strip())
 
     @Slot(str, list)
     def _on_search_results(self, _query: str, results: list) -> None:
         self.search_model.set_rows(results)
-        self.show_message(f"{len(results)} repositories found.")
+        self.show_message(self.tr("{count} repositories found.").format(count=len(results)))
 
     def _inspect_selected_repo(self, current, _previous=None) -> None:
         row = current.data(Roles.Row) if current.isValid() else None
@@ -470,11 +483,12 @@ class LibraryWindow(QWidget):
             total = sum(f["size"] for f in info["files"]
                         if f["path"].startswith(f"{folder}/" if folder else "")
                         and "/" not in f["path"][len(folder) + 1 if folder else 0:])
-            item = QListWidgetItem(f"ONNX  {folder or '(top folder)'}  ({size_text(total)})")
+            name = folder or self.tr("(top folder)")
+            item = QListWidgetItem(f"ONNX  {name}  ({size_text(total)})")
             item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "subfolder": folder})
             self.repo_files.addItem(item)
         if not self.repo_files.count():
-            self.show_message(f"{repo_id} has no GGUF file or ONNX GenAI folder.")
+            self.show_message(self.tr("{repo} has no GGUF file or ONNX GenAI folder.").format(repo=repo_id))
 
     def _download_repo_item(self) -> None:
         item = self.repo_files.currentItem()
@@ -492,7 +506,7 @@ class LibraryWindow(QWidget):
             from desktop.models.downloads import DownloadPlan
 
             row.plan = DownloadPlan.from_dict(plan)  # a resume uses the same pinned commit
-            row.status.setText("Starting…")
+            row.status.setText(self.tr("Starting…"))
 
     @Slot(str, dict)
     def _on_progress(self, key: str, progress: dict) -> None:
@@ -506,7 +520,7 @@ class LibraryWindow(QWidget):
         if row is not None:
             row.running = False
             row.bar.setValue(1000)
-            row.status.setText(f"Installed and verified: {model['path']}")
+            row.status.setText(self.tr("Installed and verified: {path}").format(path=model["path"]))
             row.pause_button.setEnabled(False)
             row.cancel_button.setEnabled(False)
         self.refresh()

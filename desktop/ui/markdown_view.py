@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -387,7 +387,7 @@ class MarkdownView(QTextBrowser):
         anchor.setAnchorHref(f"{COPY_SCHEME}:{index}")
         anchor.setForeground(QGuiApplication.palette().color(QPalette.ColorRole.Link))
         anchor.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
-        cursor.insertText("Copy", anchor)
+        cursor.insertText(QCoreApplication.translate("MarkdownView", "Copy"), anchor)
 
     # -- links ---------------------------------------------------------------------------
     def _open_link(self, url: QUrl) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QModelIndex,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QLabel,
@@ -21,14 +30,19 @@ from desktop.storage import ConversationStore
 from desktop.storage.store import HIT_END, HIT_START
 from desktop.ui.table_model import Column, Roles, RowsModel
 
-ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+# Shown translated: QCoreApplication.translate("SearchPanel", ROLE_NAMES[role]).
+ROLE_NAMES = {"user": QT_TRANSLATE_NOOP("SearchPanel", "You"),
+              "assistant": QT_TRANSLATE_NOOP("SearchPanel", "Assistant"),
+              "system": QT_TRANSLATE_NOOP("SearchPanel", "System")}
 
 
 def hit_html(hit) -> str:
     snippet = html.escape(hit.snippet.replace("\n", " "))
     snippet = snippet.replace(HIT_START, "<b>").replace(HIT_END, "</b>")
+    role = QCoreApplication.translate("SearchPanel", ROLE_NAMES[hit.role]) if hit.role in ROLE_NAMES \
+        else hit.role
     return (f"<div><span style='font-weight:600'>{html.escape(hit.conversation_title)}</span>"
-            f" · {ROLE_NAMES.get(hit.role, hit.role)}</div><div>{snippet}</div>")
+            f" · {html.escape(role)}</div><div>{snippet}</div>")
 
 
 class HtmlDelegate(QStyledItemDelegate):
@@ -74,7 +88,7 @@ class SearchPanel(QWidget):
         super().__init__(parent)
         self.store = store
         self.field = QLineEdit()
-        self.field.setPlaceholderText("Search all chats (Ctrl+F)")
+        self.field.setPlaceholderText(self.tr("Search all chats (Ctrl+F)"))
         self.field.setClearButtonEnabled(True)
         self.model = RowsModel([Column("Hit", hit_html)], self)
         self.results = QListView()
@@ -104,8 +118,13 @@ class SearchPanel(QWidget):
         self.model.set_rows(hits)
         self.results.setVisible(searching)
         self.summary.setVisible(searching)
-        self.summary.setText(f"{len(hits)} match{'es' if len(hits) != 1 else ''}"
-                             + (" (newest first; showing 50)" if len(hits) >= 50 else ""))
+        if len(hits) >= 50:
+            summary = self.tr("{count} matches (newest first; showing 50)").format(count=len(hits))
+        elif len(hits) == 1:
+            summary = self.tr("1 match")
+        else:
+            summary = self.tr("{count} matches").format(count=len(hits))
+        self.summary.setText(summary)
         self.searching_changed.emit(searching)
 
     def _choose(self, index) -> None:

@@ -1,0 +1,181 @@
+"""Translations: the Simplified Chinese .ts is complete and current, and the app shows it."""
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
+
+from desktop.ui import i18n
+from desktop.ui.i18n import available_languages, choose_language, install_translator
+
+ROOT = Path(__file__).resolve().parent.parent
+TS = ROOT / "resources" / "i18n" / "edgechat_zh_CN.ts"
+QM = ROOT / "resources" / "i18n" / "edgechat_zh_CN.qm"
+# {name} / {count:,} for str.format, %1 / %n for Qt's own arguments.
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%n|%L?\d+")
+
+
+def messages(path: Path) -> list[dict]:
+    """Every message of a .ts: its context, source, comment and translation element."""
+    out = []
+    for context in ET.parse(path).getroot().iter("context"):
+        name = context.findtext("name")
+        for message in context.iter("message"):
+            out.append({"context": name, "source": message.findtext("source"),
+                        "comment": message.findtext("comment"),
+                        "translation": message.find("translation")})
+    return out
+
+
+def unfinished(path: Path) -> list[str]:
+    return [f"{m['context']}: {m['source']!r}" for m in messages(path)
+            if m["translation"] is None or m["translation"].get("type") in ("unfinished", "vanished",
+                                                                           "obsolete")
+            or not (m["translation"].text or "").strip()]
+
+
+def tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+@pytest.fixture
+def translated(qapp):
+    """The app in Simplified Chinese for one test; English and the old default locale after."""
+    locale = QLocale()
+    try:
+        yield install_translator(qapp, "zh_CN")
+    finally:
+        install_translator(qapp, "en")
+        QLocale.setDefault(locale)
+
+
+def test_every_message_is_translated_with_the_same_placeholders():
+    found = messages(TS)
+    assert len(found) > 50
+    assert unfinished(TS) == []
+    for m in found:
+        text = m["translation"].text
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(m["source"])), \
+            f"{m['context']}: {m['source']!r} -> {text!r}"
+        assert m["source"].endswith("…") == text.endswith("…"), f"{m['source']!r} -> {text!r}"
+
+
+def test_the_ts_is_up_to_date_with_the_code(tmp_path):
+    copy = tmp_path / TS.name
+    shutil.copyfile(TS, copy)
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "desktop").rglob("*.py")
+                     if "__pycache__" not in p.parts)
+    # The same options as scripts/update-translations.
+    result = subprocess.run([tool("pyside6-lupdate"), "-no-obsolete", "-locations", "none",
+                             "-source-language", "en", "-target-language", "zh_CN", *sources,
+                             "-ts", str(copy)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert unfinished(copy) == [], "new strings in the code: run scripts/update-translations " \
+                                   "and translate them"
+
+    def keys(path):
+        return {(m["context"], m["source"], m["comment"]) for m in messages(path)}
+
+    assert keys(copy) == keys(TS), "strings left the code: run scripts/update-translations"
+
+
+def test_the_compiled_translation_is_not_older_than_its_source():
+    # lrelease writes nothing for an unchanged .ts, so compare what the .qm says, not its date.
+    from PySide6.QtCore import QTranslator
+
+    translator = QTranslator()
+    assert translator.load(str(QM))
+    for m in messages(TS):
+        assert translator.translate(m["context"], m["source"], m["comment"]) == m["translation"].text, \
+            f"{QM.name} is stale: run scripts/update-translations"
+
+
+def test_chinese_is_shown_once_installed_and_english_after(qapp, qtbot, tmp_path):
+    from desktop.models.library import Library
+    from desktop.storage.store import ConversationStore
+    from desktop.ui.library_window import LibraryWindow
+    from desktop.ui.markdown_view import MarkdownView
+    from desktop.ui.search_panel import SearchPanel
+
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    chat = store.create_conversation("Trip")
+    for n in range(2):
+        store.add_message(chat.id, "assistant", f"The capital is Paris ({n})")
+    locale = QLocale()
+    try:
+        installed = install_translator(qapp, "zh_CN")
+        assert len(installed) == 2  # EdgeChat's own and Qt's (standard buttons)
+        assert QCoreApplication.translate("LibraryWindow", "Model library") == "模型库"
+        assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+        assert QLocale().language() == QLocale.Language.Chinese
+        assert install_translator(qapp, "zh_CN") != installed  # the old ones were replaced
+
+        window = LibraryWindow(Library(tmp_path / "models"))
+        qtbot.addWidget(window)
+        try:
+            assert window.windowTitle() == "模型库"
+            assert [window.tabs.tabText(i) for i in range(2)] == ["已安装", "模型目录"]
+            assert window.catalog_model.headerData(0, Qt.Orientation.Horizontal) == "模型"
+            assert window.fit_filter.itemText(1) == "适合本机"
+        finally:
+            window.shutdown()
+
+        panel = SearchPanel(store)
+        qtbot.addWidget(panel)
+        assert panel.field.placeholderText() == "搜索所有聊天（Ctrl+F）"
+        panel.field.setText("capital")  # searched after a pause in typing
+        qtbot.waitUntil(lambda w=panel: w.summary.text() == "2 条结果")
+        assert "助手" in panel.model.index(0, 0).data()
+
+        view = MarkdownView()
+        qtbot.addWidget(view)
+        view.set_markdown("```python\nprint(1)\n```\n")
+        assert view.toPlainText().startswith("复制")
+
+        assert install_translator(qapp, "en") == []
+        assert QCoreApplication.translate("LibraryWindow", "Model library") == "Model library"
+        english = SearchPanel(store)
+        qtbot.addWidget(english)
+        assert english.field.placeholderText() == "Search all chats (Ctrl+F)"
+        english.field.setText("capital")  # searched after a pause in typing
+        qtbot.waitUntil(lambda w=english: w.summary.text() == "2 matches")
+    finally:
+        install_translator(qapp, "en")
+        QLocale.setDefault(locale)
+        store.close()
+
+
+@pytest.mark.parametrize(("system", "expected"), [
+    ("zh_CN", "zh_CN"), ("zh_SG", "zh_CN"), ("zh_Hans", "zh_CN"), ("zh_Hans_HK", "zh_CN"),
+    ("zh_TW", "en"), ("zh_HK", "en"), ("zh_Hant", "en"),
+    ("en_US", "en"), ("en_GB", "en"), ("de_DE", "en"), ("ja_JP", "en"), ("C", "en"),
+])
+def test_system_locale_picks_the_language(monkeypatch, system, expected):
+    monkeypatch.setattr(i18n.QLocale, "system", staticmethod(lambda: QLocale(system)))
+    assert choose_language(None) == expected
+    assert choose_language("system") == expected
+    assert choose_language(system) == expected  # a locale name as the setting: the same rule
+
+
+def test_an_explicit_setting_wins(monkeypatch):
+    monkeypatch.setattr(i18n.QLocale, "system", staticmethod(lambda: QLocale("zh_CN")))
+    assert choose_language("en") == "en"
+    monkeypatch.setattr(i18n.QLocale, "system", staticmethod(lambda: QLocale("de_DE")))
+    assert choose_language("zh_CN") == "zh_CN"
+    assert set(available_languages()) == {"en", "zh_CN"}
+    assert available_languages()["zh_CN"] == "简体中文"
+
+
+def test_english_installs_nothing(qapp, translated):
+    assert len(translated) == 2
+    assert install_translator(qapp, "en") == []
+    assert QCoreApplication.translate("MarkdownView", "Copy") == "Copy"
