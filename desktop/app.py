@@ -16,6 +16,19 @@ def _probe(event: str) -> None:
         print(json.dumps({"event": event, "t": time.time()}), flush=True)
 
 
+def apply_preferences(app) -> None:
+    """Language and theme from Settings (or the system's), before any window is built: widgets
+    read their text when they are made."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui.i18n import choose_language, install_translator
+    from desktop.ui.theme import apply_theme
+
+    settings = QSettings()
+    install_translator(app, choose_language(settings.value("ui/language", "system")))
+    apply_theme(app, settings.value("ui/theme", "system"))
+
+
 def run_app(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
@@ -24,6 +37,7 @@ def run_app(argv: list[str]) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    apply_preferences(app)
 
     from desktop.paths import database_path
     from desktop.storage.store import ConversationStore, StoreError

@@ -157,3 +157,11 @@ def test_conversation_settings_and_presets(store):
     assert [p.name for p in store.presets()] == ["Brief"]
     with pytest.raises(StoreError):
         store.save_preset("  ", "x")
+
+
+def test_path_to_a_message_in_another_version(store):
+    c = store.create_conversation()
+    u1 = store.add_message(c.id, "user", "q1")
+    a1 = store.add_message(c.id, "assistant", "a1")
+    store.add_message(c.id, "assistant", "a1b", parent_id=u1.id)
+    assert [m.content for m in store.path_to(a1.id)] == ["q1", "a1"]

@@ -275,6 +275,15 @@ class ConversationStore:
         )
         return [_message(r) for r in rows]
 
+    def path_to(self, message_id: int) -> list[StoredMessage]:
+        """The messages from the start of the chat down to this one, oldest first."""
+        rows = self._db.execute(
+            "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL SELECT m.parent_id, up.depth + 1 "
+            "FROM messages m JOIN up ON m.id = up.id WHERE m.parent_id IS NOT NULL) "
+            f"SELECT {_COLUMNS} FROM up JOIN messages m ON m.id = up.id ORDER BY up.depth DESC",
+            (message_id,))
+        return [_message(r) for r in rows]
+
     def count_messages(self, conversation_id: int, from_id: int | None = None) -> int:
         """How long the chat on screen is (counting from message ``from_id`` on, if given)."""
         params = {"conversation": conversation_id, "limit": _NO_LIMIT}

@@ -2,32 +2,56 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.ui.markdown_view import MarkdownView
 
-ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
+ROLE_LABELS = {
+    "user": QT_TRANSLATE_NOOP("MessageWidget", "You"),
+    "assistant": QT_TRANSLATE_NOOP("MessageWidget", "Assistant"),
+    "system": QT_TRANSLATE_NOOP("MessageWidget", "System"),
+}
 STATUS_NOTES = {
-    "stopped": "Stopped",
-    "interrupted": "Interrupted: the app closed while this reply was written",
-    "error": "Error",
+    "stopped": QT_TRANSLATE_NOOP("MessageWidget", "Stopped"),
+    "interrupted": QT_TRANSLATE_NOOP("MessageWidget",
+                                     "Interrupted: the app closed while this reply was written"),
+    "error": QT_TRANSLATE_NOOP("MessageWidget", "Error"),
 }
 
 
+def _t(text: str) -> str:
+    return QCoreApplication.translate("MessageWidget", text)
+
+
 class MessageWidget(QFrame):
-    """One message: who said it, the Markdown text and a status line."""
+    """One message: who said it, the Markdown text, a status line and its actions.
+
+    Signals: action_requested(str): "copy", "edit", "regenerate", "delete", "previous" or
+    "next" (version); edit_submitted(str): the edited text, to send as a new version.
+    """
+
+    action_requested = Signal(str)
+    edit_submitted = Signal(str)
 
     def __init__(self, role: str, text: str = "", status: str = "complete", parent=None):
         super().__init__(parent)
         self.role = role
+        self.left_out = False
+        self._versions = (1, 1)
+        self._actions_enabled = True
         self.setObjectName(f"message_{role}")
         # The user's own words stand apart from the model's: a tinted bubble, no frame.
         self.setStyleSheet(
@@ -38,9 +62,10 @@ class MessageWidget(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
-        self.header = QLabel(ROLE_LABELS.get(role, role))
+        self.header = QLabel(_t(ROLE_LABELS.get(role, role)))
         self.header.setStyleSheet("font-weight: 600;")
         self.body = MarkdownView()
+        self.editor: QPlainTextEdit | None = None
         self.footer = QLabel()
         self.footer.setWordWrap(True)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -49,9 +74,114 @@ class MessageWidget(QFrame):
         layout.addWidget(self.header)
         layout.addWidget(self.body)
         layout.addWidget(self.footer)
+        layout.addLayout(self._build_actions())
         self._text = text
         self.body.set_markdown(text)
         self.set_status(status)
+
+    def _build_actions(self) -> QHBoxLayout:
+        # Small flat buttons, always there (not only on hover) so they can be reached by Tab.
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.previous_button = self._tool("‹", "previous", self.tr("Previous version"))
+        self.version_label = QLabel()
+        self.version_label.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self.next_button = self._tool("›", "next", self.tr("Next version"))
+        for widget in (self.previous_button, self.version_label, self.next_button):
+            widget.hide()
+            row.addWidget(widget)
+        self.copy_button = self._tool(self.tr("Copy"), "copy", self.tr("Copy this message as Markdown"))
+        if self.role == "user":
+            self.redo_button = self._tool(self.tr("Edit"), "edit",
+                                          self.tr("Edit and send again as a new version"))
+        else:
+            self.redo_button = self._tool(self.tr("Regenerate"), "regenerate",
+                                          self.tr("Write a new version of this reply"))
+        self.delete_button = self._tool(self.tr("Delete"), "delete", self.tr("Delete this message"))
+        for button in (self.copy_button, self.redo_button, self.delete_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        return row
+
+    def _tool(self, text: str, action: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setAutoRaise(True)
+        button.setStyleSheet("QToolButton { font-size: 11px; padding: 1px 4px; }")
+        button.clicked.connect(lambda: self.action_requested.emit(action))
+        return button
+
+    def set_versions(self, index: int, count: int) -> None:
+        """Show "‹ index/count ›" when this turn has more than one version (index from 1)."""
+        self._versions = (index, count)
+        self.version_label.setText(f"{index}/{count}")
+        for widget in (self.previous_button, self.version_label, self.next_button):
+            widget.setVisible(count > 1)
+        self.set_actions_enabled(self._actions_enabled)
+
+    def set_actions_enabled(self, enabled: bool) -> None:
+        """While a reply is written, nothing that starts another one or changes the chat."""
+        self._actions_enabled = enabled
+        index, count = self._versions
+        self.redo_button.setEnabled(enabled)
+        self.delete_button.setEnabled(enabled)
+        self.previous_button.setEnabled(enabled and index > 1)
+        self.next_button.setEnabled(enabled and index < count)
+
+    def set_left_out(self, left_out: bool) -> None:
+        """Mark a message the model did not see for the latest reply (the context was full)."""
+        self.left_out = left_out
+        label = _t(ROLE_LABELS.get(self.role, self.role))
+        if left_out:
+            label += " · " + self.tr("left out of the context")
+        self.header.setText(label)
+        self.header.setStyleSheet("font-weight: 600;" + (" color: palette(placeholder-text);"
+                                                          if left_out else ""))
+
+    # -- editing -------------------------------------------------------------------------
+    def start_edit(self) -> None:
+        if self.editor is not None:
+            self.editor.setFocus()
+            return
+        self.editor = QPlainTextEdit(self._text)
+        self.editor.setMinimumHeight(80)
+        send = QPushButton(self.tr("Send"))
+        send.setDefault(True)
+        cancel = QPushButton(self.tr("Cancel"))
+        note = QLabel(self.tr("Sends as a new version; the current one is kept."))
+        note.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        buttons = QHBoxLayout()
+        buttons.addWidget(note, 1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(send)
+        self._edit_box = QWidget()
+        box = QVBoxLayout(self._edit_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.editor)
+        box.addLayout(buttons)
+        self.layout().insertWidget(2, self._edit_box)
+        self.body.hide()
+        send.clicked.connect(self._submit_edit)
+        cancel.clicked.connect(self.cancel_edit)
+        QShortcut(QKeySequence("Ctrl+Return"), self.editor, self._submit_edit)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor, self.cancel_edit)
+        self.editor.setFocus()
+        self.editor.selectAll()
+
+    def _submit_edit(self) -> None:
+        text = self.editor.toPlainText().strip() if self.editor is not None else ""
+        if text:
+            self.edit_submitted.emit(text)
+
+    def cancel_edit(self) -> None:
+        if self.editor is None:
+            return
+        self._edit_box.deleteLater()
+        self.editor = None
+        self.body.show()
 
     @property
     def text(self) -> str:
@@ -67,9 +197,10 @@ class MessageWidget(QFrame):
         self.body.append_markdown(text)
 
     def set_status(self, status: str, detail: str = "") -> None:
-        note = STATUS_NOTES.get(status, "")
+        self.status = status
+        note = _t(STATUS_NOTES[status]) if status in STATUS_NOTES else ""
         if status == "streaming" and not self._text:
-            note = "Thinking…"
+            note = self.tr("Thinking…")
         if detail:
             note = f"{note}: {detail}" if note else detail
         self.footer.setText(note)
@@ -78,6 +209,22 @@ class MessageWidget(QFrame):
             else "color: palette(placeholder-text); font-size: 11px;"
         )
         self.footer.setVisible(bool(note))
+
+
+class LeftOutMark(QLabel):
+    """A line in the chat where history stopped reaching the model (see set_left_out)."""
+
+    def __init__(self, count: int, parent=None):
+        super().__init__(parent)
+        self.count = count
+        self.setText(QCoreApplication.translate(
+            "ChatView", "⋯ {count} messages above were left out of the model's context ⋯"
+        ).format(count=count) if count != 1 else QCoreApplication.translate(
+            "ChatView", "⋯ 1 message above was left out of the model's context ⋯"))
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setStyleSheet("color: palette(placeholder-text); font-size: 11px; "
+                           "border-top: 1px dashed palette(mid); padding-top: 4px;")
 
 
 class ChatView(QScrollArea):
@@ -95,7 +242,7 @@ class ChatView(QScrollArea):
         self._follow = True
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
-        self.placeholder = QLabel("Ask anything. Everything runs on this computer, offline.")
+        self.placeholder = QLabel(self.tr("Ask anything. Everything runs on this computer, offline."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 15px;")
         self._layout.insertWidget(0, self.placeholder)
@@ -108,10 +255,30 @@ class ChatView(QScrollArea):
         ]
 
     def clear(self) -> None:
-        for widget in self.messages():
+        for widget in self.messages() + self.marks():
             self._layout.removeWidget(widget)
             widget.deleteLater()
         self.placeholder.show()
+
+    def marks(self) -> list[LeftOutMark]:
+        return [
+            self._layout.itemAt(i).widget()
+            for i in range(self._layout.count())
+            if isinstance(self._layout.itemAt(i).widget(), LeftOutMark)
+        ]
+
+    def set_left_out(self, left_out: set[MessageWidget]) -> None:
+        """Mark the messages the latest reply's model did not see, and draw a line after them."""
+        for mark in self.marks():
+            self._layout.removeWidget(mark)
+            mark.deleteLater()
+        widgets = self.messages()
+        for widget in widgets:
+            widget.set_left_out(widget in left_out)
+        if left_out:
+            last = max(widgets.index(w) for w in left_out if w in widgets)
+            at = self._layout.indexOf(widgets[last]) + 1
+            self._layout.insertWidget(at, LeftOutMark(len(left_out)))
 
     def add_message(self, role: str, text: str = "", status: str = "complete") -> MessageWidget:
         self.placeholder.hide()

@@ -21,12 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
+from desktop.engines.context import prompt_limit
 from desktop.storage import ConversationStore
 from desktop.ui.chat_controller import ChatController
+from desktop.ui.chat_settings import ChatSettings
 from desktop.ui.chat_view import ChatView
+from desktop.ui.context_meter import ContextMeter
 from desktop.ui.conversation_list import ConversationListModel, Roles
 from desktop.ui.prompt_edit import PromptEdit
 from desktop.ui.search_panel import SearchPanel
+from desktop.workers.context import ContextCounter
 from desktop.workers.generation import EngineHost
 
 
@@ -41,7 +45,7 @@ class MainWindow(QMainWindow):
         self._loading = False  # a model load is queued on the worker
 
         # Sidebar
-        self.new_button = QPushButton("New chat")
+        self.new_button = QPushButton(self.tr("New chat"))
         self.conversation_model = ConversationListModel(self)
         self.conversation_list = QListView()
         self.conversation_list.setModel(self.conversation_model)
@@ -71,8 +75,8 @@ class MainWindow(QMainWindow):
         self.earlier_button.setFlat(True)
         self.earlier_button.hide()
         self.prompt = PromptEdit()
-        self.send_button = QPushButton("Send")
-        self.stop_button = QPushButton("Stop")
+        self.send_button = QPushButton(self.tr("Send"))
+        self.stop_button = QPushButton(self.tr("Stop"))
         self.stop_button.setEnabled(False)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
@@ -80,6 +84,13 @@ class MainWindow(QMainWindow):
         input_row = QHBoxLayout()
         input_row.addWidget(self.prompt, 1)
         input_row.addLayout(buttons)
+        self.context_meter = ContextMeter()
+        self.chat_settings_button = QPushButton(self.tr("Chat settings"))
+        self.chat_settings_button.setCheckable(True)
+        self.chat_settings_button.setFlat(True)
+        meter_row = QHBoxLayout()
+        meter_row.addWidget(self.context_meter, 1)
+        meter_row.addWidget(self.chat_settings_button)
         chat = QWidget()
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 6, 6, 6)
@@ -87,50 +98,64 @@ class MainWindow(QMainWindow):
         chat_layout.addWidget(self.earlier_button)
         chat_layout.addWidget(self.chat_view, 1)
         chat_layout.addLayout(input_row)
+        chat_layout.addLayout(meter_row)
+        self.chat_settings = ChatSettings(store)
+        self.chat_settings.hide()
 
         self.splitter = QSplitter()
         self.splitter.addWidget(sidebar)
         self.splitter.addWidget(chat)
+        self.splitter.addWidget(self.chat_settings)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([240, 760])
+        self.splitter.setSizes([240, 760, 280])
         self.setCentralWidget(self.splitter)
 
         # Status bar: model · engine · device · speed
-        self.model_label = QLabel("Loading model…")
+        self.model_label = QLabel(self.tr("Loading model…"))
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.speed_label)
 
         self.controller = ChatController(store, host, self.chat_view, self)
+        self.counter = ContextCounter(self)
+        # Counting waits for a pause in typing; the counter also skips requests gone stale.
+        self._count_timer = QTimer(self, singleShot=True, interval=150)
         self._build_menu()
         self._connect()
+        self.chat_settings.load(self.controller.settings)
         self.refresh_conversations()
         self._restore_geometry()
         self.prompt.setFocus()
 
     # -- wiring --------------------------------------------------------------------------
     def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_action = QAction("&New chat", self, shortcut=QKeySequence.StandardKey.New)
-        self.open_model_action = QAction("&Open model file…", self, shortcut=QKeySequence("Ctrl+O"))
-        self.open_folder_action = QAction("Open ONNX model &folder…", self,
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.new_action = QAction(self.tr("&New chat"), self, shortcut=QKeySequence.StandardKey.New)
+        self.open_model_action = QAction(self.tr("&Open model file…"), self, shortcut=QKeySequence("Ctrl+O"))
+        self.open_folder_action = QAction(self.tr("Open ONNX model &folder…"), self,
                                           shortcut=QKeySequence("Ctrl+Shift+O"))
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        self.stop_action = QAction("&Stop", self, shortcut=QKeySequence(Qt.Key.Key_Escape))
-        self.focus_action = QAction("Focus input", self, shortcut=QKeySequence("Ctrl+L"))
-        self.library_action = QAction("Model &library…", self, shortcut=QKeySequence("Ctrl+Shift+M"))
-        self.settings_action = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
-        self.search_action = QAction("&Search chats", self, shortcut=QKeySequence.StandardKey.Find)
-        self.export_md_action = QAction("Export chat as &Markdown…", self)
-        self.export_json_action = QAction("Export chat as &JSON…", self)
-        self.import_action = QAction("&Import chat…", self)
+        quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence.StandardKey.Quit)
+        self.stop_action = QAction(self.tr("&Stop"), self, shortcut=QKeySequence(Qt.Key.Key_Escape))
+        self.focus_action = QAction(self.tr("Focus input"), self, shortcut=QKeySequence("Ctrl+L"))
+        self.library_action = QAction(self.tr("Model &library…"), self,
+                                      shortcut=QKeySequence("Ctrl+Shift+M"))
+        self.settings_action = QAction(self.tr("&Settings…"), self,
+                                       shortcut=QKeySequence.StandardKey.Preferences)
+        self.search_action = QAction(self.tr("&Search chats"), self, shortcut=QKeySequence.StandardKey.Find)
+        self.export_md_action = QAction(self.tr("Export chat as &Markdown…"), self)
+        self.export_json_action = QAction(self.tr("Export chat as &JSON…"), self)
+        self.import_action = QAction(self.tr("&Import chat…"), self)
         self.search_action.triggered.connect(self.search_panel.focus)
         self.export_md_action.triggered.connect(lambda: self._export("md"))
         self.export_json_action.triggered.connect(lambda: self._export("json"))
         self.import_action.triggered.connect(self._import_chat)
-        chat_menu = self.menuBar().addMenu("&Chat")
-        for action in (self.search_action, self.export_md_action, self.export_json_action,
-                       self.import_action):
+        self.chat_settings_action = QAction(self.tr("Chat se&ttings"), self, checkable=True,
+                                            shortcut=QKeySequence("Ctrl+Shift+P"))
+        self.chat_settings_action.toggled.connect(self.show_chat_settings)
+        self.chat_settings_button.toggled.connect(self.show_chat_settings)
+        chat_menu = self.menuBar().addMenu(self.tr("&Chat"))
+        for action in (self.search_action, self.chat_settings_action, self.export_md_action,
+                       self.export_json_action, self.import_action):
             chat_menu.addAction(action)
         self.library_action.triggered.connect(self.show_library)
         self.settings_action.triggered.connect(self.show_settings)
@@ -164,6 +189,16 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._on_busy_changed)
         c.reply_finished.connect(self._on_reply_finished)
         c.error_reported.connect(self.show_error)
+        c.settings_changed.connect(self._on_chat_settings_changed)
+        c.history_changed.connect(self._count_timer.start)
+        c.delete_requested.connect(self.delete_message)
+        c.context_full.connect(self._ask_context_full)
+        self.chat_settings.settings_edited.connect(c.set_settings)
+        self.prompt.textChanged.connect(self._count_timer.start)
+        self._count_timer.timeout.connect(self._request_count)
+        self.counter.counted.connect(self._on_counted)
+        self.counter.failed.connect(self.context_meter.set_unknown)
+        self.counter.opened.connect(lambda _path: self._count_timer.start())
         self.host.model_loaded.connect(self._on_model_loaded)
         self.host.model_load_failed.connect(self._on_model_load_failed)
         self.host.model_unloaded.connect(self._on_model_unloaded)
@@ -174,7 +209,7 @@ class MainWindow(QMainWindow):
         if not text.strip():
             return
         if self.model_info is None and not self._loading:
-            self.show_error("No model is loaded. Open a model file (File ▸ Open model file…).")
+            self.show_error(self.tr("No model is loaded. Open a model file (File ▸ Open model file…)."))
             return
         if self.controller.send(text):
             self.prompt.clear()
@@ -182,18 +217,18 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str, **options) -> None:
         self._loading = True
-        self.model_label.setText(f"Loading {path.rsplit('/', 1)[-1]}…")
+        self.model_label.setText(self.tr("Loading {name}…").format(name=path.rsplit("/", 1)[-1]))
         self.host.load(path, **options)
 
     def _choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a model", "", "GGUF models (*.gguf);;All files (*)"
+            self, self.tr("Open a model"), "", self.tr("GGUF models (*.gguf);;All files (*)")
         )
         if path:
             self._switch_model(path)
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open an ONNX GenAI model folder")
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open an ONNX GenAI model folder"))
         if path:
             self._switch_model(path)
 
@@ -236,7 +271,8 @@ class MainWindow(QMainWindow):
     def _on_history_hidden(self, hidden: int) -> None:
         from desktop.ui.chat_controller import PAGE
 
-        self.earlier_button.setText(f"Show {min(hidden, PAGE)} earlier messages ({hidden} not shown)")
+        self.earlier_button.setText(self.tr("Show {count} earlier messages ({hidden} not shown)").format(
+            count=min(hidden, PAGE), hidden=hidden))
         self.earlier_button.setVisible(hidden > 0)
 
     def _open_hit(self, conversation_id: int, message_id: int) -> None:
@@ -250,7 +286,7 @@ class MainWindow(QMainWindow):
 
         conversation_id = self.controller.current_id
         if conversation_id is None:
-            self.show_error("Open a chat to export it.")
+            self.show_error(self.tr("Open a chat to export it."))
             return
         data = (self.store.export_markdown(conversation_id) if kind == "md"
                 else json.dumps(self.store.export_json(conversation_id), ensure_ascii=False, indent=1))
@@ -258,9 +294,10 @@ class MainWindow(QMainWindow):
             with open(path, "w", encoding="utf-8") as f:
                 f.write(data)
         except OSError as exc:
-            self.show_error(f"Could not write {path}: {exc.strerror or exc}")
+            self.show_error(self.tr("Could not write {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc))
             return
-        self.statusBar().showMessage(f"Exported to {path}", 5000)
+        self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 5000)
 
     def import_conversation(self, path: str) -> None:
         import json
@@ -272,7 +309,7 @@ class MainWindow(QMainWindow):
                 data = json.load(f)
             conversation = self.store.import_json(data)
         except (OSError, ValueError) as exc:
-            self.show_error(f"Could not read {path}: {exc}")
+            self.show_error(self.tr("Could not read {path}: {reason}").format(path=path, reason=exc))
             return
         except StoreError as exc:
             self.show_error(str(exc))
@@ -284,15 +321,19 @@ class MainWindow(QMainWindow):
     def _export(self, kind: str) -> None:
         current = self.store.conversation(self.controller.current_id or -1)
         if current is None:
-            self.show_error("Open a chat to export it.")
+            self.show_error(self.tr("Open a chat to export it."))
             return
-        suffix, label = (".md", "Markdown (*.md)") if kind == "md" else (".json", "JSON (*.json)")
-        path, _ = QFileDialog.getSaveFileName(self, "Export chat", current.title + suffix, label)
+        if kind == "md":
+            suffix, label = ".md", self.tr("Markdown (*.md)")
+        else:
+            suffix, label = ".json", self.tr("JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chat"), current.title + suffix, label)
         if path:
             self.export_conversation(path, kind)
 
     def _import_chat(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import chat", "", "EdgeChat export (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import chat"), "",
+                                              self.tr("EdgeChat export (*.json)"))
         if path:
             self.import_conversation(path)
 
@@ -325,8 +366,8 @@ class MainWindow(QMainWindow):
             return
         conversation_id = index.data(Roles.ConversationId)
         menu = QMenu(self)
-        rename = menu.addAction("Rename…")
-        delete = menu.addAction("Delete")
+        rename = menu.addAction(self.tr("Rename…"))
+        delete = menu.addAction(self.tr("Delete"))
         chosen = menu.exec(self.conversation_list.viewport().mapToGlobal(pos))
         if chosen is rename:
             self.rename_conversation(conversation_id)
@@ -336,7 +377,7 @@ class MainWindow(QMainWindow):
     def rename_conversation(self, conversation_id: int, title: str | None = None) -> None:
         if title is None:
             current = self.store.conversation(conversation_id)
-            title, ok = QInputDialog.getText(self, "Rename chat", "Name:",
+            title, ok = QInputDialog.getText(self, self.tr("Rename chat"), self.tr("Name:"),
                                              text=current.title if current else "")
             if not ok:
                 return
@@ -347,12 +388,81 @@ class MainWindow(QMainWindow):
         if confirm:
             current = self.store.conversation(conversation_id)
             answer = QMessageBox.question(
-                self, "Delete chat",
-                f"Delete “{current.title if current else ''}” and all its messages?",
+                self, self.tr("Delete chat"),
+                self.tr("Delete “{title}” and all its messages?").format(
+                    title=current.title if current else ""),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.controller.delete_conversation(conversation_id)
+
+    # -- chat settings, context meter, message actions --------------------------------------
+    def show_chat_settings(self, visible: bool, focus: bool = True) -> None:
+        self.chat_settings.setVisible(visible)
+        for toggle in (self.chat_settings_button, self.chat_settings_action):
+            blocked = toggle.blockSignals(True)
+            toggle.setChecked(visible)
+            toggle.blockSignals(blocked)
+        if visible and focus:
+            self.chat_settings.focus()
+
+    def _on_chat_settings_changed(self, settings: dict) -> None:
+        self.chat_settings.load(settings, self.controller.model_defaults)
+
+    def _request_count(self) -> None:
+        info = self.model_info
+        if info is None or not info.get("n_ctx"):
+            return
+        messages, _ids = self.controller.prompt_messages()
+        params = self.controller.reply_params()
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+        self._count_request = {
+            "system": system,
+            "history": [m for m in messages if m["role"] != "system"],
+            "draft": self.prompt.toPlainText().strip(),
+            "limit": prompt_limit(info["n_ctx"], params["max_tokens"]),
+            "policy": params["context_policy"],
+        }
+        self.counter.count(self._count_request)
+
+    def _on_counted(self, _request_id: int, result: dict) -> None:
+        info = self.model_info
+        if info is None:
+            return
+        n_ctx = info["n_ctx"]
+        request = getattr(self, "_count_request", {})
+        self.context_meter.show_count(result, n_ctx, n_ctx - request.get("limit", n_ctx),
+                                      request.get("policy", "rolling"))
+
+    def delete_message(self, message_id: int, confirm: bool = True) -> None:
+        message = self.store.message(message_id)
+        if message is None:
+            return
+        if confirm:
+            versions = self.store.versions(message_id)
+            text = (self.tr("Delete this version and the messages that follow it?")
+                    if len(versions) > 1 else self.tr("Delete this message?"))
+            answer = QMessageBox.question(self, self.tr("Delete message"), text)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.controller.delete_message(message_id)
+
+    def _ask_context_full(self, user_message_id: int, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), message, parent=self)
+        rolling = box.addButton(self.tr("Leave out the oldest messages"), QMessageBox.ButtonRole.AcceptRole)
+        keep_first = box.addButton(self.tr("Keep the first turn, leave out the middle"),
+                                   QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Don't send"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        chosen = box.clickedButton()
+        if chosen is rolling:
+            self.controller.resend(user_message_id, "rolling")
+        elif chosen is keep_first:
+            self.controller.resend(user_message_id, "keep_first")
+        else:
+            text = self.controller.withdraw(user_message_id)
+            if text and not self.prompt.toPlainText().strip():
+                self.prompt.setPlainText(text)  # nothing typed is lost
 
     # -- state ---------------------------------------------------------------------------
     @Slot(bool)
@@ -366,9 +476,15 @@ class MainWindow(QMainWindow):
         self.model_info = info
         self.banner.hide()
         self._update_model_label()
+        defaults = (info.get("extra") or {}).get("sampling") or {}
+        self.controller.model_defaults = defaults
+        self.chat_settings.set_model_defaults(defaults)
+        self.context_meter.set_unknown(self.tr("Context: counting…"))
+        self.counter.open(info["path"])
         if info.get("fallback_reason"):
             # Say which device runs the model and why it is not the one expected.
-            self.show_notice(f"{info['name']} runs on {info['device']}: {info['fallback_reason']}.")
+            self.show_notice(self.tr("{name} runs on {device}: {reason}.").format(
+                name=info["name"], device=info["device"], reason=info["fallback_reason"]))
 
     @Slot()
     def _on_model_unloaded(self) -> None:
@@ -389,7 +505,7 @@ class MainWindow(QMainWindow):
     def _update_model_label(self) -> None:
         info = self.model_info
         if info is None:
-            self.model_label.setText("No model loaded")
+            self.model_label.setText(self.tr("No model loaded"))
             return
         details = [info["name"]]
         if info.get("quantization"):
@@ -398,12 +514,13 @@ class MainWindow(QMainWindow):
         device = info["device"]
         threads = info.get("extra", {}).get("threads")
         if threads and device == "CPU":
-            device += f", {threads} threads"
+            device += self.tr(", {threads} threads").format(threads=threads)
         details.append(device)
         self.model_label.setText(" · ".join(details))
         tip = info["path"]
         if info.get("fallback_reason"):
-            tip += f"\nDevice: {info['device']} ({info['fallback_reason']})"
+            tip += "\n" + self.tr("Device: {device} ({reason})").format(
+                device=info["device"], reason=info["fallback_reason"])
         self.model_label.setToolTip(tip)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -415,12 +532,28 @@ class MainWindow(QMainWindow):
         splitter = settings.value("main/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self.show_chat_settings(settings.value("main/chat_settings", False, type=bool), focus=False)
+        # Back where the user left off: the chat that was open.
+        last = settings.value(self._last_chat_key(), -1, type=int)
+        if last > 0 and self.store.conversation(last) is not None:
+            self.controller.open_conversation(last)
+            self._select_conversation(last)
+
+    def _last_chat_key(self) -> str:
+        # Per database: another data folder has other chats with the same ids.
+        import zlib
+
+        return f"main/last_chat/{zlib.crc32(str(self.store.path.resolve()).encode()):08x}"
 
     def closeEvent(self, event):  # noqa: N802
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())
+        settings.setValue("main/chat_settings", self.chat_settings.isVisible())
+        settings.setValue(self._last_chat_key(), self.controller.current_id or -1)
+        self.chat_settings.flush()
         self.controller.shutdown()
+        self.counter.shutdown()
         if self.library_window is not None:
             self.library_window.shutdown()
         self.host.shutdown()

@@ -1,10 +1,15 @@
-"""Settings: the Hugging Face access token, kept only in the OS keyring."""
+"""Settings: appearance and language, and the Hugging Face access token (kept only in the OS
+keyring)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -13,19 +18,42 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import tokens
+from desktop.ui.i18n import available_languages
+from desktop.ui.theme import apply_theme
 
 
 class SettingsDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
+        settings = QSettings()
+        self.theme_combo = QComboBox()
+        for key, label in (("system", self.tr("Same as the system")), ("light", self.tr("Light")),
+                           ("dark", self.tr("Dark"))):
+            self.theme_combo.addItem(label, key)
+        self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(
+            settings.value("ui/theme", "system")), 0))
+        self.language_combo = QComboBox()
+        self.language_combo.addItem(self.tr("Same as the system"), "system")
+        for code, name in available_languages().items():
+            self.language_combo.addItem(name, code)
+        self.language_combo.setCurrentIndex(max(self.language_combo.findData(
+            settings.value("ui/language", "system")), 0))
+        self.language_note = QLabel()
+        self.language_note.setWordWrap(True)
+        self.theme_combo.currentIndexChanged.connect(self._on_theme)
+        self.language_combo.currentIndexChanged.connect(self._on_language)
+        appearance = QFormLayout()
+        appearance.addRow(self.tr("Theme"), self.theme_combo)
+        appearance.addRow(self.tr("Language"), self.language_combo)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.token_edit = QLineEdit()
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token_edit.setPlaceholderText("hf_…  (needed only for gated or private models)")
-        self.save_button = QPushButton("Save token")
-        self.clear_button = QPushButton("Remove token")
+        self.token_edit.setPlaceholderText(self.tr("hf_…  (needed only for gated or private models)"))
+        self.token_edit.setAccessibleName(self.tr("Hugging Face access token"))
+        self.save_button = QPushButton(self.tr("Save token"))
+        self.clear_button = QPushButton(self.tr("Remove token"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         row = QHBoxLayout()
@@ -33,7 +61,10 @@ class SettingsDialog(QDialog):
         row.addWidget(self.save_button)
         row.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Hugging Face access token</b>"))
+        layout.addWidget(QLabel("<b>" + self.tr("Appearance") + "</b>"))
+        layout.addLayout(appearance)
+        layout.addWidget(self.language_note)
+        layout.addWidget(QLabel("<b>" + self.tr("Hugging Face access token") + "</b>"))
         layout.addWidget(self.status_label)
         layout.addLayout(row)
         layout.addWidget(self.message)
@@ -51,7 +82,8 @@ class SettingsDialog(QDialog):
             self.status_label.setText(state.message)
         else:
             self.status_label.setText(
-                ("A token is stored. " if has else "No token is stored. ") + state.message)
+                (self.tr("A token is stored.") if has else self.tr("No token is stored.")) + " "
+                + state.message)
         for widget in (self.token_edit, self.save_button):
             widget.setEnabled(state.available)
         self.clear_button.setEnabled(state.available and has)
@@ -62,7 +94,7 @@ class SettingsDialog(QDialog):
         except tokens.TokenStoreError as exc:
             self.message.setText(str(exc))
         else:
-            self.message.setText("Saved in the OS keyring.")
+            self.message.setText(self.tr("Saved in the OS keyring."))
         self.token_edit.clear()
         self.refresh()
 
@@ -72,5 +104,15 @@ class SettingsDialog(QDialog):
         except tokens.TokenStoreError as exc:
             self.message.setText(str(exc))
         else:
-            self.message.setText("Removed.")
+            self.message.setText(self.tr("Removed."))
         self.refresh()
+
+    def _on_theme(self) -> None:
+        choice = self.theme_combo.currentData()
+        QSettings().setValue("ui/theme", choice)
+        apply_theme(QApplication.instance(), choice)
+
+    def _on_language(self) -> None:
+        QSettings().setValue("ui/language", self.language_combo.currentData())
+        # Widgets take their text when they are built; a restart rebuilds them all.
+        self.language_note.setText(self.tr("The new language is used from the next start of EdgeChat."))

@@ -18,7 +18,7 @@ from dataclasses import asdict
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.engines.base import CancelToken, Engine, EngineError, SamplingParams
+from desktop.engines.base import CancelToken, ContextFullError, Engine, EngineError, SamplingParams
 
 BATCH_INTERVAL_S = 0.04
 
@@ -40,6 +40,7 @@ class GenerationWorker(QObject):
     chunk_generated(int, str): request id, text to append.
     generation_finished(int, dict): request id, GenerationStats as a dict.
     generation_failed(int, str): request id, message for the user.
+    context_full(int, str): request id, why: the chat does not fit and its policy is to ask.
     closed(): the engine is closed and the thread is quitting.
     """
 
@@ -49,6 +50,7 @@ class GenerationWorker(QObject):
     chunk_generated = Signal(int, str)
     generation_finished = Signal(int, dict)
     generation_failed = Signal(int, str)
+    context_full = Signal(int, str)
     closed = Signal()
 
     def __init__(self, factory: EngineFactory = _default_factory):
@@ -94,6 +96,10 @@ class GenerationWorker(QObject):
                     self.chunk_generated.emit(request_id, "".join(pending))
                     pending.clear()
                     last_emit = now
+        except ContextFullError as exc:
+            self._flush(request_id, pending)
+            self.context_full.emit(request_id, str(exc))
+            return
         except EngineError as exc:
             self._flush(request_id, pending)
             self.generation_failed.emit(request_id, str(exc))
@@ -133,7 +139,8 @@ class EngineHost(QObject):
 
     Signals (all delivered on the owner's thread):
     model_loaded(dict), model_load_failed(str), model_unloaded(), chunk_generated(int, str),
-    generation_finished(int, dict), generation_failed(int, str): forwarded from the worker.
+    generation_finished(int, dict), generation_failed(int, str), context_full(int, str): forwarded
+    from the worker.
     """
 
     load_requested = Signal(str, dict)
@@ -146,6 +153,7 @@ class EngineHost(QObject):
     chunk_generated = Signal(int, str)
     generation_finished = Signal(int, dict)
     generation_failed = Signal(int, str)
+    context_full = Signal(int, str)
 
     _ids = itertools.count(1)
 
@@ -167,6 +175,7 @@ class EngineHost(QObject):
         self._worker.chunk_generated.connect(self.chunk_generated)
         self._worker.generation_finished.connect(self._on_finished)
         self._worker.generation_failed.connect(self._on_failed)
+        self._worker.context_full.connect(self._on_context_full)
         self._thread.start()
 
     @property
@@ -202,6 +211,11 @@ class EngineHost(QObject):
     def _on_failed(self, request_id: int, message: str) -> None:
         self._cancels.pop(request_id, None)
         self.generation_failed.emit(request_id, message)
+
+    @Slot(int, str)
+    def _on_context_full(self, request_id: int, message: str) -> None:
+        self._cancels.pop(request_id, None)
+        self.context_full.emit(request_id, message)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Cancel everything, close the engine on its own thread and wait for the thread to end."""
