@@ -237,3 +237,32 @@ def test_child_process_bad_folder_and_crash_are_errors_not_crashes(tmp_path, onn
     with pytest.raises(EngineError, match="stopped unexpectedly"):
         list(engine.stream([{"role": "user", "content": "Hi"}], GREEDY))
     engine.close()
+
+
+@pytest.mark.parametrize("policy", ["rolling", "keep_first", "stop"])
+def test_overflow_policies_in_the_child_process(onnx_model, policy):
+    """Far beyond the context, through the process engine the app uses: a reply or a
+    ContextFullError, never a runtime exception or a hang."""
+    from desktop.engines.base import ContextFullError
+
+    history = []
+    for i in range(12):
+        history.append({"role": "user", "content": f"Question {i} about the sea. " * 6})
+        history.append({"role": "assistant", "content": f"Answer {i}: it is deep. " * 6})
+    history.append({"role": "user", "content": "Summarise."})
+    engine = open_engine(str(onnx_model), n_ctx=256)
+    try:
+        params = SamplingParams(temperature=0, max_tokens=8, context_policy=policy)
+        if policy == "stop":
+            with pytest.raises(ContextFullError, match="no longer fits"):
+                list(engine.stream(history, params))
+            history = history[-1:]  # the engine is still usable after refusing
+            assert "".join(engine.stream(history, params))
+            return
+        assert "".join(engine.stream(history, params))
+        stats = engine.last_stats
+        assert stats.dropped_messages == len(stats.dropped_indices) > 0
+        first_turn_kept = 0 not in stats.dropped_indices and 1 not in stats.dropped_indices
+        assert first_turn_kept == (policy == "keep_first")
+    finally:
+        engine.close()

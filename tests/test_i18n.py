@@ -179,3 +179,35 @@ def test_english_installs_nothing(qapp, translated):
     assert len(translated) == 2
     assert install_translator(qapp, "en") == []
     assert QCoreApplication.translate("MarkdownView", "Copy") == "Copy"
+
+
+def test_the_main_window_is_shown_in_chinese(qapp, qtbot, tmp_path, translated):
+    from desktop.storage import ConversationStore
+    from desktop.ui.main_window import MainWindow
+    from desktop.workers.generation import EngineHost
+
+    zh = {(m["context"], m["source"]): m["translation"].text for m in messages(TS)}
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    chat = store.create_conversation("Trip")
+    store.add_message(chat.id, "user", "What is the capital of France?")
+    store.add_message(chat.id, "assistant", "Paris.")
+    window = MainWindow(store, EngineHost())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.menuBar().actions()[0].text() == "文件(&F)"
+        assert window.send_button.text() == zh["MainWindow", "Send"] == "发送"
+        assert window.chat_settings_button.text() == zh["MainWindow", "Chat settings"]
+        assert window.prompt.placeholderText() == zh["PromptEdit", "Message the model (Enter to send, "
+                                                                  "Shift+Enter for a new line)"]
+        assert window.context_meter.label.text() == zh["ContextMeter", "Context: no model loaded"]
+
+        window.refresh_conversations()
+        window.controller.open_conversation(chat.id)
+        user, reply = window.chat_view.messages()
+        assert user.redo_button.text() == zh["MessageWidget", "Edit"]
+        assert reply.redo_button.text() == zh["MessageWidget", "Regenerate"] == "重新生成"
+        assert reply.header.text() == zh["MessageWidget", "Assistant"]
+    finally:
+        window.close()
+        store.close()

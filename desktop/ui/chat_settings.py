@@ -8,7 +8,7 @@ model's defaults instead of the old model's.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -76,6 +76,7 @@ class ChatSettings(QScrollArea):
         self.store = store
         self.setWidgetResizable(True)
         self.setMinimumWidth(240)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._settings: dict = {}
         self._model_defaults: dict = {}
         self._loading = False
@@ -133,9 +134,6 @@ class ChatSettings(QScrollArea):
         layout.addStretch(0)
         self.setWidget(body)
 
-        # Typing in the system prompt saves after a pause, not on every key.
-        self._save_timer = QTimer(self, singleShot=True, interval=400)
-        self._save_timer.timeout.connect(self._emit)
         self.system_edit.textChanged.connect(self._on_system_edited)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         self.policy_combo.currentIndexChanged.connect(self._on_policy)
@@ -147,7 +145,6 @@ class ChatSettings(QScrollArea):
     # -- showing ---------------------------------------------------------------------------
     def load(self, settings: dict, model_defaults: dict | None = None) -> None:
         """Show a chat's settings (and the loaded model's defaults under them)."""
-        self._save_timer.stop()
         self._settings = dict(settings)
         if model_defaults is not None:
             self._model_defaults = dict(model_defaults)
@@ -186,7 +183,8 @@ class ChatSettings(QScrollArea):
             font.setBold(changed)  # what this chat changed stands out from the defaults
             spin.setFont(font)
         if self._model_defaults:
-            listed = ", ".join(f"{k} {v}" for k, v in self._model_defaults.items())
+            listed = ", ".join(f"{_t(FIELDS[k][0])} {v}" for k, v in self._model_defaults.items()
+                               if k in FIELDS)
             self.defaults_label.setText(self.tr("The model recommends: {values}.").format(values=listed))
         else:
             self.defaults_label.setText(self.tr("The model recommends no sampling settings; "
@@ -220,7 +218,9 @@ class ChatSettings(QScrollArea):
             return
         self._settings["system_prompt"] = self.system_edit.toPlainText()
         self._settings.pop("preset", None)
-        self._save_timer.start()
+        # Saved at every edit (one small SQLite update): a delayed save could land on the next
+        # chat after a switch.
+        self._emit()
 
     def _on_spin(self, name: str) -> None:
         if self._loading:
@@ -287,13 +287,7 @@ class ChatSettings(QScrollArea):
             self._emit()
 
     def _emit(self) -> None:
-        self._save_timer.stop()
         self.settings_edited.emit(dict(self._settings))
-
-    def flush(self) -> None:
-        """Save an edit still waiting for its pause (the chat is being switched or closed)."""
-        if self._save_timer.isActive():
-            self._emit()
 
     def focus(self) -> None:
         self.system_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -448,7 +448,10 @@ class MainWindow(QMainWindow):
         self.controller.delete_message(message_id)
 
     def _ask_context_full(self, user_message_id: int, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), message, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), self.tr(
+            "This chat no longer fits the model's context. What should the model leave out for "
+            "this reply? The chat itself keeps every message."), parent=self)
+        box.setDetailedText(message)
         rolling = box.addButton(self.tr("Leave out the oldest messages"), QMessageBox.ButtonRole.AcceptRole)
         keep_first = box.addButton(self.tr("Keep the first turn, leave out the middle"),
                                    QMessageBox.ButtonRole.AcceptRole)
@@ -551,7 +554,6 @@ class MainWindow(QMainWindow):
         settings.setValue("main/splitter", self.splitter.saveState())
         settings.setValue("main/chat_settings", self.chat_settings.isVisible())
         settings.setValue(self._last_chat_key(), self.controller.current_id or -1)
-        self.chat_settings.flush()
         self.controller.shutdown()
         self.counter.shutdown()
         if self.library_window is not None:

@@ -13,7 +13,7 @@ class PromptEdit(QPlainTextEdit):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setPlaceholderText("Message the model (Enter to send, Shift+Enter for a new line)")
+        self.setPlaceholderText(self.tr("Message the model (Enter to send, Shift+Enter for a new line)"))
         self.setTabChangesFocus(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # Grows with what is typed, between MIN_LINES and MAX_LINES, then scrolls.
