@@ -32,6 +32,26 @@ STATUS_NOTES = {
 }
 
 
+# One style sheet for the whole conversation, set on the view: a sheet per message (and per
+# button) is parsed once per widget, and that doubled the time to open a long chat.
+MESSAGE_STYLE = """
+QFrame#message_user { border-radius: 8px; background: palette(alternate-base); }
+QFrame#message_assistant, QFrame#message_system { border-radius: 8px; background: palette(base); }
+QLabel#message_header { font-weight: 600; }
+QLabel#message_header[leftOut="true"] { color: palette(placeholder-text); }
+QLabel#message_footer, QLabel#message_note { color: palette(placeholder-text); font-size: 11px; }
+QLabel#message_footer[error="true"] { color: #c0392b; }
+QToolButton#message_action { font-size: 11px; padding: 1px 4px; }
+"""
+
+
+def _restyle(widget: QWidget, name: str, value: bool) -> None:
+    if widget.property(name) != value:
+        widget.setProperty(name, value)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+
 def _t(text: str) -> str:
     return QCoreApplication.translate("MessageWidget", text)
 
@@ -52,24 +72,20 @@ class MessageWidget(QFrame):
         self.left_out = False
         self._versions = (1, 1)
         self._actions_enabled = True
+        # The user's own words stand apart from the model's: a tinted bubble (MESSAGE_STYLE).
         self.setObjectName(f"message_{role}")
-        # The user's own words stand apart from the model's: a tinted bubble, no frame.
-        self.setStyleSheet(
-            f"QFrame#message_{role} {{ border-radius: 8px; background: palette("
-            f"{'alternate-base' if role == 'user' else 'base'}); }}"
-        )
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
         self.header = QLabel(_t(ROLE_LABELS.get(role, role)))
-        self.header.setStyleSheet("font-weight: 600;")
+        self.header.setObjectName("message_header")
         self.body = MarkdownView()
         self.editor: QPlainTextEdit | None = None
         self.footer = QLabel()
         self.footer.setWordWrap(True)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.footer.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self.footer.setObjectName("message_footer")
         self.footer.hide()
         layout.addWidget(self.header)
         layout.addWidget(self.body)
@@ -84,13 +100,10 @@ class MessageWidget(QFrame):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
-        self.previous_button = self._tool("‹", "previous", self.tr("Previous version"))
-        self.version_label = QLabel()
-        self.version_label.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
-        self.next_button = self._tool("›", "next", self.tr("Next version"))
-        for widget in (self.previous_button, self.version_label, self.next_button):
-            widget.hide()
-            row.addWidget(widget)
+        self._actions_row = row
+        # The version switch is made only for a turn that has versions (few do): widgets are
+        # what a long chat's opening time is spent on.
+        self.previous_button = self.version_label = self.next_button = None
         self.copy_button = self._tool(self.tr("Copy"), "copy", self.tr("Copy this message as Markdown"))
         if self.role == "user":
             self.redo_button = self._tool(self.tr("Edit"), "edit",
@@ -110,13 +123,22 @@ class MessageWidget(QFrame):
         button.setToolTip(tip)
         button.setAccessibleName(tip)
         button.setAutoRaise(True)
-        button.setStyleSheet("QToolButton { font-size: 11px; padding: 1px 4px; }")
+        button.setObjectName("message_action")
         button.clicked.connect(lambda: self.action_requested.emit(action))
         return button
 
     def set_versions(self, index: int, count: int) -> None:
         """Show "‹ index/count ›" when this turn has more than one version (index from 1)."""
         self._versions = (index, count)
+        if self.version_label is None:
+            if count < 2:
+                return
+            self.previous_button = self._tool("‹", "previous", self.tr("Previous version"))
+            self.version_label = QLabel()
+            self.version_label.setObjectName("message_note")
+            self.next_button = self._tool("›", "next", self.tr("Next version"))
+            for at, widget in enumerate((self.previous_button, self.version_label, self.next_button)):
+                self._actions_row.insertWidget(at, widget)
         self.version_label.setText(f"{index}/{count}")
         for widget in (self.previous_button, self.version_label, self.next_button):
             widget.setVisible(count > 1)
@@ -128,8 +150,9 @@ class MessageWidget(QFrame):
         index, count = self._versions
         self.redo_button.setEnabled(enabled)
         self.delete_button.setEnabled(enabled)
-        self.previous_button.setEnabled(enabled and index > 1)
-        self.next_button.setEnabled(enabled and index < count)
+        if self.previous_button is not None:
+            self.previous_button.setEnabled(enabled and index > 1)
+            self.next_button.setEnabled(enabled and index < count)
 
     def set_left_out(self, left_out: bool) -> None:
         """Mark a message the model did not see for the latest reply (the context was full)."""
@@ -138,8 +161,7 @@ class MessageWidget(QFrame):
         if left_out:
             label += " · " + self.tr("left out of the context")
         self.header.setText(label)
-        self.header.setStyleSheet("font-weight: 600;" + (" color: palette(placeholder-text);"
-                                                          if left_out else ""))
+        _restyle(self.header, "leftOut", left_out)
 
     # -- editing -------------------------------------------------------------------------
     def start_edit(self) -> None:
@@ -152,7 +174,7 @@ class MessageWidget(QFrame):
         send.setDefault(True)
         cancel = QPushButton(self.tr("Cancel"))
         note = QLabel(self.tr("Sends as a new version; the current one is kept."))
-        note.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        note.setObjectName("message_note")
         buttons = QHBoxLayout()
         buttons.addWidget(note, 1)
         buttons.addWidget(cancel)
@@ -204,10 +226,7 @@ class MessageWidget(QFrame):
         if detail:
             note = f"{note}: {detail}" if note else detail
         self.footer.setText(note)
-        self.footer.setStyleSheet(
-            "color: #c0392b; font-size: 11px;" if status == "error"
-            else "color: palette(placeholder-text); font-size: 11px;"
-        )
+        _restyle(self.footer, "error", status == "error")
         self.footer.setVisible(bool(note))
 
 
@@ -234,6 +253,8 @@ class ChatView(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         container = QWidget()
+        container.setObjectName("conversation")
+        container.setStyleSheet(MESSAGE_STYLE)
         self._layout = QVBoxLayout(container)
         self._layout.setContentsMargins(12, 12, 12, 12)
         self._layout.setSpacing(10)

@@ -468,10 +468,19 @@ class MainWindow(QMainWindow):
                 self.prompt.setPlainText(text)  # nothing typed is lost
 
     # -- state ---------------------------------------------------------------------------
+    _counter_pending: str | None = None
+
+    def _open_counter(self) -> None:
+        path, self._counter_pending = self._counter_pending, None
+        if path:
+            self.counter.open(path)
+
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
         self.send_button.setEnabled(not busy)
+        if not busy:
+            self._open_counter()
 
     @Slot(dict)
     def _on_model_loaded(self, info: dict) -> None:
@@ -483,7 +492,10 @@ class MainWindow(QMainWindow):
         self.controller.model_defaults = defaults
         self.chat_settings.set_model_defaults(defaults)
         self.context_meter.set_unknown(self.tr("Context: counting…"))
-        self.counter.open(info["path"])
+        # Loading the tokenizer takes a core for a moment: not while the first reply is read.
+        self._counter_pending = info["path"]
+        if not self.controller.busy:
+            self._open_counter()
         if info.get("fallback_reason"):
             # Say which device runs the model and why it is not the one expected.
             self.show_notice(self.tr("{name} runs on {device}: {reason}.").format(
