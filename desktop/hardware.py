@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from desktop.text import translate
+
 MIB = 1024**2
 GIB = 1024**3
 
@@ -133,36 +135,53 @@ class HardwareProfile:
         raise ValueError(f"unknown engine {engine!r}: use 'llama' or 'onnx'")
 
     def summary_lines(self) -> list[str]:
-        lines = [f"OS: {_os_label(self.os)} {self.os_version} ({self.machine})"]
+        lines = [translate("Core", "OS: {os} {version} ({machine})").format(
+            os=_os_label(self.os), version=self.os_version, machine=self.machine)]
         shown = [f.upper() for f in SUMMARY_FEATURES if f in self.cpu_features]
-        cores = f"{self.physical_cores} cores / {self.logical_cores} threads"
-        lines.append(f"CPU: {self.cpu_name} — {cores} — {', '.join(shown) or 'no SIMD features found'}")
-        lines.append(f"RAM: {format_gb(self.ram_total)} total, {format_gb(self.ram_available)} available")
-        llama = "GPU offload" + (f" ({', '.join(self.llama_backends)})" if self.llama_backends else "")
-        engines = (f"llama.cpp: {llama if self.llama_gpu_offload else 'CPU build'}; "
-                   f"ONNX: {', '.join(self.onnx_providers)}")
+        cores = translate("Core", "{cores} cores / {threads} threads").format(
+            cores=self.physical_cores, threads=self.logical_cores)
+        lines.append(translate("Core", "CPU: {name} — {cores} — {features}").format(
+            name=self.cpu_name, cores=cores,
+            features=", ".join(shown) or translate("Core", "no SIMD features found")))
+        lines.append(translate("Core", "RAM: {total} total, {available} available").format(
+            total=format_gb(self.ram_total), available=format_gb(self.ram_available)))
+        llama = translate("Core", "GPU offload") + (f" ({', '.join(self.llama_backends)})"
+                                            if self.llama_backends else "")
+        engines = translate("Core", "llama.cpp: {llama}; ONNX: {onnx}").format(
+            llama=llama if self.llama_gpu_offload else translate("Core", "CPU build"),
+            onnx=", ".join(self.onnx_providers))
         if not self.gpus:
-            lines.append(f"GPU: none found ({engines})")
+            lines.append(translate("Core", "GPU: none found ({engines})").format(engines=engines))
         for gpu in self.gpus:
             if gpu.vram_total is None:
-                memory = "memory unknown"
+                memory = translate("Core", "memory unknown")
             elif gpu.unified_memory:
-                memory = f"shares RAM, up to {format_gb(gpu.vram_total)} for the GPU"
+                memory = translate("Core", "shares RAM, up to {size} for the GPU").format(
+                    size=format_gb(gpu.vram_total))
             else:
-                memory = f"{format_gb(gpu.vram_total)} VRAM"
+                memory = translate("Core", "{size} VRAM").format(size=format_gb(gpu.vram_total))
                 if gpu.vram_free is not None:
-                    memory += f", {format_gb(gpu.vram_free)} free"
+                    memory += translate("Core", ", {size} free").format(size=format_gb(gpu.vram_free))
             users = [name for name, engine in (("llama.cpp", "llama"), ("ONNX", "onnx"))
                      if gpu in self.usable_gpus(engine)]
-            used = f"used by {' and '.join(users)}" if users else "no engine here can use it"
-            lines.append(f"GPU: {gpu.name} — {memory} — {used}")
+            if users:
+                used = translate("Core", "used by {engines}").format(
+                    engines=translate("Core", " and ").join(users))
+            else:
+                used = translate("Core", "no engine here can use it")
+            lines.append(translate("Core", "GPU: {name} — {memory} — {used}").format(
+                name=gpu.name, memory=memory, used=used))
         if self.gpus:
-            lines.append(f"Engines: {engines}")
+            lines.append(translate("Core", "Engines: {engines}").format(engines=engines))
         if self.disk_free is None:
-            where = f" in {_home_short(self.models_dir)}" if self.models_dir else ""
-            lines.append(f"Disk: free space unknown{where}")
+            if self.models_dir:
+                lines.append(translate("Core", "Disk: free space unknown in {folder}").format(
+                    folder=_home_short(self.models_dir)))
+            else:
+                lines.append(translate("Core", "Disk: free space unknown"))
         else:
-            lines.append(f"Disk: {format_gb(self.disk_free)} free in {_home_short(self.models_dir)}")
+            lines.append(translate("Core", "Disk: {free} free in {folder}").format(
+                free=format_gb(self.disk_free), folder=_home_short(self.models_dir)))
         return lines
 
 

@@ -211,3 +211,54 @@ def test_the_main_window_is_shown_in_chinese(qapp, qtbot, tmp_path, translated):
     finally:
         window.close()
         store.close()
+
+
+def test_core_messages_are_translated_at_run_time(tmp_path, qapp, translated):
+    """The Qt-free core (fit verdicts, engine errors) speaks the installed language, and English
+    again once it is restored."""
+    from desktop.engines.base import ContextOverflowError
+    from desktop.engines.context import fit_messages
+    from desktop.engines.gguf import GGUFError, read_gguf
+    from desktop.hardware import GIB
+    from desktop.models.fit import LABELS, Fit, estimate
+
+    zh = {(m["context"], m["source"]): m["translation"].text for m in messages(TS)}
+    overflow = ("The message is too long for this model's context window. Shorten it, or raise the "
+                "context length in the model's settings.")
+    not_gguf = ("{name} is not a GGUF model file. EdgeChat's llama.cpp engine opens .gguf files; "
+                "ONNX models are opened by their folder.")
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("These are notes, not a model: nothing here is GGUF.\n")
+    guessed = estimate(2 * GIB)  # no shape given: the KV cache is estimated
+
+    def words(m):
+        return sum(len(x["content"].split()) for x in m)
+
+    def core_messages():
+        with pytest.raises(ContextOverflowError) as overflowed:
+            fit_messages([{"role": "user", "content": "word " * 500}], words, 100)
+        with pytest.raises(GGUFError) as not_a_model:
+            read_gguf(text_file)
+        return {
+            "labels": {verdict: Fit(verdict, guessed, 8 * GIB).label for verdict in LABELS},
+            "explain": Fit("cpu", guessed, 8 * GIB).explain(),
+            "overflow": str(overflowed.value),
+            "gguf": str(not_a_model.value),
+        }
+
+    chinese = core_messages()
+    assert chinese["labels"] == {"gpu": "可在 GPU 上运行", "cpu": "可在 CPU 上运行", "tight": "内存紧张",
+                                 "wont_fit": "无法运行"}
+    assert chinese["labels"] == {verdict: zh["Core", source] for verdict, source in LABELS.items()}
+    assert chinese["explain"].startswith("约需 ")
+    assert zh["Core", " (estimated)"] in chinese["explain"]
+    assert chinese["overflow"] == zh["Core", overflow]
+    assert chinese["gguf"] == zh["Core", not_gguf].format(name="notes.txt")
+    assert "notes.txt 不是 GGUF 模型文件" in chinese["gguf"]
+
+    install_translator(qapp, "en")
+    english = core_messages()
+    assert english["labels"] == LABELS
+    assert english["explain"].startswith("Needs about ") and " (estimated)" in english["explain"]
+    assert english["overflow"] == overflow
+    assert english["gguf"] == not_gguf.format(name="notes.txt")

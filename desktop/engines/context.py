@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from desktop.engines.base import ContextFullError, ContextOverflowError
+from desktop.text import translate
 
 POLICIES = ("rolling", "keep_first", "stop")
 
@@ -41,10 +42,10 @@ def fit_messages(
     if needed <= limit:
         return messages, []
     if policy == "stop":
-        raise ContextFullError(
-            f"This chat no longer fits the model's context ({needed:,} tokens; {limit:,} are free "
-            f"for the prompt). Choose what to leave out, or start a new chat."
-        )
+        raise ContextFullError(translate(
+            "Core", "This chat no longer fits the model's context ({needed} tokens; {limit} are free "
+            "for the prompt). Choose what to leave out, or start a new chat."
+        ).format(needed=f"{needed:,}", limit=f"{limit:,}"))
     system = [m for m in messages[:1] if m.get("role") == "system"]
     rest = messages[len(system):]
     head = _first_turn(rest[:-1]) if policy == "keep_first" else 0
@@ -52,10 +53,10 @@ def fit_messages(
     if kept is None and head:
         kept = _fit_window(system, rest, 0, measure, limit)  # the first turn alone is too long
     if kept is None:
-        raise ContextOverflowError(
-            "The message is too long for this model's context window. Shorten it, or raise the "
-            "context length in the model's settings."
-        )
+        raise ContextOverflowError(translate(
+            "Core", "The message is too long for this model's context window. Shorten it, or raise "
+            "the context length in the model's settings."
+        ))
     offset = len(system)
     kept_set = set(range(offset)) | {offset + i for i in kept}
     dropped = [i for i in range(len(messages)) if i not in kept_set]
@@ -97,8 +98,8 @@ def reply_budget(prompt_tokens: int, n_ctx: int, max_tokens: int) -> int:
     """How many tokens the reply may have; a prompt that fills the context is refused."""
     budget = min(max_tokens, n_ctx - prompt_tokens)
     if budget <= 0:
-        raise ContextOverflowError(
-            f"The message is too long for this model's context ({prompt_tokens:,} tokens of "
-            f"{n_ctx:,}). Shorten it or start a new chat."
-        )
+        raise ContextOverflowError(translate(
+            "Core", "The message is too long for this model's context ({used} tokens of {size}). "
+            "Shorten it or start a new chat."
+        ).format(used=f"{prompt_tokens:,}", size=f"{n_ctx:,}"))
     return budget

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.engines.base import ModelLoadError
+from desktop.text import translate
 
 MAGIC = b"GGUF"
 
@@ -112,10 +113,9 @@ class _Reader:
         self.f, self.path, self.size = f, path, size
 
     def ends_early(self) -> GGUFError:
-        return GGUFError(
-            f"{os.path.basename(self.path)} is truncated or damaged: the file ends inside its "
-            f"header ({self.size:,} bytes). Download it again."
-        )
+        return GGUFError(translate(
+            "Core", "{name} is truncated or damaged: the file ends inside its header ({size} bytes). "
+            "Download it again.").format(name=os.path.basename(self.path), size=f"{self.size:,}"))
 
     def need(self, n: int) -> None:
         """Fail before reading or skipping ``n`` bytes the file does not have."""
@@ -153,7 +153,8 @@ class _Reader:
                     self.skip(self.unpack("<Q"))
                 return None
             return [self.value(item_type, key, info) for _ in range(count)]
-        raise GGUFError(f"{os.path.basename(self.path)} is corrupt: unknown value type {vtype} for {key}.")
+        raise GGUFError(translate("Core", "{name} is corrupt: unknown value type {type} for {key}.").format(
+            name=os.path.basename(self.path), type=vtype, key=key))
 
 
 def read_gguf(path: str | os.PathLike) -> GGUFInfo:
@@ -168,25 +169,27 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
         size = os.path.getsize(path)
         f = open(path, "rb")  # noqa: SIM115 - closed below, the reader needs the handle
     except FileNotFoundError:
-        raise GGUFError(f"Model file not found: {path}") from None
+        raise GGUFError(translate("Core", "Model file not found: {path}").format(path=path)) from None
     except IsADirectoryError:
-        raise GGUFError(f"{path} is a folder, not a GGUF model file.") from None
+        raise GGUFError(translate("Core", "{path} is a folder, not a GGUF model file.").format(
+            path=path)) from None
     except OSError as exc:
-        raise GGUFError(f"Cannot read {name}: {exc.strerror or exc}") from None
+        raise GGUFError(translate("Core", "Cannot read {name}: {reason}").format(
+            name=name, reason=exc.strerror or exc)) from None
     with f:
         if size < 24:
-            raise GGUFError(f"{name} is not a GGUF model file (only {size} bytes).")
+            raise GGUFError(translate("Core", "{name} is not a GGUF model file (only {size} bytes).").format(
+                name=name, size=size))
         r = _Reader(f, path, size)
         if r.read(4) != MAGIC:
-            raise GGUFError(
-                f"{name} is not a GGUF model file. EdgeChat's llama.cpp engine opens .gguf files; "
-                f"ONNX models are opened by their folder."
-            )
+            raise GGUFError(translate(
+                "Core", "{name} is not a GGUF model file. EdgeChat's llama.cpp engine opens .gguf files; "
+                "ONNX models are opened by their folder.").format(name=name))
         version = r.unpack("<I")
         if version not in (2, 3):
-            raise GGUFError(
-                f"{name} uses GGUF version {version}, which this version of EdgeChat cannot read."
-            )
+            raise GGUFError(translate(
+                "Core", "{name} uses GGUF version {version}, which this version of EdgeChat cannot read."
+            ).format(name=name, version=version))
         n_tensors, n_kv = r.unpack("<Q"), r.unpack("<Q")
         if n_tensors > size or n_kv > size:
             raise r.ends_early()
@@ -201,7 +204,9 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
             r.string()
             n_dims = r.unpack("<I")
             if n_dims > 8:
-                raise GGUFError(f"{name} is corrupt: a tensor has {n_dims} dimensions.")
+                raise GGUFError(translate(
+                    "Core", "{name} is corrupt: a tensor has {count} dimensions.").format(
+                    name=name, count=n_dims))
             elements = 1
             for _ in range(n_dims):
                 elements *= r.unpack("<Q")
@@ -217,10 +222,10 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
         if known:
             info.expected_size = data_start + data_end
             if size < info.expected_size:
-                raise GGUFError(
-                    f"{name} is truncated: it has {size:,} bytes but its tensors need "
-                    f"{info.expected_size:,}. The download was probably interrupted; download it again."
-                )
+                raise GGUFError(translate(
+                    "Core", "{name} is truncated: it has {size} bytes but its tensors need {needed}. "
+                    "The download was probably interrupted; download it again."
+                ).format(name=name, size=f"{size:,}", needed=f"{info.expected_size:,}"))
     return info
 
 

@@ -27,6 +27,7 @@ from desktop.engines.base import (
 )
 from desktop.engines.context import fit_for_reply, reply_budget
 from desktop.engines.gguf import describe_parameters, model_name, read_gguf, sampling_defaults
+from desktop.text import translate
 
 DEFAULT_N_CTX = 4096
 
@@ -62,7 +63,8 @@ class LlamaEngine(Engine):
         try:
             import llama_cpp
         except ImportError as exc:  # a broken install, or a frozen build missing its library
-            raise ModelLoadError(f"The llama.cpp engine is not available: {exc}") from None
+            raise ModelLoadError(translate("Core", "The llama.cpp engine is not available: {reason}").format(
+                reason=exc)) from None
         self._llama_cpp = llama_cpp
         from desktop.engines.llama_backends import ensure_loaded
 
@@ -73,9 +75,9 @@ class LlamaEngine(Engine):
         gpu = _gpu_offload_supported(llama_cpp)
         fallback = None
         if device in ("cuda", "gpu", "metal", "dml") and not gpu:
-            fallback = "this llama.cpp build has no GPU support; using the CPU"
+            fallback = translate("Core", "this llama.cpp build has no GPU support; using the CPU")
         elif device == "dml":
-            fallback = "llama.cpp does not use DirectML; using its own GPU support"
+            fallback = translate("Core", "llama.cpp does not use DirectML; using its own GPU support")
         if n_gpu_layers is None:
             n_gpu_layers = -1 if gpu and device != "cpu" else 0
         self.n_threads = n_threads or default_threads()
@@ -89,10 +91,10 @@ class LlamaEngine(Engine):
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelLoadError(
-                f"llama.cpp could not load {os.path.basename(path)}: {exc}. The file may be "
-                f"damaged or use an architecture this version does not support."
-            ) from None
+            raise ModelLoadError(translate(
+                "Core", "llama.cpp could not load {name}: {reason}. The file may be damaged or use an "
+                "architecture this version does not support."
+            ).format(name=os.path.basename(path), reason=exc)) from None
 
         llm = self._llm
         self._vocab = llm._model.vocab  # for the end-of-generation check (no public API)

@@ -32,6 +32,7 @@ from desktop.engines.base import (
     decode_rate,
 )
 from desktop.engines.context import fit_for_reply, reply_budget
+from desktop.text import translate
 
 CONFIG = "genai_config.json"
 DEFAULT_N_CTX = 4096
@@ -104,7 +105,9 @@ def _filenames(node) -> list[str]:
 
 def _safe_child(folder: Path, name: str, what: str) -> Path:
     if os.path.isabs(name) or ".." in Path(name).parts:
-        raise OnnxModelError(f"{folder.name}/{CONFIG} names {what} outside the folder: {name}")
+        raise OnnxModelError(translate(
+            "Core", "{folder}/{config_file} names {what} outside the folder: {name}").format(
+            folder=folder.name, config_file=CONFIG, what=what, name=name))
     return folder / name
 
 
@@ -112,49 +115,60 @@ def validate_folder(path: str | os.PathLike) -> dict:
     """Check an ONNX GenAI folder and return its parsed config; name the missing or bad file."""
     folder = model_dir(path)
     if not folder.exists():
-        raise OnnxModelError(f"Model folder not found: {folder}")
+        raise OnnxModelError(translate("Core", "Model folder not found: {folder}").format(folder=folder))
     if not folder.is_dir():
-        raise OnnxModelError(f"{folder} is not an ONNX model folder.")
+        raise OnnxModelError(translate("Core", "{folder} is not an ONNX model folder.").format(folder=folder))
     config_path = folder / CONFIG
     if not config_path.is_file():
-        raise OnnxModelError(
-            f"{folder.name} is not an ONNX GenAI model folder: {CONFIG} is missing. Open the "
-            f"folder that holds {CONFIG} (for multi-variant repositories, a subfolder such as "
-            f"cpu-int4-…)."
-        )
+        raise OnnxModelError(translate(
+            "Core", "{folder} is not an ONNX GenAI model folder: {config_file} is missing. Open the "
+            "folder that holds {config_file} (for multi-variant repositories, a subfolder such as "
+            "cpu-int4-…).").format(folder=folder.name, config_file=CONFIG))
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
         decoder = config["model"]["decoder"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OnnxModelError(f"{folder.name}/{CONFIG} is damaged: {exc}") from None
+        raise OnnxModelError(translate(
+            "Core", "{folder}/{config_file} is damaged: {reason}").format(
+            folder=folder.name, config_file=CONFIG, reason=exc)) from None
     except (KeyError, TypeError):
-        raise OnnxModelError(f"{folder.name}/{CONFIG} has no model.decoder section.") from None
+        raise OnnxModelError(translate(
+            "Core", "{folder}/{config_file} has no model.decoder section.").format(
+            folder=folder.name, config_file=CONFIG)) from None
     if not isinstance(decoder, dict) or not decoder.get("filename"):
-        raise OnnxModelError(f"{folder.name}/{CONFIG} does not name the decoder's .onnx file.")
+        raise OnnxModelError(translate(
+            "Core", "{folder}/{config_file} does not name the decoder's .onnx file.").format(
+            folder=folder.name, config_file=CONFIG))
     for name in _filenames(config.get("model", {})):
-        onnx_file = _safe_child(folder, name, "a model file")
+        onnx_file = _safe_child(folder, name, translate("Core", "a model file"))
         if not onnx_file.is_file():
-            raise OnnxModelError(f"{folder.name} is incomplete: {name} is missing.")
+            raise OnnxModelError(translate(
+                "Core", "{folder} is incomplete: {name} is missing.").format(
+                folder=folder.name, name=name))
         if onnx_file.suffix != ".onnx":
             continue
         with open(onnx_file, "rb") as f:
             head = f.read(64)
         if len(head) < 16 or head[:16] == b"\x00" * 16:
-            raise OnnxModelError(f"{folder.name}/{name} is empty or damaged.")
+            raise OnnxModelError(translate(
+                "Core", "{folder}/{name} is empty or damaged.").format(
+                folder=folder.name, name=name))
         for data_name, needed in _external_data_needs(onnx_file).items():
-            data_file = _safe_child(folder, data_name, "weights")
+            data_file = _safe_child(folder, data_name, translate("Core", "weights"))
             if not data_file.is_file():
-                raise OnnxModelError(
-                    f"{folder.name} is incomplete: {data_name} (the weights of {name}) is missing."
-                )
+                raise OnnxModelError(translate(
+                    "Core", "{folder} is incomplete: {data} (the weights of {name}) is missing.").format(
+                    folder=folder.name, data=data_name, name=name))
             size = data_file.stat().st_size
             if size < needed:
-                raise OnnxModelError(
-                    f"{folder.name}/{data_name} is truncated: it has {size:,} bytes but {name} "
-                    f"needs {needed:,}. Download it again."
-                )
+                raise OnnxModelError(translate(
+                    "Core", "{folder}/{data} is truncated: it has {size} bytes but {name} needs "
+                    "{needed}. Download it again.").format(
+                    folder=folder.name, data=data_name, size=f"{size:,}", name=name, needed=f"{needed:,}"))
     if not (folder / "tokenizer.json").is_file() and not (folder / "tokenizer.model").is_file():
-        raise OnnxModelError(f"{folder.name} has no tokenizer: tokenizer.json is missing.")
+        raise OnnxModelError(translate(
+            "Core", "{folder} has no tokenizer: tokenizer.json is missing.").format(
+            folder=folder.name))
     return config
 
 
@@ -172,22 +186,25 @@ def choose_device(requested: str, variant: str, available: dict[str, bool]):
     """Pick the device to try first; returns (device, reason it is not what was asked, or None)."""
     requested = (requested or "auto").lower()
     if requested not in DEVICES:
-        raise OnnxModelError(f"Unknown device {requested!r}: use one of {', '.join(DEVICES)}.")
+        raise OnnxModelError(translate(
+            "Core", "Unknown device {requested}: use one of {choices}.").format(
+            requested=f"{requested!r}", choices=', '.join(DEVICES)))
     if requested == "auto":
         if variant != "cpu":
             if available.get(variant):
                 return variant, None
-            return "cpu", (
-                f"this model folder is built for {DEVICE_NAMES[variant]}, which this build of "
-                f"onnxruntime-genai cannot use here; running it on the CPU"
-            )
+            return "cpu", translate(
+                "Core", "this model folder is built for {device}, which this build of "
+                "onnxruntime-genai cannot use here; running it on the CPU").format(
+                device=DEVICE_NAMES[variant])
         return "cpu", None
     if requested != "cpu" and not available.get(requested):
         hint = {
-            "cuda": "install onnxruntime-genai-cuda and an NVIDIA driver",
-            "dml": "DirectML needs Windows and the onnxruntime-genai-directml build",
+            "cuda": translate("Core", "install onnxruntime-genai-cuda and an NVIDIA driver"),
+            "dml": translate("Core", "DirectML needs Windows and the onnxruntime-genai-directml build"),
         }[requested]
-        return "cpu", f"{DEVICE_NAMES[requested]} is not available ({hint}); using the CPU"
+        return "cpu", translate("Core", "{device} is not available ({hint}); using the CPU").format(
+            device=DEVICE_NAMES[requested], hint=hint)
     return requested, None
 
 
@@ -238,7 +255,9 @@ class OnnxEngine(Engine):
         try:
             import onnxruntime_genai as og
         except ImportError as exc:
-            raise ModelLoadError(f"The ONNX Runtime GenAI engine is not available: {exc}") from None
+            raise ModelLoadError(translate(
+                "Core", "The ONNX Runtime GenAI engine is not available: {reason}").format(
+                reason=exc)) from None
         self._og = og
         self._n_threads = n_threads
         variant = folder_variant(config)
@@ -248,7 +267,8 @@ class OnnxEngine(Engine):
         except RuntimeError as exc:
             if chosen == "cpu":
                 raise _load_error(folder, exc) from None
-            reason = f"{DEVICE_NAMES[chosen]} could not load the model ({_first_line(exc)}); using the CPU"
+            reason = translate("Core", "{device} could not load the model ({reason}); using the CPU").format(
+                device=DEVICE_NAMES[chosen], reason=_first_line(exc))
             chosen = "cpu"
             try:
                 self._model = self._load(folder, "cpu")
@@ -257,9 +277,9 @@ class OnnxEngine(Engine):
         try:
             self._tokenizer = og.Tokenizer(self._model)
         except RuntimeError as exc:
-            raise OnnxModelError(
-                f"The tokenizer of {folder.name} (tokenizer.json) failed to load: {_first_line(exc)}"
-            ) from None
+            raise OnnxModelError(translate(
+                "Core", "The tokenizer of {folder} (tokenizer.json) failed to load: {reason}").format(
+                folder=folder.name, reason=_first_line(exc))) from None
         self._template, self._bos, self._eos = _read_template(folder)
         self._prompt = OnnxPrompt(self._tokenizer, self._template, self._bos, self._eos)
         model_cfg = config["model"]
@@ -406,7 +426,9 @@ class OnnxEngine(Engine):
             stats.prompt_tokens_evaluated = self._feed(prompt_text, prompt_len, params)
         except RuntimeError as exc:
             self._gen = None
-            raise ModelLoadError(f"ONNX Runtime failed on the prompt: {_first_line(exc)}") from None
+            raise ModelLoadError(translate(
+                "Core", "ONNX Runtime failed on the prompt: {reason}").format(
+                reason=_first_line(exc))) from None
         gen = self._gen
         decoder = self._tokenizer.create_stream()
         reply: list[str] = []
@@ -463,10 +485,11 @@ def _load_error(folder: Path, exc: Exception) -> OnnxModelError:
     damaged = re.search(r"Load model from .*?([^/\\]+\.onnx) failed:\s*Protobuf parsing failed", text)
     if damaged:
         return OnnxModelError(
-            f"{folder.name}/{damaged.group(1)} is damaged: it is not a valid ONNX file. "
-            f"Download it again."
+            translate("Core", "{folder}/{name} is damaged: it is not a valid ONNX file. "
+                      "Download it again.").format(folder=folder.name, name=damaged.group(1))
         )
-    return OnnxModelError(f"ONNX Runtime could not load {folder.name}: {text}")
+    return OnnxModelError(translate("Core", "ONNX Runtime could not load {folder}: {reason}").format(
+        folder=folder.name, reason=text))
 
 
 def sampling_defaults(config: dict, folder: Path) -> dict:

@@ -28,6 +28,7 @@ from pathlib import Path
 from desktop.models import tokens
 from desktop.models.hub import HubError, RemoteFile, RepoInfo, describe_error, repo_info
 from desktop.models.library import InstalledModel, Library
+from desktop.text import translate
 
 DISK_MARGIN = 200 * 1024 * 1024  # leave room for the OS and the app's own files
 RETRIES = 4
@@ -108,14 +109,18 @@ def _safe_rel(path: str) -> str:
     norm = posixpath.normpath(path.replace("\\", "/"))
     if (norm.startswith(("/", "../")) or norm == ".." or "/../" in f"/{norm}/"
             or (len(norm) > 1 and norm[1] == ":")):
-        raise DownloadError(f"Refusing a file path from the Hub that leaves the model folder: {path}")
+        raise DownloadError(translate(
+            "Core", "Refusing a file path from the Hub that leaves the model folder: {path}").format(
+            path=path))
     return norm
 
 
 def _safe_repo(repo_id: str) -> str:
     parts = repo_id.split("/")
     if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
-        raise DownloadError(f"{repo_id!r} is not a repository id (owner/name).")
+        raise DownloadError(translate(
+            "Core", "{repo_id} is not a repository id (owner/name).").format(
+            repo_id=f"{repo_id!r}"))
     return repo_id
 
 
@@ -143,21 +148,26 @@ def plan_download(
         filename = _safe_rel(filename)
         files = [f for f in info.files if f.path == filename]
         if not files:
-            raise DownloadError(f"{repo_id} has no file {filename}.")
+            raise DownloadError(translate(
+                "Core", "{repo_id} has no file {filename}.").format(
+                repo_id=repo_id, filename=filename))
         fmt, target = "gguf", f"{repo_id}/{filename}"
     else:
         subfolder = _safe_rel(subfolder).strip("/") if subfolder not in ("", ".") else ""
         files = info.folder_files(subfolder)
         if not any(f.name == "genai_config.json" for f in files):
-            raise DownloadError(
-                f"{repo_id}/{subfolder or '.'} is not an ONNX GenAI folder (no genai_config.json). "
-                f"Folders with one: {', '.join(info.onnx_folders()) or 'none'}."
-            )
+            raise DownloadError(translate(
+                "Core", "{folder} is not an ONNX GenAI folder (no genai_config.json). Folders with "
+                "one: {folders}.").format(
+                folder=f"{repo_id}/{subfolder or '.'}",
+                folders=", ".join(info.onnx_folders()) or translate("Core", "none")))
         fmt, target = "onnx", f"{repo_id}/{subfolder}".rstrip("/")
     for f in files:
         _safe_rel(f.path)
         if f.sha256 is None and f.git_sha1 is None:
-            raise DownloadError(f"The Hub gives no checksum for {f.path}; it cannot be verified.")
+            raise DownloadError(translate(
+                "Core", "The Hub gives no checksum for {file}; it cannot be verified.").format(
+                file=f.path))
         if expected and f.path in expected:
             size, sha = expected[f.path]
             if (size and size != f.size) or (sha and f.sha256 and sha != f.sha256):
@@ -314,11 +324,11 @@ class Downloader:
         probe = self.library.root
         free = shutil.disk_usage(probe).free
         if needed + DISK_MARGIN > free:
-            raise DiskFullError(
-                f"Not enough disk space for {self.plan.name}: it needs {_gb(needed)} more and "
-                f"{_gb(free)} is free in {probe} (keeping {_gb(DISK_MARGIN)} spare). Free some "
-                f"space or choose a smaller model."
-            )
+            raise DiskFullError(translate(
+                "Core", "Not enough disk space for {name}: it needs {needed} more and {free} is free "
+                "in {folder} (keeping {spare} spare). Free some space or choose a smaller model."
+            ).format(name=self.plan.name, needed=_gb(needed), free=_gb(free), folder=probe,
+                     spare=_gb(DISK_MARGIN)))
 
     def _fetch(self, f: RemoteFile) -> None:
         from huggingface_hub import hf_hub_url
@@ -350,10 +360,9 @@ class Downloader:
                 raise
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
-                    raise DiskFullError(
-                        f"The disk filled up while downloading {f.name}. What arrived is kept; free "
-                        f"some space and resume."
-                    ) from None
+                    raise DiskFullError(translate(
+                        "Core", "The disk filled up while downloading {name}. What arrived is kept; "
+                        "free some space and resume.").format(name=f.name)) from None
                 error = exc
             except Exception as exc:  # noqa: BLE001 - network and HTTP errors from the client
                 error = exc
@@ -367,8 +376,9 @@ class Downloader:
                 ) from None
             attempt += 1
             wait = self.backoff_s * 2 ** (attempt - 1)
-            self._report("retrying", f"Connection problem ({type(error).__name__}); retrying in "
-                         f"{wait:.0f} s…", force=True)
+            self._report("retrying", translate(
+                "Core", "Connection problem ({reason}); retrying in {seconds} s…").format(
+                reason=type(error).__name__, seconds=f"{wait:.0f}"), force=True)
             if self.stop.wait(wait):
                 raise DownloadStopped()
 
@@ -398,7 +408,7 @@ class Downloader:
 
     def _verify_and_place(self, f: RemoteFile) -> None:
         part = self._part_path(f)
-        self._report("verifying", f"Verifying {f.name}…", force=True)
+        self._report("verifying", translate("Core", "Verifying {name}…").format(name=f.name), force=True)
         if f.sha256:
             actual = _sha256(part, stop=self.stop)
             expected, kind = f.sha256, "sha256"
@@ -410,11 +420,11 @@ class Downloader:
             aside.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part, aside)
             self._done = self._sum_done()
-            raise VerificationError(
-                f"{f.name} failed verification: the Hub says {kind} {expected[:16]}…, the "
-                f"downloaded file has {actual[:16]}…. It was not installed; the bad file is kept "
-                f"at {aside}. Download it again.", aside,
-            )
+            raise VerificationError(translate(
+                "Core", "{name} failed verification: the Hub says {kind} {expected}…, the downloaded "
+                "file has {actual}…. It was not installed; the bad file is kept at {path}. Download "
+                "it again.").format(name=f.name, kind=kind, expected=expected[:16], actual=actual[:16],
+                                    path=aside), aside)
         target = self._final_path(f)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, target)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.hardware import MIB, GpuInfo, HardwareProfile, format_gb
+from desktop.text import QT_TRANSLATE_NOOP, translate
 
 ENGINES = ("llama", "onnx")
 
@@ -72,7 +73,12 @@ GPU_HEADROOM_FRACTION = 0.15
 GPU_HEADROOM_MIN = 512 * MIB
 
 VERDICTS = ("gpu", "cpu", "tight", "wont_fit")
-LABELS = {"gpu": "runs on GPU", "cpu": "runs on CPU", "tight": "tight", "wont_fit": "won't fit"}
+LABELS = {
+    "gpu": QT_TRANSLATE_NOOP("Core", "runs on GPU"),
+    "cpu": QT_TRANSLATE_NOOP("Core", "runs on CPU"),
+    "tight": QT_TRANSLATE_NOOP("Core", "tight"),
+    "wont_fit": QT_TRANSLATE_NOOP("Core", "won't fit"),
+}
 _RANK = {"gpu": 3, "cpu": 2, "tight": 1, "wont_fit": 0}
 
 
@@ -151,7 +157,7 @@ class Fit:
 
     @property
     def label(self) -> str:
-        return LABELS[self.verdict]
+        return translate("Core", LABELS[self.verdict])
 
     @property
     def fits(self) -> bool:
@@ -161,22 +167,30 @@ class Fit:
         e = self.estimate
         # One unit for the sum and its parts, so they read as adding up.
         unit = format_gb(e.total).split()[-1]
-        context = f"{format_gb(e.kv_cache, unit)} context at {e.context:,} tokens"
+        context = translate("Core", "{size} context at {tokens} tokens").format(
+            size=format_gb(e.kv_cache, unit), tokens=f"{e.context:,}")
         if e.kv_estimated:
-            context += " (estimated)"
-        needs = (f"Needs about {format_gb(e.total)} ({format_gb(e.weights, unit)} weights + {context} + "
-                 f"{format_gb(e.overhead, unit)} runtime)")
+            context += translate("Core", " (estimated)")
+        needs = translate(
+            "Core", "Needs about {total} ({weights} weights + {context} + {runtime} runtime)").format(
+            total=format_gb(e.total), weights=format_gb(e.weights, unit), context=context,
+            runtime=format_gb(e.overhead, unit))
         if self.gpu is not None:
-            kind = "VRAM" if self.gpu.vram_free is None else "free"
             if self.gpu.unified_memory:
-                kind = "free for the GPU"
-            have = f"{format_gb(self.available)} {kind} on {self.gpu.name}"
+                have = translate("Core", "{size} free for the GPU on {gpu}")
+            elif self.gpu.vram_free is None:
+                have = translate("Core", "{size} VRAM on {gpu}")
+            else:
+                have = translate("Core", "{size} free on {gpu}")
+            have = have.format(size=format_gb(self.available), gpu=self.gpu.name)
         else:
-            have = f"{format_gb(self.available)} available"
+            have = translate("Core", "{size} available").format(size=format_gb(self.available))
             if self.verdict == "wont_fit" and self.ram_total:
-                have += f" of {format_gb(self.ram_total)} RAM"
-        text = f"{needs}; {have}"
-        return f"{text} — {self.note}" if self.note else text
+                have += translate("Core", " of {size} RAM").format(size=format_gb(self.ram_total))
+        text = translate("Core", "{needs}; {have}").format(needs=needs, have=have)
+        if self.note:
+            text = translate("Core", "{text} — {note}").format(text=text, note=self.note)
+        return text
 
 
 def _gpu_room(gpu: GpuInfo) -> int:
@@ -202,20 +216,21 @@ def assess(estimate: MemoryEstimate, profile: HardwareProfile, device: str = "gp
             if gpu.vram_usable and total <= _gpu_room(gpu):
                 return Fit("gpu", estimate, gpu.vram_usable, gpu=gpu, ram_total=profile.ram_total)
         if gpus and gpus[0].vram_usable:
-            passed_over = f"too big for the {format_gb(gpus[0].vram_usable)} on {gpus[0].name}"
+            passed_over = translate("Core", "too big for the {size} on {gpu}").format(
+                size=format_gb(gpus[0].vram_usable), gpu=gpus[0].name)
     available = profile.ram_available
     if total <= CPU_MARGIN * available:
         return Fit("cpu", estimate, available, ram_total=profile.ram_total, note=passed_over)
     can_swap = profile.swap_total > 0 or profile.os == "Darwin"
     if total <= available:
-        note = "tight: little room left for other programs"
+        note = translate("Core", "tight: little room left for other programs")
     elif can_swap and total <= TIGHT_RAM_FRACTION * profile.ram_total:
-        note = "tight: other programs would be swapped out to make room"
+        note = translate("Core", "tight: other programs would be swapped out to make room")
     else:
         return Fit("wont_fit", estimate, available, ram_total=profile.ram_total,
-                   note="won't fit: needs more memory than this machine can give")
+                   note=translate("Core", "won't fit: needs more memory than this machine can give"))
     if passed_over:
-        note = f"{note}; {passed_over}"
+        note = translate("Core", "{note}; {more}").format(note=note, more=passed_over)
     return Fit("tight", estimate, available, ram_total=profile.ram_total, note=note)
 
 

@@ -6,6 +6,7 @@ from desktop.hardware import HardwareProfile
 from desktop.models.catalog import CatalogModel, Variant
 from desktop.models.fit import Fit, assess, estimate, recommend
 from desktop.models.fit import Variant as FitVariant
+from desktop.text import translate
 
 DEFAULT_CONTEXT = 4096  # what the engines allocate unless asked for more
 
@@ -54,7 +55,8 @@ def assess_variant(model: CatalogModel, variant: Variant, profile: HardwareProfi
     if not runnable(variant, profile) and fit.fits:
         # Built for a provider this machine lacks: say so instead of promising a GPU.
         return Fit("wont_fit", fit.estimate, fit.available, ram_total=fit.ram_total,
-                   note=f"built for {variant.execution_provider}, which this machine cannot use")
+                   note=translate("Core", "built for {provider}, which this machine cannot use").format(
+                       provider=variant.execution_provider))
     return fit
 
 
@@ -69,6 +71,6 @@ def best_variant(model: CatalogModel, profile: HardwareProfile) -> Variant | Non
 
 def verdict_text(variant: Variant, fit: Fit, profile: HardwareProfile) -> str:
     if not runnable(variant, profile):
-        return {"dml": "needs DirectML", "cuda": "needs CUDA"}.get(variant.execution_provider or "",
-                                                                   "not usable here")
+        return {"dml": translate("Core", "needs DirectML"), "cuda": translate("Core", "needs CUDA")}.get(
+            variant.execution_provider or "", translate("Core", "not usable here"))
     return fit.label

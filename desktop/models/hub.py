@@ -10,6 +10,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from desktop.models import tokens
+from desktop.text import translate
 
 
 class HubError(Exception):
@@ -84,43 +85,46 @@ def describe_error(exc: Exception, repo_id: str, token: str | None) -> HubError:
     """Turn a huggingface_hub / network exception into a HubError that says what to do."""
     from huggingface_hub import errors
 
-    page = f"the model page (https://huggingface.co/{repo_id})"
+    page = translate("Core", "the model page ({url})").format(url=f"https://huggingface.co/{repo_id}")
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(exc, errors.GatedRepoError):
         if token:
-            return HubAuthError(
-                f"{repo_id} is gated and your account has no access yet: accept the licence on "
-                f"{page} with the account your token belongs to, then try again."
-            )
-        return HubAuthError(
-            f"{repo_id} is gated: accept the licence on {page}, then add a Hugging Face access "
-            f"token in Settings."
-        )
+            return HubAuthError(translate(
+                "Core", "{repo} is gated and your account has no access yet: accept the licence on "
+                "{page} with the account your token belongs to, then try again.").format(
+                repo=repo_id, page=page))
+        return HubAuthError(translate(
+            "Core", "{repo} is gated: accept the licence on {page}, then add a Hugging Face access "
+            "token in Settings.").format(repo=repo_id, page=page))
     if isinstance(exc, errors.RepositoryNotFoundError) or status == 401:
         if token and status == 401:
-            return HubAuthError(
-                "The Hugging Face token was refused (401): it is invalid or has expired. Create a "
-                "new one at https://huggingface.co/settings/tokens and set it in Settings."
-            )
+            return HubAuthError(translate(
+                "Core", "The Hugging Face token was refused (401): it is invalid or has expired. "
+                "Create a new one at https://huggingface.co/settings/tokens and set it in Settings."))
         if isinstance(exc, errors.RepositoryNotFoundError):
-            hint = "" if token else " If it is private, add an access token in Settings."
-            return HubNotFound(f"Repository {repo_id} was not found.{hint}")
-        return HubAuthError(f"{repo_id} needs a Hugging Face access token: add one in Settings.")
+            if token:
+                return HubNotFound(translate("Core", "Repository {repo} was not found.").format(repo=repo_id))
+            return HubNotFound(translate(
+                "Core", "Repository {repo} was not found. If it is private, add an access token in "
+                "Settings.").format(repo=repo_id))
+        return HubAuthError(translate(
+            "Core", "{repo} needs a Hugging Face access token: add one in Settings.").format(repo=repo_id))
     if status == 403:
-        return HubAuthError(
-            f"Access to {repo_id} is forbidden (403) for this token: accept the licence on {page}, "
-            f"or use a token with read access."
-        )
+        return HubAuthError(translate(
+            "Core", "Access to {repo} is forbidden (403) for this token: accept the licence on "
+            "{page}, or use a token with read access.").format(repo=repo_id, page=page))
     if isinstance(exc, (errors.EntryNotFoundError, errors.RevisionNotFoundError)):
         return HubNotFound(f"{repo_id}: {tokens.scrub(str(exc).splitlines()[0], token)}")
     if isinstance(exc, errors.HfHubHTTPError):
-        return HubError(tokens.scrub(f"The Hub answered with an error for {repo_id}: "
-                                     f"{str(exc).splitlines()[0]}", token))
+        return HubError(tokens.scrub(translate(
+            "Core", "The Hub answered with an error for {repo}: {reason}").format(
+            repo=repo_id, reason=str(exc).splitlines()[0]), token))
     if isinstance(exc, errors.OfflineModeIsEnabled):
-        return HubError("Offline mode is on (HF_HUB_OFFLINE): EdgeChat cannot reach the Hub.")
-    return HubError(tokens.scrub(
-        f"Cannot reach the Hugging Face Hub ({type(exc).__name__}). Check the connection and try "
-        f"again; downloads resume where they stopped.", token))
+        return HubError(translate(
+            "Core", "Offline mode is on (HF_HUB_OFFLINE): EdgeChat cannot reach the Hub."))
+    return HubError(tokens.scrub(translate(
+        "Core", "Cannot reach the Hugging Face Hub ({reason}). Check the connection and try "
+        "again; downloads resume where they stopped.").format(reason=type(exc).__name__), token))
 
 
 def repo_info(repo_id: str, revision: str | None = None, token: str | None = None,

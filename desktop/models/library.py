@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from desktop.paths import data_dir
+from desktop.text import translate
 
 REGISTRY = "library.json"
 SOURCES = ("download", "import", "discovered")
@@ -76,7 +77,8 @@ def identify(path: str | os.PathLike) -> tuple[str, Path]:
 
     p = Path(path).expanduser()
     if not p.exists():
-        raise LibraryError(f"Nothing to import at {p}: it does not exist.")
+        raise LibraryError(translate("Core", "Nothing to import at {path}: it does not exist.").format(
+            path=p))
     if detect_backend(str(p)) == "onnx":
         folder = model_dir(p)
         validate_folder(folder)
@@ -139,7 +141,9 @@ class Library:
             matches = [m for m in self._models.values() if model_id in (m.variant_id, m.name)]
             if len(matches) == 1:
                 return matches[0]
-            raise LibraryError(f"No installed model is called {model_id!r}.")
+            raise LibraryError(translate(
+                "Core", "No installed model is called {model_id}.").format(
+                model_id=f"{model_id!r}"))
         return model
 
     def add(self, model: InstalledModel) -> InstalledModel:

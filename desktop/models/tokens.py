@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from desktop.text import QT_TRANSLATE_NOOP, translate
+
 SERVICE = "EdgeChat"
 USERNAME = "huggingface-token"
 
 # Backends that are not a keyring at all: they fail, drop secrets, or store them in plain text.
 _REFUSED = ("fail", "null", "plaintext", "unencrypted", "keyrings.alt")
 
-NO_KEYRING_HELP = (
+NO_KEYRING_HELP = QT_TRANSLATE_NOOP(
+    "Core",
     "No OS keyring is available, so EdgeChat will not store a token (it never writes tokens in "
     "plain text). On Linux, install and unlock a Secret Service keyring (GNOME Keyring: "
     "'gnome-keyring' with 'libsecret', or KWallet) and sign in again; Windows Credential "
@@ -58,11 +61,12 @@ def status() -> KeyringStatus:
     try:
         backend = _backend()
     except Exception as exc:  # noqa: BLE001 - keyring raises many kinds at import/init
-        return KeyringStatus(False, "none", f"{NO_KEYRING_HELP} ({type(exc).__name__})")
+        return KeyringStatus(False, "none", f"{translate('Core', NO_KEYRING_HELP)} ({type(exc).__name__})")
     name = type(backend).__name__
     if not _usable(backend):
-        return KeyringStatus(False, name, NO_KEYRING_HELP)
-    return KeyringStatus(True, name, f"Tokens are stored in the OS keyring ({name}).")
+        return KeyringStatus(False, name, translate("Core", NO_KEYRING_HELP))
+    stored = translate("Core", "Tokens are stored in the OS keyring ({name}).")
+    return KeyringStatus(True, name, stored.format(name=name))
 
 
 def _require_keyring():
@@ -85,14 +89,17 @@ def get_token() -> str | None:
 def set_token(token: str) -> None:
     token = token.strip()
     if not token:
-        raise TokenStoreError("The token is empty.")
+        raise TokenStoreError(translate("Core", "The token is empty."))
     if not token.startswith("hf_") or len(token) < 10 or any(c.isspace() for c in token):
-        raise TokenStoreError("That does not look like a Hugging Face token (they start with 'hf_').")
+        raise TokenStoreError(translate(
+            "Core", "That does not look like a Hugging Face token (they start with 'hf_')."))
     backend = _require_keyring()
     try:
         backend.set_password(SERVICE, USERNAME, token)
     except Exception as exc:  # noqa: BLE001
-        raise TokenStoreError(f"The keyring refused to store the token: {type(exc).__name__}") from None
+        raise TokenStoreError(translate(
+            "Core", "The keyring refused to store the token: {reason}").format(
+            reason=type(exc).__name__)) from None
 
 
 def clear_token() -> None:

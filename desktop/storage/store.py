@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.text import translate
+
 SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
@@ -166,7 +168,9 @@ class ConversationStore:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"Cannot open the conversation database {self.path}: {exc}") from None
+            raise StoreError(translate(
+                "Core", "Cannot open the conversation database {path}: {reason}").format(
+                path=self.path, reason=exc)) from None
         self.recover_interrupted()
 
     def _migrate(self) -> None:
@@ -436,7 +440,9 @@ class ConversationStore:
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
             raise StoreError("This file is not an EdgeChat conversation export.")
         if data.get("version") != 1:
-            raise StoreError(f"This export is version {data.get('version')!r}; this EdgeChat reads 1.")
+            raise StoreError(translate(
+                "Core", "This export is version {version}; this EdgeChat reads 1.").format(
+                version=f"{data.get('version')!r}"))
         messages = data.get("messages")
         if not isinstance(messages, list):
             raise StoreError("The export has no message list.")
@@ -444,7 +450,9 @@ class ConversationStore:
         for i, m in enumerate(messages):
             if (not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant")
                     or not isinstance(m.get("content"), str)):
-                raise StoreError(f"Message {i + 1} of the export is malformed.")
+                raise StoreError(translate(
+                    "Core", "Message {number} of the export is malformed.").format(
+                    number=i + 1))
             status = m.get("status") if m.get("status") in STATUSES else "complete"
             if status == "streaming":
                 status = "interrupted"

@@ -67,6 +67,7 @@ class ChatController(QObject):
     history_changed(): the messages the next reply would see changed (for the context meter).
     context_full(int, str): a chat whose policy is "stop" no longer fits: the user message's id
         and the explanation; answer with resend(id, policy) or withdraw(id).
+    delete_requested(int): the user asked to delete a stored message.
     """
 
     conversations_changed = Signal()
@@ -78,13 +79,13 @@ class ChatController(QObject):
     settings_changed = Signal(dict)
     history_changed = Signal()
     context_full = Signal(int, str)
+    delete_requested = Signal(int)  # a message's Delete: the window confirms, then delete_message
 
     def __init__(self, store: ConversationStore, host: EngineHost, view: ChatView, parent=None):
         super().__init__(parent)
         self.store, self.host, self.view = store, host, view
         self.current_id: int | None = None
         self.reply: _Reply | None = None
-        self.model_ready = False
         self.model_defaults: dict = {}  # the loaded model's recommended sampling
         self.settings: dict = {}  # the open chat's settings (kept here until a new chat is stored)
         self.params: dict = {}  # overrides on top of everything (tests, benchmarks)
@@ -113,7 +114,7 @@ class ChatController(QObject):
             params["context_policy"] = policy
         return params
 
-    def prompt_messages(self, extra: list[dict] | None = None) -> tuple[list[dict], list]:
+    def prompt_messages(self) -> tuple[list[dict], list]:
         """What the next reply would be sent (system prompt and the chat on screen), with the
         stored id of each message (None for the system prompt)."""
         path = self.store.messages(self.current_id) if self.current_id is not None else []
@@ -240,8 +241,6 @@ class ChatController(QObject):
             self.delete_requested.emit(message_id)
         elif action in ("previous", "next"):
             self.switch_version(message_id, -1 if action == "previous" else 1)
-
-    delete_requested = Signal(int)  # the window confirms, then calls delete_message
 
     def copy_message(self, message_id: int) -> str:
         message = self.store.message(message_id)

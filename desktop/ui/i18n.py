@@ -13,6 +13,8 @@ from importlib.resources import as_file, files
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from desktop.text import set_translator
+
 log = logging.getLogger(__name__)
 
 _LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
@@ -91,4 +93,7 @@ def install_translator(app: QCoreApplication, language: str) -> list[QTranslator
             if translator is not None and app.installTranslator(translator):
                 _installed.append(translator)
     QLocale.setDefault(_default_locale(language))
+    # The Qt-free core's messages (engine errors, fit verdicts, download failures) go through
+    # the same translators.
+    set_translator(QCoreApplication.translate)
     return list(_installed)

@@ -36,7 +36,7 @@ class CounterWorker(QObject):
             return
         except Exception as exc:  # noqa: BLE001 - a thread's exception is otherwise silent
             traceback.print_exc()
-            self.failed.emit(f"Could not count tokens: {exc}")
+            self.failed.emit(self.tr("Could not count tokens: {reason}").format(reason=exc))
             return
         self.opened.emit(path)
 
@@ -63,7 +63,7 @@ class CounterWorker(QObject):
                 except EngineError:
                     full = True  # the stop policy, or the message alone is too long
         except Exception as exc:  # noqa: BLE001 - a template that fails on this chat
-            self.failed.emit(f"Could not count tokens: {exc}")
+            self.failed.emit(self.tr("Could not count tokens: {reason}").format(reason=exc))
             return
         self.counted.emit(request_id, {
             "system": n_system, "history": max(n_history - n_system, 0),

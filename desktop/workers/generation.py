@@ -76,7 +76,7 @@ class GenerationWorker(QObject):
             return
         except Exception as exc:  # an exception in a thread is otherwise silent
             traceback.print_exc()
-            self.model_load_failed.emit(f"Could not load the model: {exc}")
+            self.model_load_failed.emit(self.tr("Could not load the model: {reason}").format(reason=exc))
             return
         self.model_loaded.emit(self._engine.info.to_dict())
 
@@ -84,7 +84,7 @@ class GenerationWorker(QObject):
     def generate(self, request_id: int, messages: list, params: dict, cancel) -> None:
         engine = self._engine
         if engine is None:
-            self.generation_failed.emit(request_id, "No model is loaded.")
+            self.generation_failed.emit(request_id, self.tr("No model is loaded."))
             return
         pending: list[str] = []
         last_emit = 0.0  # the first piece goes out at once: time to first token is what users feel
@@ -107,7 +107,7 @@ class GenerationWorker(QObject):
         except Exception as exc:
             traceback.print_exc()
             self._flush(request_id, pending)
-            self.generation_failed.emit(request_id, f"Generation failed: {exc}")
+            self.generation_failed.emit(request_id, self.tr("Generation failed: {reason}").format(reason=exc))
             return
         self._flush(request_id, pending)
         stats = asdict(engine.last_stats) if engine.last_stats else {}

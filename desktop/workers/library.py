@@ -53,7 +53,7 @@ class DownloadWorker(QObject):
         key = request["key"]
         if key in self.cancelled_before_start:
             self.cancelled_before_start.discard(key)
-            self.download_stopped.emit(key, "cancelled", "Cancelled before it started.")
+            self.download_stopped.emit(key, "cancelled", self.tr("Cancelled before it started."))
             return
         library = Library(self._root)
         endpoint = os.environ.get("HF_ENDPOINT") or None
@@ -65,7 +65,8 @@ class DownloadWorker(QObject):
             return
         except Exception as exc:  # noqa: BLE001 - a worker must report, not die silently
             traceback.print_exc()
-            self.download_stopped.emit(key, "error", f"Could not prepare the download: {exc}")
+            self.download_stopped.emit(
+                key, "error", self.tr("Could not prepare the download: {reason}").format(reason=exc))
             return
         downloader = Downloader(
             plan, library, endpoint=endpoint,
@@ -78,9 +79,10 @@ class DownloadWorker(QObject):
         except DownloadStopped:
             if downloader.cancel_requested:
                 downloader.discard_partial()
-                self.download_stopped.emit(key, "cancelled", "Cancelled; the partial file was removed.")
+                self.download_stopped.emit(
+                    key, "cancelled", self.tr("Cancelled; the partial file was removed."))
             else:
-                self.download_stopped.emit(key, "paused", "Paused. What arrived is kept.")
+                self.download_stopped.emit(key, "paused", self.tr("Paused. What arrived is kept."))
         except DiskFullError as exc:
             self.download_stopped.emit(key, "disk", str(exc))
         except VerificationError as exc:
@@ -89,7 +91,8 @@ class DownloadWorker(QObject):
             self.download_stopped.emit(key, "error", str(exc))
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
-            self.download_stopped.emit(key, "error", f"The download failed: {exc}")
+            self.download_stopped.emit(
+                key, "error", self.tr("The download failed: {reason}").format(reason=exc))
         else:
             self.download_finished.emit(key, model.to_dict())
         finally:

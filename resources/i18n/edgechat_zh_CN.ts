@@ -214,6 +214,488 @@ Counted with the model&apos;s own tokenizer.</source>
     </message>
 </context>
 <context>
+    <name>Core</name>
+    <message>
+        <source>This chat no longer fits the model&apos;s context ({needed} tokens; {limit} are free for the prompt). Choose what to leave out, or start a new chat.</source>
+        <translation>此对话已超出模型的上下文长度（需要 {needed} 个 token，而提示词只有 {limit} 个可用）。请选择要省略的内容，或开始新对话。</translation>
+    </message>
+    <message>
+        <source>The message is too long for this model&apos;s context window. Shorten it, or raise the context length in the model&apos;s settings.</source>
+        <translation>消息过长，超出了此模型的上下文窗口。请缩短消息，或在模型设置中增大上下文长度。</translation>
+    </message>
+    <message>
+        <source>The message is too long for this model&apos;s context ({used} tokens of {size}). Shorten it or start a new chat.</source>
+        <translation>消息过长，超出了此模型的上下文（{used} / {size} 个 token）。请缩短消息或开始新对话。</translation>
+    </message>
+    <message>
+        <source>{name} is truncated or damaged: the file ends inside its header ({size} bytes). Download it again.</source>
+        <translation>{name} 不完整或已损坏：文件在文件头内就结束了（{size} 字节）。请重新下载。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: unknown value type {type} for {key}.</source>
+        <translation>{name} 已损坏：{key} 的值类型 {type} 未知。</translation>
+    </message>
+    <message>
+        <source>Model file not found: {path}</source>
+        <translation>找不到模型文件：{path}</translation>
+    </message>
+    <message>
+        <source>{path} is a folder, not a GGUF model file.</source>
+        <translation>{path} 是文件夹，不是 GGUF 模型文件。</translation>
+    </message>
+    <message>
+        <source>Cannot read {name}: {reason}</source>
+        <translation>无法读取 {name}：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} is not a GGUF model file (only {size} bytes).</source>
+        <translation>{name} 不是 GGUF 模型文件（仅 {size} 字节）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a GGUF model file. EdgeChat&apos;s llama.cpp engine opens .gguf files; ONNX models are opened by their folder.</source>
+        <translation>{name} 不是 GGUF 模型文件。EdgeChat 的 llama.cpp 引擎只能打开 .gguf 文件；ONNX 模型请通过其所在文件夹打开。</translation>
+    </message>
+    <message>
+        <source>{name} uses GGUF version {version}, which this version of EdgeChat cannot read.</source>
+        <translation>{name} 使用的是 GGUF 版本 {version}，当前版本的 EdgeChat 无法读取。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: a tensor has {count} dimensions.</source>
+        <translation>{name} 已损坏：某个张量有 {count} 个维度。</translation>
+    </message>
+    <message>
+        <source>{name} is truncated: it has {size} bytes but its tensors need {needed}. The download was probably interrupted; download it again.</source>
+        <translation>{name} 不完整：文件只有 {size} 字节，但其张量需要 {needed} 字节。可能是下载中断了，请重新下载。</translation>
+    </message>
+    <message>
+        <source>The llama.cpp engine is not available: {reason}</source>
+        <translation>llama.cpp 引擎不可用：{reason}</translation>
+    </message>
+    <message>
+        <source>this llama.cpp build has no GPU support; using the CPU</source>
+        <translation>此 llama.cpp 版本不支持 GPU，改用 CPU</translation>
+    </message>
+    <message>
+        <source>llama.cpp does not use DirectML; using its own GPU support</source>
+        <translation>llama.cpp 不使用 DirectML，改用其自身的 GPU 支持</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not load {name}: {reason}. The file may be damaged or use an architecture this version does not support.</source>
+        <translation>llama.cpp 无法加载 {name}：{reason}。文件可能已损坏，或使用了此版本不支持的模型架构。</translation>
+    </message>
+    <message>
+        <source>{folder}/{config_file} names {what} outside the folder: {name}</source>
+        <translation>{folder}/{config_file} 引用了文件夹之外的 {what}：{name}</translation>
+    </message>
+    <message>
+        <source>Model folder not found: {folder}</source>
+        <translation>找不到模型文件夹：{folder}</translation>
+    </message>
+    <message>
+        <source>{folder} is not an ONNX model folder.</source>
+        <translation>{folder} 不是 ONNX 模型文件夹。</translation>
+    </message>
+    <message>
+        <source>{folder} is not an ONNX GenAI model folder: {config_file} is missing. Open the folder that holds {config_file} (for multi-variant repositories, a subfolder such as cpu-int4-…).</source>
+        <translation>{folder} 不是 ONNX GenAI 模型文件夹：缺少 {config_file}。请打开包含 {config_file} 的文件夹（对于含多个变体的仓库，请打开相应的子文件夹，例如 cpu-int4-…）。</translation>
+    </message>
+    <message>
+        <source>{folder}/{config_file} is damaged: {reason}</source>
+        <translation>{folder}/{config_file} 已损坏：{reason}</translation>
+    </message>
+    <message>
+        <source>{folder}/{config_file} has no model.decoder section.</source>
+        <translation>{folder}/{config_file} 中没有 model.decoder 部分。</translation>
+    </message>
+    <message>
+        <source>{folder}/{config_file} does not name the decoder&apos;s .onnx file.</source>
+        <translation>{folder}/{config_file} 未指定解码器的 .onnx 文件。</translation>
+    </message>
+    <message>
+        <source>a model file</source>
+        <translation>模型文件</translation>
+    </message>
+    <message>
+        <source>{folder} is incomplete: {name} is missing.</source>
+        <translation>{folder} 不完整：缺少 {name}。</translation>
+    </message>
+    <message>
+        <source>{folder}/{name} is empty or damaged.</source>
+        <translation>{folder}/{name} 为空或已损坏。</translation>
+    </message>
+    <message>
+        <source>weights</source>
+        <translation>权重文件</translation>
+    </message>
+    <message>
+        <source>{folder} is incomplete: {data} (the weights of {name}) is missing.</source>
+        <translation>{folder} 不完整：缺少 {data}（{name} 的权重）。</translation>
+    </message>
+    <message>
+        <source>{folder}/{data} is truncated: it has {size} bytes but {name} needs {needed}. Download it again.</source>
+        <translation>{folder}/{data} 不完整：文件只有 {size} 字节，但 {name} 需要 {needed} 字节。请重新下载。</translation>
+    </message>
+    <message>
+        <source>{folder} has no tokenizer: tokenizer.json is missing.</source>
+        <translation>{folder} 中没有分词器：缺少 tokenizer.json。</translation>
+    </message>
+    <message>
+        <source>Unknown device {requested}: use one of {choices}.</source>
+        <translation>未知设备 {requested}：请使用以下设备之一：{choices}。</translation>
+    </message>
+    <message>
+        <source>this model folder is built for {device}, which this build of onnxruntime-genai cannot use here; running it on the CPU</source>
+        <translation>此模型文件夹是为 {device} 构建的，当前的 onnxruntime-genai 版本无法在本机使用它，改为在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>install onnxruntime-genai-cuda and an NVIDIA driver</source>
+        <translation>需要安装 onnxruntime-genai-cuda 和 NVIDIA 驱动程序</translation>
+    </message>
+    <message>
+        <source>DirectML needs Windows and the onnxruntime-genai-directml build</source>
+        <translation>DirectML 需要 Windows 和 onnxruntime-genai-directml 版本</translation>
+    </message>
+    <message>
+        <source>{device} is not available ({hint}); using the CPU</source>
+        <translation>{device} 不可用（{hint}），改用 CPU</translation>
+    </message>
+    <message>
+        <source>The ONNX Runtime GenAI engine is not available: {reason}</source>
+        <translation>ONNX Runtime GenAI 引擎不可用：{reason}</translation>
+    </message>
+    <message>
+        <source>{device} could not load the model ({reason}); using the CPU</source>
+        <translation>{device} 无法加载模型（{reason}），改用 CPU</translation>
+    </message>
+    <message>
+        <source>The tokenizer of {folder} (tokenizer.json) failed to load: {reason}</source>
+        <translation>无法加载 {folder} 的分词器（tokenizer.json）：{reason}</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime failed on the prompt: {reason}</source>
+        <translation>ONNX Runtime 处理提示词时出错：{reason}</translation>
+    </message>
+    <message>
+        <source>{folder}/{name} is damaged: it is not a valid ONNX file. Download it again.</source>
+        <translation>{folder}/{name} 已损坏：不是有效的 ONNX 文件。请重新下载。</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime could not load {folder}: {reason}</source>
+        <translation>ONNX Runtime 无法加载 {folder}：{reason}</translation>
+    </message>
+    <message>
+        <source>Refusing a file path from the Hub that leaves the model folder: {path}</source>
+        <translation>已拒绝 Hub 提供的文件路径，因为它指向模型文件夹之外：{path}</translation>
+    </message>
+    <message>
+        <source>{repo_id} is not a repository id (owner/name).</source>
+        <translation>{repo_id} 不是有效的仓库 ID（格式应为 owner/name）。</translation>
+    </message>
+    <message>
+        <source>{repo_id} has no file {filename}.</source>
+        <translation>{repo_id} 中没有文件 {filename}。</translation>
+    </message>
+    <message>
+        <source>{folder} is not an ONNX GenAI folder (no genai_config.json). Folders with one: {folders}.</source>
+        <translation>{folder} 不是 ONNX GenAI 文件夹（没有 genai_config.json）。包含该文件的文件夹：{folders}。</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>The Hub gives no checksum for {file}; it cannot be verified.</source>
+        <translation>Hub 未提供 {file} 的校验和，无法校验。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space for {name}: it needs {needed} more and {free} is free in {folder} (keeping {spare} spare). Free some space or choose a smaller model.</source>
+        <translation>磁盘空间不足，无法下载 {name}：还需要 {needed}，而 {folder} 中只有 {free} 可用（需预留 {spare}）。请释放一些空间，或选择更小的模型。</translation>
+    </message>
+    <message>
+        <source>The disk filled up while downloading {name}. What arrived is kept; free some space and resume.</source>
+        <translation>下载 {name} 时磁盘已满。已下载的部分会保留；请释放一些空间后继续。</translation>
+    </message>
+    <message>
+        <source>Connection problem ({reason}); retrying in {seconds} s…</source>
+        <translation>连接出现问题（{reason}），{seconds} 秒后重试…</translation>
+    </message>
+    <message>
+        <source>Verifying {name}…</source>
+        <translation>正在校验 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} failed verification: the Hub says {kind} {expected}…, the downloaded file has {actual}…. It was not installed; the bad file is kept at {path}. Download it again.</source>
+        <translation>{name} 校验失败：Hub 给出的 {kind} 为 {expected}…，而下载的文件为 {actual}…。该文件未安装，有问题的文件保留在 {path}。请重新下载。</translation>
+    </message>
+    <message>
+        <source>runs on GPU</source>
+        <translation>可在 GPU 上运行</translation>
+    </message>
+    <message>
+        <source>runs on CPU</source>
+        <translation>可在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>tight</source>
+        <translation>内存紧张</translation>
+    </message>
+    <message>
+        <source>won&apos;t fit</source>
+        <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>{size} context at {tokens} tokens</source>
+        <translation>{tokens} token 上下文 {size}</translation>
+    </message>
+    <message>
+        <source> (estimated)</source>
+        <translation>（估算）</translation>
+    </message>
+    <message>
+        <source>Needs about {total} ({weights} weights + {context} + {runtime} runtime)</source>
+        <translation>约需 {total}（权重 {weights} + {context} + 运行时 {runtime}）</translation>
+    </message>
+    <message>
+        <source>{size} free for the GPU on {gpu}</source>
+        <translation>{gpu} 上可供 GPU 使用 {size}</translation>
+    </message>
+    <message>
+        <source>{size} VRAM on {gpu}</source>
+        <translation>{gpu} 有 {size} VRAM</translation>
+    </message>
+    <message>
+        <source>{size} free on {gpu}</source>
+        <translation>{gpu} 上可用 {size}</translation>
+    </message>
+    <message>
+        <source>{size} available</source>
+        <translation>可用 {size}</translation>
+    </message>
+    <message>
+        <source> of {size} RAM</source>
+        <translation>（共 {size} RAM）</translation>
+    </message>
+    <message>
+        <source>{needs}; {have}</source>
+        <translation>{needs}；{have}</translation>
+    </message>
+    <message>
+        <source>{text} — {note}</source>
+        <translation>{text} — {note}</translation>
+    </message>
+    <message>
+        <source>too big for the {size} on {gpu}</source>
+        <translation>超出 {gpu} 的 {size}</translation>
+    </message>
+    <message>
+        <source>tight: little room left for other programs</source>
+        <translation>内存紧张：留给其他程序的内存所剩无几</translation>
+    </message>
+    <message>
+        <source>tight: other programs would be swapped out to make room</source>
+        <translation>内存紧张：需要把其他程序换出到交换空间才能腾出内存</translation>
+    </message>
+    <message>
+        <source>won&apos;t fit: needs more memory than this machine can give</source>
+        <translation>无法运行：所需内存超出本机所能提供的容量</translation>
+    </message>
+    <message>
+        <source>{note}; {more}</source>
+        <translation>{note}；{more}</translation>
+    </message>
+    <message>
+        <source>built for {provider}, which this machine cannot use</source>
+        <translation>为 {provider} 构建，本机无法使用</translation>
+    </message>
+    <message>
+        <source>needs DirectML</source>
+        <translation>需要 DirectML</translation>
+    </message>
+    <message>
+        <source>needs CUDA</source>
+        <translation>需要 CUDA</translation>
+    </message>
+    <message>
+        <source>not usable here</source>
+        <translation>本机无法使用</translation>
+    </message>
+    <message>
+        <source>the model page ({url})</source>
+        <translation>模型页面（{url}）</translation>
+    </message>
+    <message>
+        <source>{repo} is gated and your account has no access yet: accept the licence on {page} with the account your token belongs to, then try again.</source>
+        <translation>{repo} 访问受限，你的账号尚未获得访问权限：请用该访问令牌所属的账号在{page}上接受许可协议，然后重试。</translation>
+    </message>
+    <message>
+        <source>{repo} is gated: accept the licence on {page}, then add a Hugging Face access token in Settings.</source>
+        <translation>{repo} 访问受限：请在{page}上接受许可协议，然后在“设置”中添加 Hugging Face 访问令牌。</translation>
+    </message>
+    <message>
+        <source>The Hugging Face token was refused (401): it is invalid or has expired. Create a new one at https://huggingface.co/settings/tokens and set it in Settings.</source>
+        <translation>Hugging Face 访问令牌被拒绝（401）：令牌无效或已过期。请在 https://huggingface.co/settings/tokens 创建新令牌，并在“设置”中填写。</translation>
+    </message>
+    <message>
+        <source>Repository {repo} was not found.</source>
+        <translation>找不到仓库 {repo}。</translation>
+    </message>
+    <message>
+        <source>Repository {repo} was not found. If it is private, add an access token in Settings.</source>
+        <translation>找不到仓库 {repo}。如果它是私有仓库，请在“设置”中添加访问令牌。</translation>
+    </message>
+    <message>
+        <source>{repo} needs a Hugging Face access token: add one in Settings.</source>
+        <translation>{repo} 需要 Hugging Face 访问令牌：请在“设置”中添加。</translation>
+    </message>
+    <message>
+        <source>Access to {repo} is forbidden (403) for this token: accept the licence on {page}, or use a token with read access.</source>
+        <translation>此访问令牌无权访问 {repo}（403）：请在{page}上接受许可协议，或使用具有读取权限的令牌。</translation>
+    </message>
+    <message>
+        <source>The Hub answered with an error for {repo}: {reason}</source>
+        <translation>访问 {repo} 时 Hub 返回了错误：{reason}</translation>
+    </message>
+    <message>
+        <source>Offline mode is on (HF_HUB_OFFLINE): EdgeChat cannot reach the Hub.</source>
+        <translation>已开启离线模式（HF_HUB_OFFLINE）：EdgeChat 无法连接 Hub。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the Hugging Face Hub ({reason}). Check the connection and try again; downloads resume where they stopped.</source>
+        <translation>无法连接 Hugging Face Hub（{reason}）。请检查网络连接后重试；下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>Nothing to import at {path}: it does not exist.</source>
+        <translation>{path} 不存在，无可导入的内容。</translation>
+    </message>
+    <message>
+        <source>No installed model is called {model_id}.</source>
+        <translation>没有名为 {model_id} 的已安装模型。</translation>
+    </message>
+    <message>
+        <source>No OS keyring is available, so EdgeChat will not store a token (it never writes tokens in plain text). On Linux, install and unlock a Secret Service keyring (GNOME Keyring: &apos;gnome-keyring&apos; with &apos;libsecret&apos;, or KWallet) and sign in again; Windows Credential Manager and the macOS Keychain work out of the box.</source>
+        <translation>没有可用的系统密钥环，因此 EdgeChat 不会保存令牌（它从不以明文形式写入令牌）。在 Linux 上，请安装并解锁 Secret Service 密钥环（GNOME Keyring：安装 gnome-keyring 和 libsecret；或使用 KWallet），然后重新登录；Windows 凭据管理器和 macOS 钥匙串无需额外设置即可使用。</translation>
+    </message>
+    <message>
+        <source>Tokens are stored in the OS keyring ({name}).</source>
+        <translation>令牌保存在系统密钥环中（{name}）。</translation>
+    </message>
+    <message>
+        <source>The token is empty.</source>
+        <translation>令牌为空。</translation>
+    </message>
+    <message>
+        <source>That does not look like a Hugging Face token (they start with &apos;hf_&apos;).</source>
+        <translation>这看起来不像 Hugging Face 访问令牌（此类令牌以“hf_”开头）。</translation>
+    </message>
+    <message>
+        <source>The keyring refused to store the token: {reason}</source>
+        <translation>密钥环拒绝保存令牌：{reason}</translation>
+    </message>
+    <message>
+        <source>OS: {os} {version} ({machine})</source>
+        <translation>操作系统：{os} {version}（{machine}）</translation>
+    </message>
+    <message>
+        <source>{cores} cores / {threads} threads</source>
+        <translation>{cores} 核 / {threads} 线程</translation>
+    </message>
+    <message>
+        <source>CPU: {name} — {cores} — {features}</source>
+        <translation>CPU：{name} — {cores} — {features}</translation>
+    </message>
+    <message>
+        <source>no SIMD features found</source>
+        <translation>未检测到 SIMD 指令集</translation>
+    </message>
+    <message>
+        <source>RAM: {total} total, {available} available</source>
+        <translation>RAM：共 {total}，可用 {available}</translation>
+    </message>
+    <message>
+        <source>GPU offload</source>
+        <translation>GPU 卸载</translation>
+    </message>
+    <message>
+        <source>llama.cpp: {llama}; ONNX: {onnx}</source>
+        <translation>llama.cpp：{llama}；ONNX：{onnx}</translation>
+    </message>
+    <message>
+        <source>CPU build</source>
+        <translation>CPU 版本</translation>
+    </message>
+    <message>
+        <source>GPU: none found ({engines})</source>
+        <translation>GPU：未找到（{engines}）</translation>
+    </message>
+    <message>
+        <source>memory unknown</source>
+        <translation>显存未知</translation>
+    </message>
+    <message>
+        <source>shares RAM, up to {size} for the GPU</source>
+        <translation>与 RAM 共享，GPU 最多可用 {size}</translation>
+    </message>
+    <message>
+        <source>{size} VRAM</source>
+        <translation>{size} VRAM</translation>
+    </message>
+    <message>
+        <source>, {size} free</source>
+        <translation>，可用 {size}</translation>
+    </message>
+    <message>
+        <source>used by {engines}</source>
+        <translation>可供 {engines} 使用</translation>
+    </message>
+    <message>
+        <source> and </source>
+        <translation> 和 </translation>
+    </message>
+    <message>
+        <source>no engine here can use it</source>
+        <translation>本机的引擎都无法使用它</translation>
+    </message>
+    <message>
+        <source>GPU: {name} — {memory} — {used}</source>
+        <translation>GPU：{name} — {memory} — {used}</translation>
+    </message>
+    <message>
+        <source>Engines: {engines}</source>
+        <translation>引擎：{engines}</translation>
+    </message>
+    <message>
+        <source>Disk: free space unknown in {folder}</source>
+        <translation>磁盘：{folder} 的可用空间未知</translation>
+    </message>
+    <message>
+        <source>Disk: free space unknown</source>
+        <translation>磁盘：可用空间未知</translation>
+    </message>
+    <message>
+        <source>Disk: {free} free in {folder}</source>
+        <translation>磁盘：{folder} 中可用 {free}</translation>
+    </message>
+    <message>
+        <source>Cannot open the conversation database {path}: {reason}</source>
+        <translation>无法打开对话数据库 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>This export is version {version}; this EdgeChat reads 1.</source>
+        <translation>此导出文件的版本为 {version}；当前 EdgeChat 只能读取版本 1。</translation>
+    </message>
+    <message>
+        <source>Message {number} of the export is malformed.</source>
+        <translation>导出文件中的第 {number} 条消息格式有误。</translation>
+    </message>
+</context>
+<context>
+    <name>CounterWorker</name>
+    <message>
+        <source>Could not count tokens: {reason}</source>
+        <translation>无法统计 token 数：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>DownloadRow</name>
     <message>
         <source>Waiting…</source>
@@ -250,6 +732,44 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Retry</source>
         <translation>重试</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadWorker</name>
+    <message>
+        <source>Cancelled before it started.</source>
+        <translation>已在开始前取消。</translation>
+    </message>
+    <message>
+        <source>Could not prepare the download: {reason}</source>
+        <translation>无法准备下载：{reason}</translation>
+    </message>
+    <message>
+        <source>Cancelled; the partial file was removed.</source>
+        <translation>已取消，未下载完的文件已删除。</translation>
+    </message>
+    <message>
+        <source>Paused. What arrived is kept.</source>
+        <translation>已暂停。已下载的部分会保留。</translation>
+    </message>
+    <message>
+        <source>The download failed: {reason}</source>
+        <translation>下载失败：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>GenerationWorker</name>
+    <message>
+        <source>Could not load the model: {reason}</source>
+        <translation>无法加载模型：{reason}</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>Generation failed: {reason}</source>
+        <translation>生成失败：{reason}</translation>
     </message>
 </context>
 <context>
