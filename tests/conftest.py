@@ -67,6 +67,35 @@ def loaded_host(host, qtbot, model_path):
 
 
 @pytest.fixture
+def make_window(qtbot, tmp_path, model_path):
+    """The real main window on a real SQLite file in this test's folder; make(load=False) leaves
+    it without a model, make(n_ctx=1024) loads the model with a smaller context. Closed after."""
+    from desktop.storage import ConversationStore
+    from desktop.ui.main_window import MainWindow
+    from desktop.workers.generation import EngineHost
+
+    made = []
+
+    def make(load=True, n_ctx=None):
+        store = ConversationStore(tmp_path / "conversations.sqlite3")
+        window = MainWindow(store, EngineHost())
+        qtbot.addWidget(window)
+        window.show()
+        if load:
+            options = {"n_ctx": n_ctx} if n_ctx else {}
+            with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
+                window.load_model(str(model_path), **options)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+        assert window.host.thread.isFinished()
+        window.store.close()
+
+
+@pytest.fixture
 def not_gguf(tmp_path) -> Path:
     path = tmp_path / "notes.gguf"
     path.write_bytes(b"This is a text file someone renamed to .gguf\n" * 100)

@@ -3,38 +3,11 @@ with the real model."""
 
 import json
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.storage import ConversationStore
 from desktop.ui.chat_controller import effective_params
 from desktop.ui.chat_view import LeftOutMark
-from desktop.ui.main_window import MainWindow
-from desktop.workers.generation import EngineHost
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, model_path):
-    made = []
-
-    def make(n_ctx=None):
-        store = ConversationStore(tmp_path / "conversations.sqlite3")
-        window = MainWindow(store, EngineHost())
-        qtbot.addWidget(window)
-        window.show()
-        options = {"n_ctx": n_ctx} if n_ctx else {}
-        with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
-            window.load_model(str(model_path), **options)
-        qtbot.waitSignal(window.counter.opened, timeout=30_000, raising=False)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.close()
-        assert window.host.thread.isFinished()
-        window.store.close()
 
 
 def answer_dialog(choose):

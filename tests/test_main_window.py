@@ -6,33 +6,8 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
-from desktop.storage import ConversationStore
-from desktop.ui.main_window import MainWindow
 from desktop.ui.markdown_view import MarkdownView
-from desktop.workers.generation import EngineHost
 from tests.conftest import LONG_PROMPT
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path, model_path):
-    made = []
-
-    def make(load=True):
-        store = ConversationStore(tmp_path / "conversations.sqlite3")
-        window = MainWindow(store, EngineHost())
-        qtbot.addWidget(window)
-        window.show()
-        if load:
-            with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
-                window.load_model(str(model_path))
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.close()
-        assert window.host.thread.isFinished()
-        window.store.close()
 
 
 def send_and_wait(qtbot, window, text, **params):
