@@ -219,7 +219,6 @@ class MessageWidget(QFrame):
         self.body.append_markdown(text)
 
     def set_status(self, status: str, detail: str = "") -> None:
-        self.status = status
         note = _t(STATUS_NOTES[status]) if status in STATUS_NOTES else ""
         if status == "streaming" and not self._text:
             note = self.tr("Thinking…")
