@@ -10,6 +10,7 @@ re-decoding the whole reply at every step.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import threading
 import time
@@ -82,14 +83,15 @@ class LlamaEngine(Engine):
             n_gpu_layers = -1 if gpu and device != "cpu" else 0
         self.n_threads = n_threads or default_threads()
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=path,
-                n_ctx=n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                n_gpu_layers=n_gpu_layers,
-                verbose=False,
-            )
+            with _plain_cpu_buffers(llama_cpp):
+                self._llm = llama_cpp.Llama(
+                    model_path=path,
+                    n_ctx=n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    n_gpu_layers=n_gpu_layers,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(translate(
                 "Core", "llama.cpp could not load {name}: {reason}. The file may be damaged or use an "
@@ -259,6 +261,48 @@ def _common_prefix(cached, tokens) -> int:
         n += 1
     # llama.cpp re-reads the last token when the whole prompt is cached, to get fresh logits
     return min(n, len(tokens) - 1)
+
+
+_params_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_cpu_buffers(llama_cpp):
+    """Load without llama.cpp's "extra" CPU buffer types on a CPU with AMX.
+
+    Its AMX matrix kernel crashes the process (SIGSEGV in ggml_backend_amx_mul_mat) on the
+    first multi-token decode of a Q4_1 model: seen with llama-cpp-python 0.3.36 on a Xeon with
+    AMX_INT8, where the plain AVX-512 kernels run the same model correctly. Llama() takes no
+    option for it, so the default parameters it starts from are patched for the one call.
+    EDGECHAT_LLAMA_AMX=1 keeps AMX (to check a fixed llama.cpp).
+    """
+    low = getattr(llama_cpp, "llama_cpp", None)
+    original = getattr(low, "llama_model_default_params", None)
+    if original is None or os.environ.get("EDGECHAT_LLAMA_AMX") == "1" or not _has_amx(llama_cpp):
+        yield
+        return
+
+    def without_extra_buffers():
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    with _params_lock:
+        low.llama_model_default_params = without_extra_buffers
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = original
+
+
+def _has_amx(llama_cpp) -> bool:
+    try:
+        info = llama_cpp.llama_print_system_info()
+    except Exception:  # noqa: BLE001 - an old build without it has no AMX kernels either
+        return False
+    text = info.decode("utf-8", "replace") if isinstance(info, bytes) else str(info)
+    return "AMX_INT8 = 1" in text
 
 
 def _is_macos() -> bool:
