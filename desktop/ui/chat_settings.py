@@ -111,6 +111,8 @@ class ChatSettings(QScrollArea):
         self.reset_button = QPushButton(self.tr("Reset to the model's defaults"))
         self.defaults_label = QLabel()
         self.defaults_label.setWordWrap(True)
+        # The defaults come from the model's own files, and errors from its template.
+        self.defaults_label.setTextFormat(Qt.TextFormat.PlainText)
         self.defaults_label.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
 
         body = QWidget()

@@ -80,12 +80,16 @@ class MessageWidget(QFrame):
         layout.setSpacing(2)
         self.header = QLabel(_t(ROLE_LABELS.get(role, role)))
         self.header.setObjectName("message_header")
+        # Header and footer quote roles from imported chats and engine or template errors: text
+        # that must show as written, never as links or images.
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.body = MarkdownView()
         self.editor: QPlainTextEdit | None = None
         self.footer = QLabel()
         self.footer.setWordWrap(True)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.footer.setObjectName("message_footer")
+        self.footer.setTextFormat(Qt.TextFormat.PlainText)
         self.footer.hide()
         layout.addWidget(self.header)
         layout.addWidget(self.body)
