@@ -49,12 +49,13 @@ def validate_model(path: str, backend: str | None = None) -> None:
 
 def open_engine(
     path: str, backend: str | None = None, device: str = "auto", in_process: bool = False,
-    **options,
+    abort=None, **options,
 ) -> Engine:
     """Open the model at ``path`` with the engine that fits its format (or ``backend``).
 
     The ONNX engine runs in a child process unless ``in_process``: its bindings hold the GIL
-    while computing (see process_engine.py).
+    while computing (see process_engine.py). ``abort`` (an Event) gives up a child process
+    that is still starting, so closing the app never waits for a slow load.
     """
     backend = backend or detect_backend(path)
     if backend not in BACKENDS:
@@ -63,7 +64,7 @@ def open_engine(
         if not in_process:
             from desktop.engines.process_engine import ProcessEngine
 
-            return ProcessEngine("onnx", path, device=device, **options)
+            return ProcessEngine("onnx", path, device=device, abort=abort, **options)
         from desktop.engines.onnx_engine import OnnxEngine
 
         return OnnxEngine(path, device=device, **options)

@@ -6,10 +6,12 @@ backends is thread-safe. Everything it hands out is a plain Python value.
 
 from __future__ import annotations
 
+from desktop.errors import UserError
+
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -46,7 +48,7 @@ class CancelToken(threading.Event):
             callback()
 
 
-class EngineError(Exception):
+class EngineError(UserError):
     """An error whose message is meant for the user, as it is."""
 
 
@@ -115,9 +117,19 @@ class GenerationStats:
     finish_reason: str = "stop"  # "stop" | "length" | "cancelled"
     dropped_messages: int = 0  # history left out to fit the context
     dropped_indices: list[int] = field(default_factory=list)  # which of the messages sent
+    # Which model wrote the reply, kept with it: the user may switch models later.
+    model: str | None = None
+    backend: str | None = None
+    device: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerationStats:
+        """Stats read back from storage or a child process: unknown keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def decode_rate(completion_tokens: int, first_token_at: float | None, last_token_at: float | None):

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from desktop.engines import chat_template
 from desktop.engines.base import (
     Engine,
+    EngineError,
     GenerationStats,
     Message,
     ModelInfo,
@@ -100,6 +101,12 @@ class LlamaEngine(Engine):
 
         llm = self._llm
         self._vocab = llm._model.vocab  # for the end-of-generation check (no public API)
+        # A Stop must also end a long prompt's prefill, which runs inside one llama_decode and
+        # never reaches our token loop. llama.cpp asks this callback between graph nodes; it is
+        # set only while the prompt is read (a call into Python per node would slow decoding).
+        self._cancel: threading.Event | None = None
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_callback = llama_cpp.ggml_abort_callback()
         self._prompt = LlamaPrompt(llm, gguf.chat_template)
         device = "CPU"
         if gpu and n_gpu_layers != 0:
@@ -132,6 +139,15 @@ class LlamaEngine(Engine):
     @property
     def info(self) -> ModelInfo:
         return self._info
+
+    def _should_abort(self, _data) -> bool:
+        cancel = self._cancel
+        return cancel is not None and cancel.is_set()
+
+    def _watch_prefill(self, cancel: threading.Event | None) -> None:
+        self._cancel = cancel
+        callback = self._abort_callback if cancel is not None else self._no_callback
+        self._llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
 
     @property
     def last_stats(self) -> GenerationStats | None:
@@ -183,8 +199,11 @@ class LlamaEngine(Engine):
             min_p=params.min_p,
             repeat_penalty=params.repeat_penalty,
         )
+        self._watch_prefill(cancel)
         try:
             for token in generator:
+                if first is None:
+                    self._watch_prefill(None)  # the prompt is read: only the token loop is left
                 if cancel is not None and cancel.is_set():
                     stats.finish_reason = "cancelled"
                     break
@@ -207,7 +226,15 @@ class LlamaEngine(Engine):
             tail = decoder.decode(b"", final=True)
             if tail:
                 yield tail
+        except RuntimeError as exc:
+            # llama_decode returns 2 when the callback aborted it; what it had read is dropped
+            # by the next request (llama-cpp-python trims the cache to the tokens it counted).
+            if cancel is None or not cancel.is_set():
+                raise EngineError(translate("Core", "llama.cpp failed while generating: {reason}").format(
+                    reason=exc)) from None
+            stats.finish_reason = "cancelled"
         finally:
+            self._watch_prefill(None)
             generator.close()
             stats.completion_tokens = count
             stats.total_s = time.perf_counter() - started

@@ -106,8 +106,15 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
         conn.close()
 
 
+# A load that says nothing for this long is given up (a hung driver, a runtime stuck in
+# start-up); the child is killed. Loading a large model from a slow disk stays well under it.
+LOAD_TIMEOUT_S = 600.0
+# How long a child may take to close cleanly before it is killed (closing the app is bounded).
+CLOSE_TIMEOUT_S = 2.0
+
+
 class ProcessEngine(Engine):
-    def __init__(self, backend: str, path: str, **options):
+    def __init__(self, backend: str, path: str, abort: threading.Event | None = None, **options):
         ctx = mp.get_context("spawn")  # fork would copy Qt and the worker threads
         self._conn, child_conn = ctx.Pipe()
         self._cancel = ctx.Event()
@@ -118,7 +125,7 @@ class ProcessEngine(Engine):
         self._process.start()
         child_conn.close()
         self._stats: GenerationStats | None = None
-        kind, payload = self._receive()
+        kind, payload = self._receive_start(abort)
         if kind == "error":
             self._reap()
             raise _ERRORS.get(payload[0], ModelLoadError)(payload[1])
@@ -138,6 +145,23 @@ class ProcessEngine(Engine):
             self._conn.send(message)
         except OSError:  # BrokenPipeError and friends: the child is gone
             raise self._died() from None
+
+    def _receive_start(self, abort: threading.Event | None):
+        """The child's first answer, waited for in short steps: a Stop (closing the app) or a
+        child that dies or hangs must not leave the loading thread blocked in recv()."""
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        while not self._conn.poll(CANCEL_POLL_S):
+            if abort is not None and abort.is_set():
+                self._kill()
+                raise ModelLoadError("Loading was cancelled.")
+            if not self._process.is_alive() and not self._conn.poll(0):
+                raise self._died()
+            if time.monotonic() > deadline:
+                self._kill()
+                raise ModelLoadError(
+                    f"The {self._process.name} engine did not finish loading within "
+                    f"{LOAD_TIMEOUT_S:.0f} s and was stopped.")
+        return self._receive()
 
     def _receive(self):
         try:
@@ -184,7 +208,7 @@ class ProcessEngine(Engine):
                 if kind == "piece":
                     yield payload
                 elif kind == "done":
-                    self._stats = GenerationStats(**payload)
+                    self._stats = GenerationStats.from_dict(payload)
                     finished = True
                     return
                 else:
@@ -201,8 +225,14 @@ class ProcessEngine(Engine):
                     kind, payload = self._receive()
                     if kind in ("done", "error"):
                         if kind == "done":
-                            self._stats = GenerationStats(**payload)
+                            self._stats = GenerationStats.from_dict(payload)
                         break
+
+    def terminate(self) -> None:
+        """Kill the child from any thread (closing the app while it is busy in a prefill it
+        cannot interrupt). The thread waiting on it gets the 'stopped unexpectedly' error."""
+        if self._process.is_alive():
+            self._process.kill()
 
     def close(self) -> None:
         if self._process.is_alive():
@@ -211,9 +241,12 @@ class ProcessEngine(Engine):
         self._reap()
 
     def _reap(self) -> None:
-        self._process.join(10)
+        self._process.join(CLOSE_TIMEOUT_S)
+        self._kill()
+
+    def _kill(self) -> None:
         if self._process.is_alive():
             self._process.kill()
-            self._process.join()
+            self._process.join(CLOSE_TIMEOUT_S)
         if not self._conn.closed:
             self._conn.close()
