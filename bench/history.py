@@ -92,10 +92,10 @@ def main() -> int:
         app.processEvents()
         opens, searches = [], []
         for _ in range(args.runs):
-            window.controller.new_conversation()
+            window.session.new_conversation()
             app.processEvents()
             t = time.perf_counter()
-            window.controller.open_conversation(long_id)
+            window.session.open_conversation(long_id)
             app.processEvents()  # the view laid out and painted, as the user sees it
             opens.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()

@@ -171,7 +171,7 @@ def app_round(app, host, messages, max_tokens):
     app.exec()
     host.chunk_generated.disconnect(on_chunk)
     host.generation_finished.disconnect(on_finished)
-    n = marks["stats"]["completion_tokens"]
+    n = marks["stats"].completion_tokens
     return n, (n - 1) / (marks["last"] - marks["first"])
 
 

@@ -65,15 +65,15 @@ def main() -> int:
     wait(window.host.model_loaded)
     window.chat_settings.preset_combo.setCurrentIndex(3)  # a built-in preset: "Coding helper"
     window.chat_settings._on_preset_chosen(3)
-    window.controller.params = {"temperature": 0.3, "seed": 3, "max_tokens": 160}
+    window.session.params = {"temperature": 0.3, "seed": 3, "max_tokens": 160}
     window.send(args.prompt)
-    wait(window.controller.reply_finished)
-    window.controller.params = {"temperature": 0.8, "seed": 11, "max_tokens": 160}
-    window.controller.regenerate(window.store.messages(window.controller.current_id)[-1].id)
-    wait(window.controller.reply_finished)
+    wait(window.session.reply_finished)
+    window.session.params = {"temperature": 0.8, "seed": 11, "max_tokens": 160}
+    window.session.regenerate(window.store.messages(window.session.current_id)[-1].id)
+    wait(window.session.reply_finished)
     window.show_chat_settings(True, focus=False)
     window.prompt.setPlainText("Now make it work for lists too.")
-    wait(window.counter.counted, 10_000)
+    wait(window.counter.latest_counted, 10_000)
     settle(500)
     window.grab().save(args.out)
     print(args.out)

@@ -65,14 +65,14 @@ def test_window_geometry_panels_and_the_open_chat_are_restored(qtbot, window_fac
     conversation = first.store.create_conversation("Kept open")
     first.store.add_message(conversation.id, "user", "hello")
     first.refresh_conversations()
-    first.controller.open_conversation(conversation.id)
+    first.session.open_conversation(conversation.id)
     first.resize(760, 560)
     first.show_chat_settings(True)
     first.splitter.setSizes([300, 400, 200])
     sizes = first.splitter.sizes()
     first.close()
     second = window_factory()
-    assert second.controller.current_id == conversation.id
+    assert second.session.current_id == conversation.id
     assert [w.text for w in second.chat_view.messages()] == ["hello"]
     assert second.chat_settings.isVisible() and second.chat_settings_action.isChecked()
     assert second.size().width() == 760

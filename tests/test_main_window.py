@@ -11,8 +11,8 @@ from tests.conftest import LONG_PROMPT
 
 
 def send_and_wait(qtbot, window, text, **params):
-    window.controller.params = {"temperature": 0, "max_tokens": 48, **params}
-    with qtbot.waitSignal(window.controller.reply_finished, timeout=60_000) as done:
+    window.session.params = {"temperature": 0, "max_tokens": 48, **params}
+    with qtbot.waitSignal(window.session.reply_finished, timeout=60_000) as done:
         qtbot.keyClicks(window.prompt, text)
         qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
     return done.args[0]
@@ -27,7 +27,7 @@ def test_a_message_gets_a_streamed_reply_that_is_stored(make_window, qtbot):
     assert window.prompt.toPlainText() == ""
     user, reply = window.chat_view.messages()
     assert user.text == LONG_PROMPT
-    assert reply.text.strip() and stats["completion_tokens"] == 48
+    assert reply.text.strip() and stats.completion_tokens == 48
     assert len(seen) >= 2 and seen == sorted(seen)  # the view grew chunk by chunk
     conv = window.store.conversations()
     assert len(conv) == 1 and conv[0].title.startswith("Write a very long story")
@@ -52,8 +52,8 @@ def test_shift_enter_adds_a_line_and_enter_sends(make_window, qtbot):
     qtbot.keyClicks(window.prompt, "second line")
     assert window.prompt.toPlainText() == "first line\nsecond line"
     assert window.chat_view.messages() == []
-    window.controller.params = {"max_tokens": 4}
-    with qtbot.waitSignal(window.controller.reply_finished, timeout=60_000):
+    window.session.params = {"max_tokens": 4}
+    with qtbot.waitSignal(window.session.reply_finished, timeout=60_000):
         qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
     assert window.chat_view.messages()[0].text == "first line\nsecond line"
 
@@ -63,24 +63,24 @@ def test_multi_turn_in_the_window(make_window, qtbot):
     send_and_wait(qtbot, window, "My name is Zorblax.", max_tokens=16)
     send_and_wait(qtbot, window, "What is my name?", max_tokens=16)
     assert "Zorblax" in window.chat_view.messages()[-1].text
-    assert len(window.store.messages(window.controller.current_id)) == 4
+    assert len(window.store.messages(window.session.current_id)) == 4
 
 
 def test_stop_ends_a_long_reply_quickly_and_keeps_the_text(make_window, qtbot):
     window = make_window()
-    window.controller.params = {"temperature": 0, "max_tokens": 4000}
+    window.session.params = {"temperature": 0, "max_tokens": 4000}
     with qtbot.waitSignal(window.host.chunk_generated, timeout=30_000):
         qtbot.keyClicks(window.prompt, LONG_PROMPT)
         qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
     assert window.stop_button.isEnabled() and not window.send_button.isEnabled()
-    with qtbot.waitSignal(window.controller.reply_finished, timeout=5_000) as done:
+    with qtbot.waitSignal(window.session.reply_finished, timeout=5_000) as done:
         clicked = time.perf_counter()
         qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
     assert time.perf_counter() - clicked < 1.0
-    assert done.args[0]["finish_reason"] == "cancelled"
+    assert done.args[0].finish_reason == "cancelled"
     reply = window.chat_view.messages()[-1]
     assert reply.text.strip()
-    stored = window.store.messages(window.controller.current_id)[-1]
+    stored = window.store.messages(window.session.current_id)[-1]
     assert (stored.content, stored.status) == (reply.text, "stopped")
     assert "Stopped" in reply.footer.text()
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
@@ -88,21 +88,21 @@ def test_stop_ends_a_long_reply_quickly_and_keeps_the_text(make_window, qtbot):
 
 def test_escape_stops(make_window, qtbot):
     window = make_window()
-    window.controller.params = {"temperature": 0, "max_tokens": 4000}
+    window.session.params = {"temperature": 0, "max_tokens": 4000}
     with qtbot.waitSignal(window.host.chunk_generated, timeout=30_000):
         window.send(LONG_PROMPT)
-    with qtbot.waitSignal(window.controller.reply_finished, timeout=5_000) as done:
+    with qtbot.waitSignal(window.session.reply_finished, timeout=5_000) as done:
         qtbot.keyClick(window.prompt, Qt.Key.Key_Escape)
-    assert done.args[0]["finish_reason"] == "cancelled"
+    assert done.args[0].finish_reason == "cancelled"
 
 
 def test_closing_during_a_reply_stops_the_thread_and_keeps_the_text(make_window, qtbot):
     window = make_window()
-    window.controller.params = {"temperature": 0, "max_tokens": 4000}
+    window.session.params = {"temperature": 0, "max_tokens": 4000}
     with qtbot.waitSignal(window.host.chunk_generated, timeout=30_000):
         window.send(LONG_PROMPT)
     qtbot.wait(200)
-    conversation_id = window.controller.current_id
+    conversation_id = window.session.current_id
     window.close()
     assert window.host.thread.isFinished() and not window.host.thread.isRunning()
     stored = window.store.messages(conversation_id)[-1]
@@ -112,7 +112,7 @@ def test_closing_during_a_reply_stops_the_thread_and_keeps_the_text(make_window,
 def test_reopening_restores_conversations(make_window, qtbot):
     window = make_window()
     send_and_wait(qtbot, window, "Hello there", max_tokens=8)
-    window.controller.new_conversation()
+    window.session.new_conversation()
     send_and_wait(qtbot, window, "Second chat", max_tokens=8)
     titles = [window.conversation_model.index(r).data() for r in range(2)]
     assert titles == ["Second chat", "Hello there"]
@@ -131,7 +131,7 @@ def test_reopening_restores_conversations(make_window, qtbot):
 def test_rename_and_delete(make_window, qtbot):
     window = make_window()
     send_and_wait(qtbot, window, "Name me", max_tokens=4)
-    conversation_id = window.controller.current_id
+    conversation_id = window.session.current_id
     index = window.conversation_model.index(0)
     assert window.conversation_model.setData(index, "Renamed", Qt.ItemDataRole.EditRole)
     assert window.conversation_model.index(0).data() == "Renamed"
@@ -156,7 +156,7 @@ def test_a_bad_model_file_is_reported_and_the_app_lives(make_window, qtbot, requ
     # Nothing lost: the conversation is there and the loaded model still answers.
     assert "SmolLM2-135M-Instruct" in window.model_label.text()
     send_and_wait(qtbot, window, "After", max_tokens=4)
-    assert len(window.store.messages(window.controller.current_id)) == 4
+    assert len(window.store.messages(window.session.current_id)) == 4
 
 
 def test_a_model_llama_cpp_refuses_is_reported(make_window, qtbot, unknown_arch_gguf, model_path):

@@ -23,7 +23,7 @@ def test_the_window_stays_live_while_onnx_generates(qtbot, onnx_model):
     try:
         with qtbot.waitSignal(host.model_loaded, timeout=60_000) as loaded:
             host.load(str(onnx_model))
-        assert loaded.args[0]["backend"] == "onnxruntime-genai"
+        assert loaded.args[0].backend == "onnxruntime-genai"
         ticks = []
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -35,7 +35,7 @@ def test_the_window_stays_live_while_onnx_generates(qtbot, onnx_model):
         with qtbot.waitSignal(host.generation_finished, timeout=60_000) as done:
             host.generate(history, {"temperature": 0, "max_tokens": 400})
         timer.stop()
-        assert done.args[1]["completion_tokens"] == 400
+        assert done.args[1].completion_tokens == 400
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
         assert len(gaps) > 100
         assert max(gaps) < 0.050, f"the main thread stalled {max(gaps) * 1000:.0f} ms"
@@ -53,22 +53,22 @@ def test_chat_stop_and_status_with_onnx(qtbot, tmp_path, onnx_model):
         label = window.model_label.text()
         assert "onnxruntime-genai" in label and "CPU" in label
         assert not window.banner.isVisible()
-        window.controller.params = {"temperature": 0, "max_tokens": 20}
-        with qtbot.waitSignal(window.controller.reply_finished, timeout=60_000):
+        window.session.params = {"temperature": 0, "max_tokens": 20}
+        with qtbot.waitSignal(window.session.reply_finished, timeout=60_000):
             qtbot.keyClicks(window.prompt, "My name is Zorblax.")
             qtbot.keyClick(window.prompt, Qt.Key.Key_Return)
-        with qtbot.waitSignal(window.controller.reply_finished, timeout=60_000) as second:
+        with qtbot.waitSignal(window.session.reply_finished, timeout=60_000) as second:
             window.send("What is my name?")
-        assert second.args[0]["prompt_tokens_evaluated"] < second.args[0]["prompt_tokens"] / 2
-        window.controller.params = {"temperature": 0, "max_tokens": 3000}
+        assert second.args[0].prompt_tokens_evaluated < second.args[0].prompt_tokens / 2
+        window.session.params = {"temperature": 0, "max_tokens": 3000}
         with qtbot.waitSignal(window.host.chunk_generated, timeout=30_000):
             window.send(LONG_PROMPT)
-        with qtbot.waitSignal(window.controller.reply_finished, timeout=5_000) as stopped:
+        with qtbot.waitSignal(window.session.reply_finished, timeout=5_000) as stopped:
             clicked = time.perf_counter()
             qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
         assert time.perf_counter() - clicked < 1.0
-        assert stopped.args[0]["finish_reason"] == "cancelled"
-        stored = window.store.messages(window.controller.current_id)
+        assert stopped.args[0].finish_reason == "cancelled"
+        stored = window.store.messages(window.session.current_id)
         assert len(stored) == 6 and stored[-1].status == "stopped" and stored[-1].content
     finally:
         window.close()

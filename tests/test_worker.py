@@ -28,10 +28,10 @@ def test_loads_and_streams_in_batches(loaded_host, qtbot):
         request_id = loaded_host.generate(USER, {"temperature": 0, "max_tokens": 120})
     rid, stats = finished.args
     assert rid == request_id
-    assert stats["completion_tokens"] == 120 and stats["finish_reason"] == "length"
+    assert stats.completion_tokens == 120 and stats.finish_reason == "length"
     assert all(r == request_id for r, _, _ in rec.chunks)
     # Batched: far fewer signals than tokens, yet more than one (it streamed).
-    assert 2 <= len(rec.chunks) < stats["completion_tokens"] / 2
+    assert 2 <= len(rec.chunks) < stats.completion_tokens / 2
     # Delivered on the GUI thread, never on the worker's.
     assert rec.threads == {QThread.currentThread()}
 
@@ -44,7 +44,7 @@ def test_cancel_is_quick_and_confirmed(loaded_host, qtbot):
         asked = time.perf_counter()
         loaded_host.cancel(request_id)
     assert time.perf_counter() - asked < 1.0
-    assert finished.args[1]["finish_reason"] == "cancelled"
+    assert finished.args[1].finish_reason == "cancelled"
     assert rec.chunks
 
 
@@ -55,7 +55,7 @@ def test_bad_file_keeps_the_loaded_model(loaded_host, qtbot, not_gguf, truncated
         assert bad.name in failed.args[0]
     with qtbot.waitSignal(loaded_host.generation_finished, timeout=60_000) as finished:
         loaded_host.generate([{"role": "user", "content": "Hi"}], {"max_tokens": 8})
-    assert finished.args[1]["completion_tokens"] > 0
+    assert finished.args[1].completion_tokens > 0
 
 
 def test_generate_before_load_fails_cleanly(host, qtbot):

@@ -13,7 +13,7 @@ from desktop.workers.generation import EngineHost
 app = QApplication([])
 window = MainWindow(ConversationStore(database_path()), EngineHost())
 window.show()
-window.controller.params = {"temperature": 0, "max_tokens": 4000}
+window.session.params = {"temperature": 0, "max_tokens": 4000}
 window.host.model_loaded.connect(lambda _info: window.send(sys.argv[1]))
 window.host.chunk_generated.connect(lambda _r, _t: print("streaming", flush=True))
 window.load_model(str(default_model_path()))

@@ -1,0 +1,108 @@
+"""The thin layer between the chat session and the conversation view.
+
+It owns the message widgets and nothing else: every event from the session names a message by
+its stored id, and is applied to the widget showing that id *now*, if any. When the view is
+rebuilt (another chat opened while a reply is written) the old widgets are forgotten with it,
+so nothing can reach a deleted one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+
+from desktop.ui.chat_view import ChatView, MessageWidget
+from desktop.workers.chat_session import ChatPage, ChatSession, MessageItem
+
+
+class ChatBinder(QObject):
+    """Signals: delete_requested(int): a message's Delete (the window confirms first)."""
+
+    delete_requested = Signal(int)
+
+    def __init__(self, session: ChatSession, view: ChatView, parent=None):
+        super().__init__(parent)
+        self.session, self.view = session, view
+        self.widgets: dict[int, MessageWidget] = {}  # stored message id -> its widget on screen
+        self._busy = False
+        session.page_shown.connect(self._show_page)
+        session.message_appended.connect(self._append)
+        session.reply_text.connect(self._on_text)
+        session.message_status.connect(self._on_status)
+        session.left_out_changed.connect(self._mark_left_out)
+        session.busy_changed.connect(self._on_busy)
+
+    @Slot(object)
+    def _show_page(self, page: ChatPage) -> None:
+        self.view.clear()
+        self.widgets.clear()
+        self._busy = page.busy
+        for item in page.messages:
+            self._add(item)
+        self._mark_left_out(page.left_out)
+
+    @Slot(object)
+    def _append(self, item: MessageItem) -> None:
+        self._add(item)
+
+    def _add(self, item: MessageItem) -> MessageWidget:
+        widget = self.view.add_message(item.role, item.text, item.status)
+        if item.detail:
+            widget.set_status(item.status, item.detail)
+        self.widgets[item.id] = widget
+        if item.version[1] > 1:
+            widget.set_versions(*item.version)
+        widget.set_actions_enabled(not self._busy)
+        message_id = item.id
+        widget.action_requested.connect(lambda action: self._on_action(message_id, action))
+        widget.edit_submitted.connect(lambda text: self.session.edit(message_id, text))
+        return widget
+
+    @Slot(int, str)
+    def _on_text(self, message_id: int, text: str) -> None:
+        widget = self.widgets.get(message_id)
+        if widget is not None:
+            widget.append_text(text)
+
+    @Slot(int, str, str)
+    def _on_status(self, message_id: int, status: str, detail: str) -> None:
+        widget = self.widgets.get(message_id)
+        if widget is not None:
+            widget.set_status(status, detail)
+
+    @Slot(object)
+    def _mark_left_out(self, ids) -> None:
+        self.view.set_left_out({self.widgets[i] for i in ids if i in self.widgets})
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in self.widgets.values():
+            widget.set_actions_enabled(not busy)
+
+    def _on_action(self, message_id: int, action: str) -> None:
+        if action == "copy":
+            self.copy_message(message_id)
+        elif action == "edit":
+            widget = self.widgets.get(message_id)
+            if widget is not None and not self.session.busy:
+                widget.start_edit()
+        elif action == "regenerate":
+            self.session.regenerate(message_id)
+        elif action == "delete":
+            self.delete_requested.emit(message_id)
+        elif action in ("previous", "next"):
+            self.session.switch_version(message_id, -1 if action == "previous" else 1)
+
+    def copy_message(self, message_id: int) -> str:
+        text = self.session.message_text(message_id)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def show_message(self, message_id: int) -> bool:
+        """Scroll the open conversation to a message (a search hit)."""
+        widget = self.widgets.get(message_id)
+        if widget is None:
+            return False
+        self.view.ensureWidgetVisible(widget, 0, 40)
+        return True
