@@ -79,7 +79,7 @@ def test_export_and_import_round_trip(store):
     ({"format": "something-else"}, "not an EdgeChat conversation"),
     ({"format": "edgechat-conversation", "version": 9, "messages": []}, "version 9"),
     ({"format": "edgechat-conversation", "version": 1, "messages": [{"role": "robot"}]},
-     "Message 1 of the export is malformed"),
+     "Message 1 of the export: role must be one of: system, user, assistant"),
     ([], "not an EdgeChat conversation"),
 ])
 def test_bad_imports_are_refused_and_nothing_is_added(store, data, message):
@@ -113,10 +113,16 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
         window.export_conversation(str(out), "json")
         window.export_conversation(str(tmp_path / "trip.md"), "md")
         assert (tmp_path / "trip.md").read_text(encoding="utf-8").startswith("# Trip to Paris")
-        window.import_conversation(str(out))
+        # an import runs on its own thread; the chat opens when it is in
+        tasks = window.import_tasks()
+        with qtbot.waitSignal(tasks.imported, timeout=10_000) as imported:
+            window.import_conversation(str(out))
         assert window.conversation_model.rowCount() == 3
+        assert window.controller.current_id == imported.args[0]
+        assert [m.text for m in window.chat_view.messages()][0] == "What is the capital of France?"
         (tmp_path / "bad.json").write_text("{not json")
-        window.import_conversation(str(tmp_path / "bad.json"))
+        with qtbot.waitSignal(tasks.failed, timeout=10_000):
+            window.import_conversation(str(tmp_path / "bad.json"))
         assert window.banner.isVisible() and "Could not read" in window.banner.text()
         assert window.conversation_model.rowCount() == 3
     finally:

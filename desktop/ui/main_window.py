@@ -299,24 +299,75 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 5000)
 
+    def import_tasks(self):
+        """The import thread (started on first use): a big export takes seconds to check and
+        write, which froze the window when it was done here."""
+        tasks = getattr(self, "_imports", None)
+        if tasks is None:
+            from desktop.workers.imports import ImportTasks
+
+            tasks = self._imports = ImportTasks(self.store.path, self)
+            tasks.progressed.connect(self._on_import_progress)
+            tasks.imported.connect(self._on_imported)
+            tasks.import_cancelled.connect(self._on_import_cancelled)
+            tasks.failed.connect(self._on_import_failed)
+        return tasks
+
     def import_conversation(self, path: str) -> None:
-        import json
+        """Start importing an export; the chat opens when it is in (import_tasks().imported)."""
+        from pathlib import Path
 
-        from desktop.storage.store import StoreError
+        from PySide6.QtWidgets import QProgressDialog
 
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-            conversation = self.store.import_json(data)
-        except (OSError, ValueError) as exc:
-            self.show_error(self.tr("Could not read {path}: {reason}").format(path=path, reason=exc))
+        tasks = self.import_tasks()
+        if not tasks.import_file(path):
+            self.show_error(self.tr("A chat is being imported already."))
             return
-        except StoreError as exc:
-            self.show_error(str(exc))
-            return
+        label = self.tr("Importing {name}…").format(name=Path(path).name)
+        # Shown only if the import takes longer than half a second; most take less.
+        dialog = self._import_dialog = QProgressDialog(label, self.tr("Cancel"), 0, 100, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(500)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(tasks.cancel)
+        dialog.setValue(0)
+        self.statusBar().showMessage(label)
+
+    def _on_import_progress(self, progress) -> None:
+        from pathlib import Path
+
+        dialog = getattr(self, "_import_dialog", None)
+        if dialog is not None:
+            dialog.setValue(int(progress.fraction * 100))
+        self.statusBar().showMessage(self.tr("Importing {name}… {percent}%").format(
+            name=Path(progress.path).name, percent=int(progress.fraction * 100)))
+
+    def _end_import(self) -> None:
+        dialog, self._import_dialog = getattr(self, "_import_dialog", None), None
+        if dialog is not None:
+            dialog.canceled.disconnect()  # closing a progress dialog counts as a cancel
+            dialog.close()
+            dialog.deleteLater()
+        self.statusBar().clearMessage()
+
+    def _on_imported(self, conversation_id: int) -> None:
+        self._end_import()
         self.refresh_conversations()
-        self.controller.open_conversation(conversation.id)
-        self._select_conversation(conversation.id)
+        self.controller.open_conversation(conversation_id)
+        self._select_conversation(conversation_id)
+        conversation = self.store.conversation(conversation_id)
+        if conversation is not None:
+            self.statusBar().showMessage(self.tr("Imported “{title}”").format(
+                title=conversation.title), 5000)
+
+    def _on_import_cancelled(self) -> None:
+        self._end_import()
+        self.statusBar().showMessage(self.tr("Import cancelled; nothing was added."), 5000)
+
+    def _on_import_failed(self, failure) -> None:
+        self._end_import()
+        self.show_error(failure.message)
 
     def _export(self, kind: str) -> None:
         current = self.store.conversation(self.controller.current_id or -1)
@@ -568,6 +619,8 @@ class MainWindow(QMainWindow):
         settings.setValue(self._last_chat_key(), self.controller.current_id or -1)
         self.controller.shutdown()
         self.counter.shutdown()
+        if getattr(self, "_imports", None) is not None:
+            self._imports.shutdown()  # an import in progress is cancelled: nothing half written
         if self.library_window is not None:
             self.library_window.shutdown()
         self.host.shutdown()
