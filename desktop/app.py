@@ -40,10 +40,13 @@ def run_app(argv: list[str]) -> int:
     apply_preferences(app)
 
     from desktop.paths import database_path
-    from desktop.storage.store import ConversationStore, StoreError
+    from desktop.storage.recovery import open_store
+    from desktop.storage.store import StoreError
 
     try:
-        store = ConversationStore(database_path())
+        # A damaged database is moved aside and a fresh one opened (the notice says where the
+        # old one went); only what that cannot fix stops the start.
+        store, store_notice = open_store(database_path())
     except StoreError as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
@@ -57,6 +60,8 @@ def run_app(argv: list[str]) -> int:
     host = EngineHost()
     window = MainWindow(store, host)
     window.show()
+    if store_notice:
+        window.show_notice(store_notice)
     # Reported from the running event loop, once the show has been processed, not before.
     QTimer.singleShot(0, lambda: _probe("window_shown"))
 

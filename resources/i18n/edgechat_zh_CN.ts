@@ -687,6 +687,122 @@ Counted with the model&apos;s own tokenizer.</source>
         <source>Message {number} of the export is malformed.</source>
         <translation>导出文件中的第 {number} 条消息格式有误。</translation>
     </message>
+    <message>
+        <source>The conversation database was damaged, so EdgeChat started with an empty one. The damaged file was kept as {path}.</source>
+        <translation>对话数据库已损坏，EdgeChat 已使用一个新的空数据库启动。损坏的文件已保留为 {path}。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} is damaged and could not be moved aside ({reason}). Move or rename it yourself, then start EdgeChat again.</source>
+        <translation>对话数据库 {path} 已损坏，且无法移到一旁（{reason}）。请自行移动或重命名该文件，然后重新启动 EdgeChat。</translation>
+    </message>
+    <message>
+        <source>{path} was written by a newer EdgeChat (schema {version}); update EdgeChat.</source>
+        <translation>{path} 由更新版本的 EdgeChat 写入（数据库架构 {version}）；请更新 EdgeChat。</translation>
+    </message>
+    <message>
+        <source>must be text</source>
+        <translation>必须是文本</translation>
+    </message>
+    <message>
+        <source>is longer than {limit} characters</source>
+        <translation>超过了 {limit} 个字符</translation>
+    </message>
+    <message>
+        <source>contains characters that cannot be stored</source>
+        <translation>包含无法保存的字符</translation>
+    </message>
+    <message>
+        <source>must be a number</source>
+        <translation>必须是数字</translation>
+    </message>
+    <message>
+        <source>must be a finite number</source>
+        <translation>必须是有限的数字</translation>
+    </message>
+    <message>
+        <source>must be a whole number</source>
+        <translation>必须是整数</translation>
+    </message>
+    <message>
+        <source>must be between {low} and {high}</source>
+        <translation>必须介于 {low} 和 {high} 之间</translation>
+    </message>
+    <message>
+        <source>must be a list of whole numbers</source>
+        <translation>必须是整数列表</translation>
+    </message>
+    <message>
+        <source>must be one of: {values}</source>
+        <translation>必须是以下之一：{values}</translation>
+    </message>
+    <message>
+        <source>must be a JSON object</source>
+        <translation>必须是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>The import was cancelled.</source>
+        <translation>导入已取消。</translation>
+    </message>
+    <message>
+        <source>This file is not an EdgeChat conversation export.</source>
+        <translation>此文件不是 EdgeChat 导出的对话。</translation>
+    </message>
+    <message>
+        <source>The export has no message list.</source>
+        <translation>导出文件中没有消息列表。</translation>
+    </message>
+    <message>
+        <source>The export has {count} messages; EdgeChat imports at most {limit} per chat.</source>
+        <translation>导出文件有 {count} 条消息；EdgeChat 每个对话最多导入 {limit} 条。</translation>
+    </message>
+    <message>
+        <source>The export&apos;s title {problem}.</source>
+        <translation>导出文件的标题{problem}。</translation>
+    </message>
+    <message>
+        <source>Imported chat</source>
+        <translation>导入的对话</translation>
+    </message>
+    <message>
+        <source>The export&apos;s settings: {field} {problem}.</source>
+        <translation>导出文件的设置：{field} {problem}。</translation>
+    </message>
+    <message>
+        <source>Message {number} of the export: {field} {problem}.</source>
+        <translation>导出文件的第 {number} 条消息：{field} {problem}。</translation>
+    </message>
+    <message>
+        <source>the message</source>
+        <translation>该消息</translation>
+    </message>
+    <message>
+        <source>is missing</source>
+        <translation>缺失</translation>
+    </message>
+    <message>
+        <source>is the id of an earlier message too</source>
+        <translation>与前面某条消息的 ID 重复</translation>
+    </message>
+    <message>
+        <source>{value} is not a number JSON allows</source>
+        <translation>{value} 不是 JSON 允许的数字</translation>
+    </message>
+    <message>
+        <source>This file is nested more than {limit} levels deep; it is not an EdgeChat conversation export.</source>
+        <translation>此文件的嵌套超过 {limit} 层；它不是 EdgeChat 导出的对话。</translation>
+    </message>
+    <message>
+        <source>Could not read {path}: {reason}</source>
+        <translation>无法读取 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} is {size} MB; EdgeChat imports chats of up to {limit} MB.</source>
+        <translation>{name} 有 {size} MB；EdgeChat 最多导入 {limit} MB 的对话。</translation>
+    </message>
+    <message>
+        <source>it is not UTF-8 text (byte {offset})</source>
+        <translation>它不是 UTF-8 文本（第 {offset} 字节）</translation>
+    </message>
 </context>
 <context>
     <name>CounterWorker</name>
@@ -1265,6 +1381,30 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Device: {device} ({reason})</source>
         <translation>设备：{device}（{reason}）</translation>
+    </message>
+    <message>
+        <source>A chat is being imported already.</source>
+        <translation>已有一个对话正在导入。</translation>
+    </message>
+    <message>
+        <source>Importing {name}…</source>
+        <translation>正在导入 {name}…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Importing {name}… {percent}%</source>
+        <translation>正在导入 {name}… {percent}%</translation>
+    </message>
+    <message>
+        <source>Imported “{title}”</source>
+        <translation>已导入“{title}”</translation>
+    </message>
+    <message>
+        <source>Import cancelled; nothing was added.</source>
+        <translation>导入已取消；未添加任何内容。</translation>
     </message>
 </context>
 <context>
