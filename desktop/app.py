@@ -30,6 +30,10 @@ def apply_preferences(app) -> None:
 
 
 def run_app(argv: list[str]) -> int:
+    # First of all: whatever fails from here on is written down (a windowed app has no console).
+    from desktop.logs import setup_logging
+
+    setup_logging()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -37,6 +41,18 @@ def run_app(argv: list[str]) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
+
+    # One window per data folder: a second launch brings the first one forward and ends here,
+    # before it opens the database the first one is writing.
+    from desktop.ui.single_instance import SingleInstance, bring_to_front
+
+    instance = SingleInstance()
+    if not instance.start():
+        return 0
+    app.aboutToQuit.connect(instance.close)
+    from desktop.ui.errors import install_error_hooks
+
+    hooks = install_error_hooks()
     apply_preferences(app)
 
     from desktop.paths import database_path
@@ -59,6 +75,8 @@ def run_app(argv: list[str]) -> int:
 
     host = EngineHost()
     window = MainWindow(store, host)
+    hooks.reported.connect(window.show_error)
+    instance.activate_requested.connect(lambda: bring_to_front(window))
     window.show()
     if store_notice:
         window.show_notice(store_notice)
@@ -89,6 +107,18 @@ def run_app(argv: list[str]) -> int:
     # After the first paint: the window is up before the model starts loading.
     QTimer.singleShot(0, load_default)
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         store.close()
+    from desktop.workers.base import abandoned_threads
+
+    stuck = abandoned_threads()
+    if stuck:
+        # A thread that would not stop in time (logged at close) must not hold the exit up,
+        # and Qt aborts the process if a running QThread is destroyed: leave at once instead.
+        import logging
+
+        logging.getLogger("edgechat").error("exiting with threads still running: %s", stuck)
+        logging.shutdown()
+        os._exit(code)
+    return code

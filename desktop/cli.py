@@ -57,6 +57,10 @@ def _positive_int(value: str) -> int:
 
 def run_cli(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    from desktop.logs import setup_logging
+
+    # The same log as the window's: a failure in a script is worth as much as one in the app.
+    setup_logging()
     if args.command == "ask":
         return ask(args)
     if args.command in ("models", "hardware"):
@@ -94,7 +98,7 @@ def ask(args) -> int:
     params = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
     state = {"code": 0, "text": [], "info": None, "request": None}
 
-    def on_loaded(info: dict) -> None:
+    def on_loaded(info) -> None:
         state["info"] = info
         state["request"] = host.generate(messages, params)
 
@@ -108,24 +112,24 @@ def ask(args) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
 
-    def on_finished(request_id: int, stats: dict) -> None:
+    def on_finished(request_id: int, stats) -> None:
         info = state["info"]
         if args.json:
             print(json.dumps({
                 "text": "".join(state["text"]),
-                "prompt_tokens": stats.get("prompt_tokens"),
-                "completion_tokens": stats.get("completion_tokens"),
-                "ttft_s": stats.get("ttft_s"),
-                "tokens_per_s": stats.get("tokens_per_s"),
-                "backend": info["backend"],
-                "device": info["device"],
-                "model": info["name"],
-                "finish_reason": stats.get("finish_reason"),
-                "fallback_reason": info.get("fallback_reason"),
+                "prompt_tokens": stats.prompt_tokens,
+                "completion_tokens": stats.completion_tokens,
+                "ttft_s": stats.ttft_s,
+                "tokens_per_s": stats.tokens_per_s,
+                "backend": info.backend,
+                "device": info.device,
+                "model": info.name,
+                "finish_reason": stats.finish_reason,
+                "fallback_reason": info.fallback_reason,
             }, ensure_ascii=False))
         else:
             sys.stdout.write("\n")
-        if stats.get("finish_reason") == "cancelled":
+        if stats.finish_reason == "cancelled":
             state["code"] = 130
         app.quit()
 

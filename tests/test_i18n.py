@@ -203,7 +203,7 @@ def test_the_main_window_is_shown_in_chinese(qapp, qtbot, tmp_path, translated):
         assert window.context_meter.label.text() == zh["ContextMeter", "Context: no model loaded"]
 
         window.refresh_conversations()
-        window.controller.open_conversation(chat.id)
+        window.session.open_conversation(chat.id)
         user, reply = window.chat_view.messages()
         assert user.redo_button.text() == zh["MessageWidget", "Edit"]
         assert reply.redo_button.text() == zh["MessageWidget", "Regenerate"] == "重新生成"

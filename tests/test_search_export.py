@@ -104,7 +104,7 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
         assert "<b>capital</b>" in window.search_panel.model.index(0, 0).data()
         index = window.search_panel.model.index(1, 0)  # the user's question
         window.search_panel.results.clicked.emit(index)
-        assert window.store.conversation(window.controller.current_id).title == "Trip to Paris"
+        assert window.store.conversation(window.session.current_id).title == "Trip to Paris"
         assert len(window.chat_view.messages()) == 2
         window.search_panel.field.clear()
         qtbot.waitUntil(lambda: window.conversation_list.isVisible(), timeout=3000)
@@ -118,7 +118,7 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
         with qtbot.waitSignal(tasks.imported, timeout=10_000) as imported:
             window.import_conversation(str(out))
         assert window.conversation_model.rowCount() == 3
-        assert window.controller.current_id == imported.args[0]
+        assert window.session.current_id == imported.args[0]
         assert [m.text for m in window.chat_view.messages()][0] == "What is the capital of France?"
         (tmp_path / "bad.json").write_text("{not json")
         with qtbot.waitSignal(tasks.failed, timeout=10_000):
@@ -130,7 +130,7 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
 
 
 def test_long_chats_open_on_their_newest_page(qtbot, tmp_path):
-    from desktop.ui.chat_controller import PAGE
+    from desktop.workers.chat_session import PAGE
 
     store = ConversationStore(tmp_path / "long.sqlite3")
     conv = store.create_conversation("Long")
@@ -140,7 +140,7 @@ def test_long_chats_open_on_their_newest_page(qtbot, tmp_path):
     qtbot.addWidget(window)
     window.show()
     try:
-        window.controller.open_conversation(conv.id)
+        window.session.open_conversation(conv.id)
         shown = window.chat_view.messages()
         assert len(shown) == PAGE and shown[-1].text == f"message number {len(ids) - 1}"
         assert window.earlier_button.isVisible() and f"({len(ids) - PAGE} not shown)" in \
@@ -148,7 +148,7 @@ def test_long_chats_open_on_their_newest_page(qtbot, tmp_path):
         qtbot.mouseClick(window.earlier_button, Qt.MouseButton.LeftButton)
         assert len(window.chat_view.messages()) == 2 * PAGE
         # a search hit in the oldest message opens the chat back far enough to show it
-        window.controller.new_conversation()
+        window.session.new_conversation()
         window._open_hit(conv.id, ids[0])
         assert window.chat_view.messages()[0].text == "message number 0"
         assert not window.earlier_button.isVisible()

@@ -21,17 +21,23 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_NAME
-from desktop.engines.context import prompt_limit
+from desktop.engines.base import GenerationStats, ModelInfo
 from desktop.storage import ConversationStore
-from desktop.ui.chat_controller import ChatController
+from desktop.ui.chat_binder import ChatBinder
 from desktop.ui.chat_settings import ChatSettings
 from desktop.ui.chat_view import ChatView
 from desktop.ui.context_meter import ContextMeter
 from desktop.ui.conversation_list import ConversationListModel, Roles
 from desktop.ui.prompt_edit import PromptEdit
 from desktop.ui.search_panel import SearchPanel
+from desktop.workers.base import shutdown_all
+from desktop.workers.chat_session import PAGE, ChatSession
 from desktop.workers.context import ContextCounter
 from desktop.workers.generation import EngineHost
+
+# Closing the window ends every background thread within this (killing a busy engine process
+# if it must), so the app never hangs on exit.
+SHUTDOWN_S = 4.0
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +46,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(1000, 700)
         self.store, self.host = store, host
-        self.model_info: dict | None = None
+        self.model_info: ModelInfo | None = None
         self.last_stats: dict | None = None
         self._loading = False  # a model load is queued on the worker
 
@@ -68,6 +74,8 @@ class MainWindow(QMainWindow):
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setObjectName("banner")
+        # Banners quote engines, templates and the Hub: their text must never become links or images.
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
         self.chat_view = ChatView()
@@ -112,17 +120,20 @@ class MainWindow(QMainWindow):
 
         # Status bar: model · engine · device · speed
         self.model_label = QLabel(self.tr("Loading model…"))
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is the file's
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.speed_label)
 
-        self.controller = ChatController(store, host, self.chat_view, self)
+        self.session = ChatSession(store, host, self)
+        self.binder = ChatBinder(self.session, self.chat_view, self)
         self.counter = ContextCounter(self)
         # Counting waits for a pause in typing; the counter also skips requests gone stale.
         self._count_timer = QTimer(self, singleShot=True, interval=150)
         self._build_menu()
+        self._build_help_menu()
         self._connect()
-        self.chat_settings.load(self.controller.settings)
+        self.chat_settings.load(self.session.settings)
         self.refresh_conversations()
         self._restore_geometry()
         self.prompt.setFocus()
@@ -163,27 +174,27 @@ class MainWindow(QMainWindow):
                        self.library_action, self.settings_action, self.stop_action,
                        self.focus_action, quit_action):
             file_menu.addAction(action)
-        self.new_action.triggered.connect(self.controller.new_conversation)
+        self.new_action.triggered.connect(self.session.new_conversation)
         self.open_model_action.triggered.connect(self._choose_model)
         self.open_folder_action.triggered.connect(self._choose_folder)
-        self.stop_action.triggered.connect(self.controller.stop)
+        self.stop_action.triggered.connect(self.session.stop)
         self.focus_action.triggered.connect(self.prompt.setFocus)
         quit_action.triggered.connect(self.close)
 
     def _connect(self) -> None:
-        self.new_button.clicked.connect(self.controller.new_conversation)
+        self.new_button.clicked.connect(self.session.new_conversation)
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.prompt.submitted.connect(self.send)
-        self.stop_button.clicked.connect(self.controller.stop)
+        self.stop_button.clicked.connect(self.session.stop)
         self.conversation_list.selectionModel().currentChanged.connect(self._on_current_changed)
         self.conversation_list.customContextMenuRequested.connect(self._context_menu)
         self.conversation_model.title_edited.connect(self.rename_conversation)
         self.search_panel.searching_changed.connect(
             lambda searching: self.conversation_list.setVisible(not searching))
         self.search_panel.hit_chosen.connect(self._open_hit)
-        c = self.controller
+        c = self.session
         c.conversations_changed.connect(self.refresh_conversations)
-        c.history_hidden.connect(self._on_history_hidden)
+        c.page_shown.connect(lambda page: self._on_history_hidden(page.hidden))
         self.earlier_button.clicked.connect(c.show_earlier)
         c.conversation_opened.connect(self._select_conversation)
         c.busy_changed.connect(self._on_busy_changed)
@@ -191,13 +202,13 @@ class MainWindow(QMainWindow):
         c.error_reported.connect(self.show_error)
         c.settings_changed.connect(self._on_chat_settings_changed)
         c.history_changed.connect(self._count_timer.start)
-        c.delete_requested.connect(self.delete_message)
+        self.binder.delete_requested.connect(self.delete_message)
         c.context_full.connect(self._ask_context_full)
         self.chat_settings.settings_edited.connect(c.set_settings)
         self.prompt.textChanged.connect(self._count_timer.start)
         self._count_timer.timeout.connect(self._request_count)
-        self.counter.counted.connect(self._on_counted)
-        self.counter.failed.connect(self.context_meter.set_unknown)
+        self.counter.latest_counted.connect(self._on_counted)
+        self.counter.count_failed.connect(self.context_meter.set_unknown)
         self.counter.opened.connect(lambda _path: self._count_timer.start())
         self.host.model_loaded.connect(self._on_model_loaded)
         self.host.model_load_failed.connect(self._on_model_load_failed)
@@ -211,7 +222,7 @@ class MainWindow(QMainWindow):
         if self.model_info is None and not self._loading:
             self.show_error(self.tr("No model is loaded. Open a model file (File ▸ Open model file…)."))
             return
-        if self.controller.send(text):
+        if self.session.send(text):
             self.prompt.clear()
             self.banner.hide()
 
@@ -250,8 +261,8 @@ class MainWindow(QMainWindow):
         SettingsDialog(self).exec()
 
     def _switch_model(self, path: str) -> None:
-        if self.controller.busy:
-            self.controller.stop()
+        if self.session.busy:
+            self.session.stop()
         self.load_model(path)
 
     @Slot(str)
@@ -262,6 +273,35 @@ class MainWindow(QMainWindow):
     def show_notice(self, message: str) -> None:
         self._show_banner(message, "background: #fff4e5; color: #663c00;")
 
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.open_log_action = QAction(self.tr("Open &log folder"), self)
+        self.open_log_action.triggered.connect(self.open_log_folder)
+        self.about_action = QAction(self.tr("&About EdgeChat"), self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.open_log_action)
+        help_menu.addAction(self.about_action)
+
+    def open_log_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from desktop.logs import log_folder
+
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)  # a fresh install has logged nothing yet
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_notice(self.tr("The log is in {folder}").format(folder=folder))
+
+    def show_about(self) -> None:
+        from desktop import __version__
+
+        text = self.tr("Offline chat with small local language models. Everything runs on this "
+                       "computer.")
+        QMessageBox.about(self, self.tr("About EdgeChat"),
+                          f"<p><b>{APP_NAME}</b> {__version__}</p><p>{text}</p>")
+
     def _show_banner(self, message: str, colors: str) -> None:
         self.banner.setText(message)
         self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 4px; }}")
@@ -269,22 +309,20 @@ class MainWindow(QMainWindow):
 
     # -- search, export, import ------------------------------------------------------------
     def _on_history_hidden(self, hidden: int) -> None:
-        from desktop.ui.chat_controller import PAGE
-
         self.earlier_button.setText(self.tr("Show {count} earlier messages ({hidden} not shown)").format(
             count=min(hidden, PAGE), hidden=hidden))
         self.earlier_button.setVisible(hidden > 0)
 
     def _open_hit(self, conversation_id: int, message_id: int) -> None:
-        self.controller.open_conversation(conversation_id, include_message=message_id)
+        self.session.open_conversation(conversation_id, include_message=message_id)
         self._select_conversation(conversation_id)
         # After the layout has sized the new widgets, so the scroll lands on the hit.
-        QTimer.singleShot(0, lambda: self.controller.show_message(message_id))
+        QTimer.singleShot(0, lambda: self.binder.show_message(message_id))
 
     def export_conversation(self, path: str, kind: str) -> None:
         import json
 
-        conversation_id = self.controller.current_id
+        conversation_id = self.session.current_id
         if conversation_id is None:
             self.show_error(self.tr("Open a chat to export it."))
             return
@@ -354,7 +392,7 @@ class MainWindow(QMainWindow):
     def _on_imported(self, conversation_id: int) -> None:
         self._end_import()
         self.refresh_conversations()
-        self.controller.open_conversation(conversation_id)
+        self.session.open_conversation(conversation_id)
         self._select_conversation(conversation_id)
         conversation = self.store.conversation(conversation_id)
         if conversation is not None:
@@ -370,7 +408,7 @@ class MainWindow(QMainWindow):
         self.show_error(failure.message)
 
     def _export(self, kind: str) -> None:
-        current = self.store.conversation(self.controller.current_id or -1)
+        current = self.store.conversation(self.session.current_id or -1)
         if current is None:
             self.show_error(self.tr("Open a chat to export it."))
             return
@@ -391,7 +429,7 @@ class MainWindow(QMainWindow):
     # -- conversations -------------------------------------------------------------------
     def refresh_conversations(self) -> None:
         self.conversation_model.set_conversations(self.store.conversations())
-        self._select_conversation(self.controller.current_id or -1)
+        self._select_conversation(self.session.current_id or -1)
 
     @Slot(int)
     def _select_conversation(self, conversation_id: int) -> None:
@@ -409,7 +447,7 @@ class MainWindow(QMainWindow):
     def _on_current_changed(self, current, _previous) -> None:
         conversation_id = current.data(Roles.ConversationId) if current.isValid() else None
         if conversation_id is not None:
-            self.controller.open_conversation(conversation_id)
+            self.session.open_conversation(conversation_id)
 
     def _context_menu(self, pos) -> None:
         index = self.conversation_list.indexAt(pos)
@@ -433,7 +471,7 @@ class MainWindow(QMainWindow):
             if not ok:
                 return
         if title.strip():
-            self.controller.rename_conversation(conversation_id, title)
+            self.session.rename_conversation(conversation_id, title)
 
     def delete_conversation(self, conversation_id: int, confirm: bool = True) -> None:
         if confirm:
@@ -445,7 +483,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self.controller.delete_conversation(conversation_id)
+        self.session.delete_conversation(conversation_id)
 
     # -- chat settings, context meter, message actions --------------------------------------
     def show_chat_settings(self, visible: bool, focus: bool = True) -> None:
@@ -458,32 +496,19 @@ class MainWindow(QMainWindow):
             self.chat_settings.focus()
 
     def _on_chat_settings_changed(self, settings: dict) -> None:
-        self.chat_settings.load(settings, self.controller.model_defaults)
+        self.chat_settings.load(settings, self.session.model_defaults)
 
     def _request_count(self) -> None:
         info = self.model_info
-        if info is None or not info.get("n_ctx"):
+        if info is None or not info.n_ctx:
             return
-        messages, _ids = self.controller.prompt_messages()
-        params = self.controller.reply_params()
-        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
-        self._count_request = {
-            "system": system,
-            "history": [m for m in messages if m["role"] != "system"],
-            "draft": self.prompt.toPlainText().strip(),
-            "limit": prompt_limit(info["n_ctx"], params["max_tokens"]),
-            "policy": params["context_policy"],
-        }
-        self.counter.count(self._count_request)
+        self.counter.count(self.session.count_request(self.prompt.toPlainText(), info.n_ctx))
 
-    def _on_counted(self, _request_id: int, result: dict) -> None:
+    def _on_counted(self, _request_id: int, result) -> None:
         info = self.model_info
-        if info is None:
+        if info is None or not info.n_ctx:
             return
-        n_ctx = info["n_ctx"]
-        request = getattr(self, "_count_request", {})
-        self.context_meter.show_count(result, n_ctx, n_ctx - request.get("limit", n_ctx),
-                                      request.get("policy", "rolling"))
+        self.context_meter.show_count(result, info.n_ctx, info.n_ctx - result.limit, result.policy)
 
     def delete_message(self, message_id: int, confirm: bool = True) -> None:
         message = self.store.message(message_id)
@@ -496,7 +521,7 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(self, self.tr("Delete message"), text)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self.controller.delete_message(message_id)
+        self.session.delete_message(message_id)
 
     def _ask_context_full(self, user_message_id: int, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), self.tr(
@@ -510,11 +535,11 @@ class MainWindow(QMainWindow):
         box.exec()
         chosen = box.clickedButton()
         if chosen is rolling:
-            self.controller.resend(user_message_id, "rolling")
+            self.session.resend(user_message_id, "rolling")
         elif chosen is keep_first:
-            self.controller.resend(user_message_id, "keep_first")
+            self.session.resend(user_message_id, "keep_first")
         else:
-            text = self.controller.withdraw(user_message_id)
+            text = self.session.withdraw(user_message_id)
             if text and not self.prompt.toPlainText().strip():
                 self.prompt.setPlainText(text)  # nothing typed is lost
 
@@ -533,24 +558,24 @@ class MainWindow(QMainWindow):
         if not busy:
             self._open_counter()
 
-    @Slot(dict)
-    def _on_model_loaded(self, info: dict) -> None:
+    @Slot(object)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loading = False
         self.model_info = info
         self.banner.hide()
         self._update_model_label()
-        defaults = (info.get("extra") or {}).get("sampling") or {}
-        self.controller.model_defaults = defaults
+        defaults = (info.extra or {}).get("sampling") or {}
+        self.session.model_defaults = defaults
         self.chat_settings.set_model_defaults(defaults)
         self.context_meter.set_unknown(self.tr("Context: counting…"))
         # Loading the tokenizer takes a core for a moment: not while the first reply is read.
-        self._counter_pending = info["path"]
-        if not self.controller.busy:
+        self._counter_pending = info.path
+        if not self.session.busy:
             self._open_counter()
-        if info.get("fallback_reason"):
+        if info.fallback_reason:
             # Say which device runs the model and why it is not the one expected.
             self.show_notice(self.tr("{name} runs on {device}: {reason}.").format(
-                name=info["name"], device=info["device"], reason=info["fallback_reason"]))
+                name=info.name, device=info.device, reason=info.fallback_reason))
 
     @Slot()
     def _on_model_unloaded(self) -> None:
@@ -562,10 +587,10 @@ class MainWindow(QMainWindow):
         self._update_model_label()
         self.show_error(message)
 
-    @Slot(dict)
-    def _on_reply_finished(self, stats: dict) -> None:
+    @Slot(object)
+    def _on_reply_finished(self, stats: GenerationStats) -> None:
         self.last_stats = stats
-        rate = stats.get("tokens_per_s")
+        rate = stats.tokens_per_s
         self.speed_label.setText(f"{rate:.1f} tok/s" if rate else "")
 
     def _update_model_label(self) -> None:
@@ -573,20 +598,20 @@ class MainWindow(QMainWindow):
         if info is None:
             self.model_label.setText(self.tr("No model loaded"))
             return
-        details = [info["name"]]
-        if info.get("quantization"):
-            details[0] += f" ({info['quantization']})"
-        details.append(info["backend"])
-        device = info["device"]
-        threads = info.get("extra", {}).get("threads")
+        details = [info.name]
+        if info.quantization:
+            details[0] += f" ({info.quantization})"
+        details.append(info.backend)
+        device = info.device
+        threads = (info.extra or {}).get("threads")
         if threads and device == "CPU":
             device += self.tr(", {threads} threads").format(threads=threads)
         details.append(device)
         self.model_label.setText(" · ".join(details))
-        tip = info["path"]
-        if info.get("fallback_reason"):
+        tip = info.path
+        if info.fallback_reason:
             tip += "\n" + self.tr("Device: {device} ({reason})").format(
-                device=info["device"], reason=info["fallback_reason"])
+                device=info.device, reason=info.fallback_reason)
         self.model_label.setToolTip(tip)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -602,7 +627,7 @@ class MainWindow(QMainWindow):
         # Back where the user left off: the chat that was open.
         last = settings.value(self._last_chat_key(), -1, type=int)
         if last > 0 and self.store.conversation(last) is not None:
-            self.controller.open_conversation(last)
+            self.session.open_conversation(last)
             self._select_conversation(last)
 
     def _last_chat_key(self) -> str:
@@ -616,12 +641,12 @@ class MainWindow(QMainWindow):
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())
         settings.setValue("main/chat_settings", self.chat_settings.isVisible())
-        settings.setValue(self._last_chat_key(), self.controller.current_id or -1)
-        self.controller.shutdown()
-        self.counter.shutdown()
-        if getattr(self, "_imports", None) is not None:
-            self._imports.shutdown()  # an import in progress is cancelled: nothing half written
+        settings.setValue(self._last_chat_key(), self.session.current_id or -1)
+        self.session.shutdown()
+        # Every thread is asked to stop at once and waited for against one deadline: closing
+        # takes the slowest of them (a prefill, a download, an import), never their sum.
+        owners = [self.host, self.counter, getattr(self, "_imports", None)]
         if self.library_window is not None:
-            self.library_window.shutdown()
-        self.host.shutdown()
+            owners += self.library_window.worker_owners()
+        shutdown_all(owners, SHUTDOWN_S)
         super().closeEvent(event)
