@@ -3,6 +3,12 @@
 A model is listed as installed only after every one of its files was verified (downloads) or
 validated (imports). The registry is one JSON file written atomically. Imported and discovered
 models stay where they are: removing them unlists them, it never deletes the user's file.
+
+Several writers share the registry: the window, a download on its own thread (with its own
+``Library``), the command line and a second app instance. Each one's copy in memory goes stale
+as soon as another writes, so every change is a read-modify-write under a file lock beside the
+registry: the file is read again inside the lock and the change applied to what is there now.
+Writing back a copy read earlier is what lost a removal or an import made meanwhile.
 """
 
 from __future__ import annotations
@@ -13,18 +19,42 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
+from desktop.errors import UserError
 from desktop.paths import data_dir
 from desktop.text import translate
 
 REGISTRY = "library.json"
+# Long enough for a slow disk under another writer (a removal deletes gigabytes inside the lock),
+# short enough that a stuck holder becomes a message instead of a frozen command.
+LOCK_TIMEOUT_S = 30.0
 SOURCES = ("download", "import", "discovered")
 
 
-class LibraryError(Exception):
+class LibraryError(UserError):
     pass
+
+
+@contextmanager
+def locked(path: Path, what: str) -> Iterator[None]:
+    """Hold the lock file ``path`` (beside the file it guards) for one read-modify-write.
+
+    flock/LockFileEx locks belong to an open file, so two ``Library`` objects in one process
+    exclude each other just as two processes do."""
+    try:
+        with FileLock(str(path), timeout=LOCK_TIMEOUT_S):
+            yield
+    except Timeout:
+        raise LibraryError(translate(
+            "Core", "{what} is being changed by another EdgeChat window or command and did not "
+            "become free within {seconds} s ({path}). Try again.").format(
+            what=what, seconds=f"{LOCK_TIMEOUT_S:.0f}", path=path)) from None
 
 
 @dataclass
@@ -97,13 +127,15 @@ class Library:
 
     # -- registry ----------------------------------------------------------------------------
     def reload(self) -> None:
-        """Read the registry again: a download on another thread writes it through its own copy."""
-        self._models.clear()
-        self._load()
+        """Read the registry again: other threads and processes write it too."""
+        self._models = self._read()
 
     def _load(self) -> None:
+        self._models = self._read()
+
+    def _read(self) -> dict[str, InstalledModel]:
         if not self._path.exists():
-            return
+            return {}
         try:
             data = json.loads(self._path.read_text(encoding="utf-8"))
             entries = data["models"]
@@ -116,16 +148,30 @@ class Library:
                 f"The model list {self._path} is damaged ({type(exc).__name__}); a copy was kept "
                 f"at {aside}."
             ) from None
+        models: dict[str, InstalledModel] = {}
         for raw in entries:
             try:
                 model = InstalledModel(**raw)
             except TypeError:
                 continue  # a field from a newer version: skip the entry, keep the rest
-            self._models[model.id] = model
+            models[model.id] = model
+        return models
 
-    def _save(self) -> None:
-        tmp = self._path.with_suffix(".tmp")
-        payload = {"version": 1, "models": [m.to_dict() for m in self._models.values()]}
+    def _change(self, change: Callable[[dict[str, InstalledModel]], object]):
+        """Apply ``change`` to the registry as it is on disk now, under the lock, and save it.
+
+        ``change`` edits the dict it is given and returns the call's result; the copy in memory
+        becomes what was written."""
+        with locked(self._path.with_name(REGISTRY + ".lock"), translate("Core", "The model list")):
+            models = self._read()
+            result = change(models)
+            self._write(models)
+            self._models = models
+        return result
+
+    def _write(self, models: dict[str, InstalledModel]) -> None:
+        tmp = self._path.with_suffix(".tmp")  # only the lock holder writes it
+        payload = {"version": 1, "models": [m.to_dict() for m in models.values()]}
         tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
         os.replace(tmp, self._path)
 
@@ -148,9 +194,12 @@ class Library:
 
     def add(self, model: InstalledModel) -> InstalledModel:
         model.added_at = model.added_at or time.time()
-        self._models[model.id] = model
-        self._save()
-        return model
+
+        def change(models: dict[str, InstalledModel]) -> InstalledModel:
+            models[model.id] = model
+            return model
+
+        return self._change(change)
 
     def is_inside(self, path: str | os.PathLike) -> bool:
         try:
@@ -161,17 +210,21 @@ class Library:
 
     def remove(self, model_id: str) -> InstalledModel:
         """Unlist a model; delete its files only when EdgeChat downloaded them into its folder."""
-        model = self.find(model_id)
-        if model.source == "download" and self.is_inside(model.path):
-            target = Path(model.path)
-            if target.is_dir():
-                shutil.rmtree(target, ignore_errors=True)
-            elif target.exists():
-                target.unlink()
-            self._prune_empty(target.parent)
-        del self._models[model.id]
-        self._save()
-        return model
+
+        def change(models: dict[str, InstalledModel]) -> InstalledModel:
+            self._models = models  # find() looks at what is on disk now, not an older copy
+            model = self.find(model_id)
+            if model.source == "download" and self.is_inside(model.path):
+                target = Path(model.path)
+                if target.is_dir():
+                    shutil.rmtree(target, ignore_errors=True)
+                elif target.exists():
+                    target.unlink()
+                self._prune_empty(target.parent)
+            del models[model.id]
+            return model
+
+        return self._change(change)
 
     def _prune_empty(self, folder: Path) -> None:
         root = self.root.resolve()
@@ -185,16 +238,24 @@ class Library:
 
     # -- import and discovery ----------------------------------------------------------------
     def import_path(self, path: str | os.PathLike, source: str = "import") -> InstalledModel:
+        """Validate and list a local model. Validation reads the whole model header (ONNX: every
+        .onnx file), so it is slow for big models: call it off the GUI thread."""
         fmt, resolved = identify(path)
-        for existing in self._models.values():
-            if Path(existing.path).resolve() == resolved:
-                return existing
         name = resolved.stem if fmt == "gguf" else resolved.name
         digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
-        return self.add(InstalledModel(
+        new = InstalledModel(
             id=f"{slug(name)}-{digest}", name=name, format=fmt, path=str(resolved), source=source,
-            size=folder_size(resolved),
-        ))
+            size=folder_size(resolved), added_at=time.time(),
+        )
+
+        def change(models: dict[str, InstalledModel]) -> InstalledModel:
+            for existing in models.values():
+                if Path(existing.path).resolve() == resolved:
+                    return existing
+            models[new.id] = new
+            return new
+
+        return self._change(change)
 
     def discover(self, roots: list[Path] | None = None) -> list[tuple[str, Path]]:
         """GGUF files and ONNX GenAI folders already on disk that are not listed yet."""
