@@ -151,7 +151,9 @@ def _progress_printer():
 
 def download(args) -> int:
     from desktop.models.downloads import (
+        DownloadControl,
         Downloader,
+        DownloadStalled,
         DownloadStopped,
         VerificationError,
         plan_download,
@@ -175,12 +177,20 @@ def download(args) -> int:
         return 0
     for note in plan.notes:
         print(f"Note: {note}")
-    downloader = Downloader(plan, library, on_progress=_progress_printer(), endpoint=endpoint)
+    control = DownloadControl()
+    downloader = Downloader(plan, library, on_progress=_progress_printer(), endpoint=endpoint,
+                            control=control)
     print(f"Downloading {plan.name} ({_size(plan.total)}, {len(plan.files)} file(s)) from "
           f"{plan.repo_id}@{plan.revision[:10]}")
-    previous = signal.signal(signal.SIGINT, lambda *_: downloader.pause())
+    # The transfer runs on a helper thread and this one waits in short steps, so Ctrl+C is
+    # handled at once even while the server sends nothing.
+    previous = signal.signal(signal.SIGINT, lambda *_: control.pause())
     try:
         model = downloader.run()
+    except DownloadStalled as exc:
+        print()
+        print(f"{exc} Run the same command to resume.")
+        return 75  # EX_TEMPFAIL: try again later
     except DownloadStopped:
         print("\nPaused. What arrived is kept: run the same command to resume.")
         return 130

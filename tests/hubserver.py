@@ -136,7 +136,7 @@ class HubRepo:
 class Fault:
     """One injected fault. ``times=None`` means until :meth:`HubServer.clear_faults`."""
 
-    kind: str  # "fail", "drop", "slow", "truncate", "corrupt"
+    kind: str  # "fail", "drop", "slow", "truncate", "corrupt", "delay", "stall"
     path: str | None  # in-repo file path, a URL path prefix starting with "/", or None for all
     repo_id: str | None = None
     times: int | None = 1
@@ -145,6 +145,7 @@ class Fault:
     n_bytes: int = 0
     offset: int = 0
     bytes_per_second: int = 0
+    seconds: float = 0.0
     headers: dict = field(default_factory=dict)
     hits: int = 0
 
@@ -253,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
                     self._drop_connection()
 
     def _route(self, path: str) -> None:
+        delay = self.hub._take_fault(("delay",), self.method, path, None, None)
+        if delay is not None:
+            self.hub._stopping.wait(delay.seconds)
         self._check_fail(path)
         self._check_token()
         if path == "/api/whoami-v2":
@@ -561,10 +565,19 @@ class _Handler(BaseHTTPRequestHandler):
         candidate = self.hub._peek_fault(("drop",), self.method, self.rec.path, repo_id, file)
         if candidate is not None and candidate.n_bytes < len(body):
             drop = take(("drop",), self.method, self.rec.path, repo_id, file)
+        stall = None
+        candidate = self.hub._peek_fault(("stall",), self.method, self.rec.path, repo_id, file)
+        if candidate is not None and candidate.n_bytes < len(body):
+            stall = take(("stall",), self.method, self.rec.path, repo_id, file)
         slow = take(("slow",), self.method, self.rec.path, repo_id, file)
-        limit = drop.n_bytes if drop is not None else len(body)
+        limit = drop.n_bytes if drop is not None else stall.n_bytes if stall is not None else len(body)
         self._write_body(body[:limit], slow.bytes_per_second if slow is not None else 0)
-        if drop is not None:
+        if stall is not None:
+            self.wfile.flush()
+            # Keep the connection open and send nothing, as a dead link or a stuck server does.
+            self.hub._stopping.wait(stall.seconds)
+            self._drop_connection()
+        elif drop is not None:
             self._drop_connection()
 
     def _write_body(self, body: bytes, bytes_per_second: int) -> None:
@@ -801,6 +814,18 @@ class HubServer:
         if bytes_per_second <= 0:
             raise ValueError("bytes_per_second must be positive")
         return self._add_fault(Fault("slow", path, repo_id, times, "GET", bytes_per_second=bytes_per_second))
+
+    def stall(self, path: str | None, n_bytes: int, times: int | None = 1, *, seconds: float = 120.0,
+              repo_id: str | None = None) -> Fault:
+        """Send ``n_bytes`` of the next ``times`` GET bodies, then nothing more for ``seconds`` with the
+        connection left open (then drop it). A body no longer than n_bytes is sent whole."""
+        return self._add_fault(Fault("stall", path, repo_id, times, "GET", n_bytes=n_bytes, seconds=seconds))
+
+    def delay(self, path: str | None, seconds: float, times: int | None = None, *,
+              method: str | None = None) -> Fault:
+        """Wait ``seconds`` before answering matching Hub requests (not the CDN). ``path`` is a URL
+        path prefix such as ``"/api/models/acme/tiny-GGUF"``, or None for every request."""
+        return self._add_fault(Fault("delay", path, None, times, method, seconds=seconds))
 
     def truncate(self, path: str | None, n_bytes: int, times: int | None = None, *,
                  repo_id: str | None = None) -> Fault:

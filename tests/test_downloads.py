@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import threading
+import time
 from collections import namedtuple
 from pathlib import Path
 
@@ -13,15 +14,18 @@ import pytest
 from desktop.models import downloads as dl
 from desktop.models.downloads import (
     DiskFullError,
+    DownloadControl,
     Downloader,
     DownloadError,
+    DownloadStalled,
     DownloadStopped,
     VerificationError,
     pending,
     plan_download,
+    save_pending,
 )
 from desktop.models.hub import HubAuthError
-from desktop.models.library import Library
+from desktop.models.library import InstalledModel, Library
 from tests.hubserver import HubServer, point_huggingface_hub_at
 
 BLOB = os.urandom(3 * 1024 * 1024 + 17)  # several http chunks, not a round number
@@ -174,6 +178,123 @@ def test_paths_that_leave_the_folder_are_refused(hub, library):
             plan_download("acme/tiny-GGUF", filename=bad)
     with pytest.raises(DownloadError, match="not a repository id"):
         plan_download("../x", filename=FILE)
+
+
+def test_a_stalled_transfer_is_paused_quickly_and_resumes(hub, library):
+    """The server stops sending mid-file with the connection open: paused as stalled within the
+    stall timeout and a little, not after minutes of retries inside retries (341 s before)."""
+    hub.stall(FILE, 2_500_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    events = []
+    d = Downloader(plan, library, stall_timeout_s=1.5, on_progress=events.append)
+    started = time.monotonic()
+    with pytest.raises(DownloadStalled, match="server stopped sending; paused"):
+        d.run()
+    assert time.monotonic() - started < 1.5 + 3
+    assert events[-1].phase == "stalled"
+    assert d._part_path(plan.files[0]).stat().st_size == 2 * 1024 * 1024  # whole pieces kept
+    assert [p.id for p in pending(library)] == [plan.id] and library.get(plan.id) is None
+    hub.clear_faults()
+    hub.clear_requests()
+    _, model = run(plan, Library(library.root))
+    assert Path(model.path).read_bytes() == BLOB
+    (get,) = hub.requests_for(FILE, "GET")
+    assert get.range == "bytes=2097152-"
+
+
+def test_the_stall_timeout_is_one_setting(monkeypatch, library):
+    from desktop.models import hub as hub_module
+
+    plan = dl.DownloadPlan("a/b", "c" * 40, "gguf", (), "a/b/x.gguf", "x")
+    assert Downloader(plan, library).stall_timeout_s == hub_module.STALL_TIMEOUT_S == 30
+    monkeypatch.setenv("EDGECHAT_STALL_TIMEOUT_S", "1.5")
+    assert Downloader(plan, library).stall_timeout_s == 1.5
+    assert Downloader(plan, library, stall_timeout_s=4).stall_timeout_s == 4
+
+
+def test_pause_while_the_server_is_silent_is_quick(hub, library):
+    hub.stall(FILE, 1_500_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    d = Downloader(plan, library)  # the real 30 s stall timeout
+    threading.Timer(1.0, d.pause).start()
+    started = time.monotonic()
+    with pytest.raises(DownloadStopped) as stopped:
+        d.run()
+    assert not isinstance(stopped.value, DownloadStalled)
+    assert time.monotonic() - started < 2.5
+    assert d._part_path(plan.files[0]).stat().st_size == 1024 * 1024
+
+
+def test_cancel_during_planning_stops_without_waiting_for_the_hub(hub):
+    hub.delay("/api/models/acme/tiny-GGUF", 5)
+    control = DownloadControl()
+    threading.Timer(0.3, control.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(DownloadStopped):
+        plan_download("acme/tiny-GGUF", filename=FILE, control=control)
+    assert time.monotonic() - started < 1.5 and control.cancelled
+
+
+def test_removing_and_importing_during_a_download_both_survive(hub, library, model_path):
+    """The download's own Library was read when it started; the window's changes made
+    meanwhile must not be undone when the download lists its model."""
+    gone = library.add(InstalledModel(id="old", name="old", format="gguf", path="/x/old.gguf",
+                                      source="import"))
+    hub.slow(FILE, 3_000_000)
+    plan = plan_download("acme/tiny-GGUF", filename=FILE)
+    d = Downloader(plan, Library(library.root))
+    window = Library(library.root)
+    changed = threading.Event()
+
+    def progress(p):
+        if p.done > 200_000 and not changed.is_set():
+            window.remove(gone.id)
+            window.import_path(model_path)
+            changed.set()
+
+    d.on_progress = progress
+    d.run()
+    assert changed.is_set()
+    after = {m.id for m in Library(library.root).models()}
+    assert gone.id not in after
+    assert plan.id in after and any(m.path == str(model_path.resolve())
+                                    for m in Library(library.root).models())
+
+
+def test_two_library_copies_do_not_undo_each_other(library):
+    first, second = Library(library.root), Library(library.root)
+    first.add(InstalledModel(id="a", name="a", format="gguf", path="/a.gguf", source="import"))
+    second.add(InstalledModel(id="b", name="b", format="gguf", path="/b.gguf", source="import"))
+    first.remove("a")  # with a copy that has never seen "b"
+    assert {m.id for m in Library(library.root).models()} == {"b"}
+    assert {m.id for m in first.models()} == {"b"}  # the copy is what was written
+
+
+def _add_many(root: str, prefix: str, count: int) -> None:
+    library = Library(root)
+    for n in range(count):
+        library.add(InstalledModel(id=f"{prefix}-{n}", name=f"{prefix}-{n}", format="gguf",
+                                   path=f"/{prefix}/{n}.gguf", source="import"))
+        plan = dl.DownloadPlan("a/b", "c" * 40, "gguf", (), f"a/b/{prefix}-{n}.gguf",
+                               f"{prefix}-{n}", variant_id=f"{prefix}-{n}")
+        save_pending(library, plan)
+
+
+def test_processes_writing_at_once_lose_nothing(library):
+    """The CLI and a second app instance write the same files: no change may be lost."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_many, args=(str(library.root), f"p{i}", 15))
+               for i in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    expected = {f"p{i}-{n}" for i in range(4) for n in range(15)}
+    assert {m.id for m in Library(library.root).models()} == expected
+    assert {p.id for p in pending(library)} == expected
 
 
 def test_real_gguf_downloads_and_chats(tmp_path, monkeypatch, model_path):

@@ -1,12 +1,19 @@
 """Verified, resumable model downloads.
 
-huggingface_hub fetches the bytes (its ``http_get``: Range requests, retries within a transfer),
-but the partial file is ours: it lives under ``<models>/.partial/`` and survives a pause, a
-dropped connection, a full disk or an app restart, and the next attempt continues from its last
-byte. (``hf_hub_download`` itself deletes a partial file on failure since huggingface_hub 1.x.)
+The bytes come through huggingface_hub's HTTP client (its session, headers and error mapping)
+with Range requests of our own. The partial file is ours: it lives under ``<models>/.partial/``
+and survives a pause, a dropped connection, a full disk or an app restart, and the next attempt
+continues from its last byte. (``hf_hub_download`` deletes a partial file on failure.)
 The client does not check the bytes against the sha256 the Hub advertises, so every file is
 hashed here before it is moved into place; a file that fails is moved to ``.quarantine/`` and
 reported, never deleted silently and never listed as installed.
+
+Pause and cancel are a ``DownloadControl`` that whoever asks for the download makes first, so
+that a click lands whether the download is queued, planning or transferring. Every network call
+runs on a helper thread that the download stops waiting for as soon as it is paused (a silent
+server would otherwise hold it for the whole read timeout). The timeouts and tries are
+hub.py's network policy; a transfer that receives nothing for ``stall_timeout_s`` is paused as
+stalled instead of being retried.
 """
 
 from __future__ import annotations
@@ -22,23 +29,31 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from desktop.models import tokens
-from desktop.models.hub import HubError, RemoteFile, RepoInfo, describe_error, repo_info
-from desktop.models.library import InstalledModel, Library
+from desktop.errors import UserError
+from desktop.models import hub, tokens
+from desktop.models.hub import (
+    HubError,
+    Interrupted,
+    RemoteFile,
+    RepoInfo,
+    call_interruptibly,
+    describe_error,
+    repo_info,
+)
+from desktop.models.library import InstalledModel, Library, locked
 from desktop.text import translate
 
 DISK_MARGIN = 200 * 1024 * 1024  # leave room for the OS and the app's own files
-RETRIES = 4
 HASH_BLOCK = 4 * 1024 * 1024
-# huggingface_hub reads the body in 10 MB pieces and only writes whole pieces: a drop, a pause or
-# a kill loses the piece in flight, and progress moves in 10 MB steps (10 s apart at 1 MB/s).
+# The body is written in whole pieces of this size: a drop, a pause or a kill loses the piece in
+# flight. Small enough that progress moves every second at 1 MB/s.
 CHUNK = 1024 * 1024
 
 
-class DownloadError(Exception):
+class DownloadError(UserError):
     pass
 
 
@@ -56,7 +71,66 @@ class DownloadStopped(Exception):
     """Raised inside the transfer when the user paused or cancelled."""
 
 
-@dataclass
+class DownloadStalled(DownloadStopped, UserError):
+    """The server stopped sending: paused like a user's pause, what arrived is kept."""
+
+
+def stalled_message() -> str:
+    return translate("Core", "The server stopped sending; paused — resume when the connection "
+                             "is back. What arrived is kept.")
+
+
+class DownloadControl:
+    """Pause and cancel for one download, safe to use from any thread.
+
+    Made by whoever asks for the download before it is queued (as a generation's CancelToken
+    is), so the request is honoured at every stage: still queued, planning (seconds of network)
+    or transferring. ``Downloader`` and ``plan_download`` consult it after every network call."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+
+    def pause(self) -> None:
+        self._stop.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def event(self) -> threading.Event:
+        """Set on pause and on cancel."""
+        return self._stop
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True at once if paused or cancelled meanwhile."""
+        return self._stop.wait(seconds)
+
+    def check(self) -> None:
+        if self._stop.is_set():
+            raise DownloadStopped()
+
+    def call(self, fn: Callable, name: str = "download-net"):
+        """A blocking network call that gives way to pause/cancel at once (hub.call_interruptibly)."""
+        self.check()
+        try:
+            result = call_interruptibly(fn, self._stop, name)
+        except Interrupted:
+            raise DownloadStopped() from None
+        self.check()
+        return result
+
+
+@dataclass(frozen=True)
 class Progress:
     done: int
     total: int
@@ -70,12 +144,14 @@ class Progress:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DownloadPlan:
+    """Immutable: it is handed between threads and kept by the view to resume the same commit."""
+
     repo_id: str
     revision: str
     format: str  # "gguf" | "onnx"
-    files: list[RemoteFile]
+    files: tuple[RemoteFile, ...]
     target: str  # relative to the models folder: the .gguf file or the ONNX folder
     name: str
     subfolder: str | None = None
@@ -83,7 +159,11 @@ class DownloadPlan:
     catalog_id: str | None = None
     variant_id: str | None = None
     execution_provider: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def id(self) -> str:
@@ -96,6 +176,7 @@ class DownloadPlan:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["files"] = [asdict(f) for f in self.files]
+        data["notes"] = list(self.notes)
         return data
 
     @classmethod
@@ -137,12 +218,20 @@ def plan_download(
     variant_id: str | None = None,
     execution_provider: str | None = None,
     expected: dict[str, tuple[int | None, str | None]] | None = None,
+    control: DownloadControl | None = None,
 ) -> DownloadPlan:
-    """What to fetch for one GGUF file or one ONNX folder, pinned to one commit."""
+    """What to fetch for one GGUF file or one ONNX folder, pinned to one commit.
+
+    With a ``control``, a pause or cancel during the repository listing raises DownloadStopped
+    at once instead of after the listing arrives."""
     _safe_repo(repo_id)
     if bool(filename) == bool(subfolder is not None):
         raise DownloadError("Name either a GGUF file or an ONNX folder to download.")
-    info = info or repo_info(repo_id, revision=revision, token=token, endpoint=endpoint)
+    if info is None:
+        def listing() -> RepoInfo:
+            return repo_info(repo_id, revision=revision, token=token, endpoint=endpoint)
+
+        info = control.call(listing, "download-plan") if control is not None else listing()
     notes: list[str] = []
     if filename:
         filename = _safe_rel(filename)
@@ -175,31 +264,20 @@ def plan_download(
                 notes.append(f"{f.path} differs from the catalog (re-uploaded on the Hub); "
                              f"verifying against the Hub's checksum.")
     return DownloadPlan(
-        repo_id=repo_id, revision=info.revision, format=fmt, files=files, target=target,
+        repo_id=repo_id, revision=info.revision, format=fmt, files=tuple(files), target=target,
         name=name or (posixpath.basename(filename) if filename else target),
         subfolder=subfolder if not filename else None, filename=filename, catalog_id=catalog_id,
         variant_id=variant_id, execution_provider=execution_provider, notes=notes,
     )
 
 
-@contextlib.contextmanager
-def _small_chunks():
-    """CHUNK-sized pieces for the duration of one transfer, then the library's own setting."""
-    from huggingface_hub import constants
-
-    previous = constants.DOWNLOAD_CHUNK_SIZE
-    constants.DOWNLOAD_CHUNK_SIZE = min(previous, CHUNK)
-    try:
-        yield
-    finally:
-        constants.DOWNLOAD_CHUNK_SIZE = previous
-
-
-def _git_blob_sha1(path: Path) -> str:
+def _git_blob_sha1(path: Path, stop: threading.Event | None = None) -> str:
     h = hashlib.sha1()
     h.update(f"blob {path.stat().st_size}\0".encode())
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(HASH_BLOCK), b""):
+            if stop is not None and stop.is_set():
+                raise DownloadStopped()
             h.update(block)
     return h.hexdigest()
 
@@ -232,21 +310,24 @@ class _Speed:
 
 
 class Downloader:
-    """Runs one plan to completion, pause, cancel or a clear error. Used from one thread.
+    """Runs one plan to completion, pause, cancel, a stall or a clear error. Used from one thread.
 
-    ``stop`` is an Event another thread sets; ``cancel_requested`` tells whether the partial
-    files should go (cancel) or stay for a later resume (pause).
+    ``control`` is how other threads pause or cancel it; ``cancel_requested`` tells whether the
+    partial files should go (cancel) or stay for a later resume (pause, stall).
     """
 
     def __init__(self, plan: DownloadPlan, library: Library, token: str | None = None,
                  on_progress: Callable[[Progress], None] | None = None,
-                 endpoint: str | None = None):
+                 endpoint: str | None = None, control: DownloadControl | None = None,
+                 stall_timeout_s: float | None = None):
         self.plan, self.library = plan, library
         self.token = token if token is not None else tokens.get_token()
         self.on_progress = on_progress or (lambda p: None)
         self.endpoint = endpoint
-        self.stop = threading.Event()
-        self.cancel_requested = False
+        self.control = control or DownloadControl()
+        self.stop = self.control.event
+        self.stall_timeout_s = stall_timeout_s or hub.stall_timeout_s()
+        self.retries = hub.DOWNLOAD_RETRIES
         root = library.root
         self.final = root / plan.target
         self.partial = root / ".partial" / plan.target
@@ -254,15 +335,18 @@ class Downloader:
         self._speed = _Speed()
         self._done = 0
         self._last_report = 0.0
-        self.backoff_s = 1.0  # first retry wait; doubles each time
+        self.backoff_s = hub.BACKOFF_S  # first retry wait; doubles each time
 
     # -- control from other threads ------------------------------------------------------------
     def pause(self) -> None:
-        self.stop.set()
+        self.control.pause()
 
     def cancel(self) -> None:
-        self.cancel_requested = True
-        self.stop.set()
+        self.control.cancel()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.control.cancelled
 
     # -- paths -----------------------------------------------------------------------------------
     def _rel(self, f: RemoteFile) -> str:
@@ -290,7 +374,9 @@ class Downloader:
 
     # -- the work --------------------------------------------------------------------------------
     def run(self) -> InstalledModel:
-        """Download, verify and install. Raises DownloadStopped, DownloadError or HubError."""
+        """Download, verify and install. Raises DownloadStopped (DownloadStalled), DownloadError
+        or HubError."""
+        self.control.check()
         self._check_disk()
         self._save_state()
         self._done = sum(
@@ -332,7 +418,6 @@ class Downloader:
 
     def _fetch(self, f: RemoteFile) -> None:
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.file_download import http_get
         from huggingface_hub.utils import build_hf_headers
 
         part = self._part_path(f)
@@ -342,19 +427,15 @@ class Downloader:
         url = hf_hub_url(self.plan.repo_id, f.path, revision=self.plan.revision,
                          endpoint=self.endpoint)
         headers = build_hf_headers(token=self.token or False)
-        progress_class = self._progress_class(f)
         attempt = 0
         while True:
+            self.control.check()
             have = part.stat().st_size if part.exists() else 0
             if have == f.size:
                 return
             try:
-                # r+b, not append: if a server ignores Range and sends the whole file, http_get
-                # seeks back to overwrite from the start, which append mode would not allow.
-                with open(part, "r+b" if part.exists() else "wb") as out, _small_chunks():
-                    out.seek(have)
-                    http_get(url, out, resume_size=have, headers=headers, expected_size=f.size,
-                             displayed_filename=f.name, tqdm_class=progress_class)
+                self.control.call(lambda have=have: self._transfer(url, headers, f, part, have),
+                                  f"download-{f.name}")
                 return
             except DownloadStopped:
                 raise
@@ -367,8 +448,12 @@ class Downloader:
             except Exception as exc:  # noqa: BLE001 - network and HTTP errors from the client
                 error = exc
             self._done = self._sum_done()
+            if _is_timeout(error):
+                # Nothing arrived for stall_timeout_s: another try would wait as long again.
+                self._report("stalled", stalled_message(), force=True)
+                raise DownloadStalled(stalled_message()) from None
             status = getattr(getattr(error, "response", None), "status_code", None)
-            if status in (401, 403, 404) or attempt >= RETRIES:
+            if status in (401, 403, 404) or attempt >= self.retries:
                 hub_error = describe_error(error, self.plan.repo_id, self.token)
                 raise DownloadError(
                     f"{hub_error} ({_gb(self._part_size(f))} of {f.name} is kept; resume to "
@@ -379,32 +464,51 @@ class Downloader:
             self._report("retrying", translate(
                 "Core", "Connection problem ({reason}); retrying in {seconds} s…").format(
                 reason=type(error).__name__, seconds=f"{wait:.0f}"), force=True)
-            if self.stop.wait(wait):
+            if self.control.wait(wait):
                 raise DownloadStopped()
+
+    def _transfer(self, url: str, headers: dict, f: RemoteFile, part: Path, have: int) -> None:
+        """One GET of the rest of ``f`` into its partial file: one try, no retries of its own.
+
+        Not huggingface_hub's http_get: that one retries by itself (five more times, each
+        waiting out a read timeout, its count reset by every chunk that arrives) and takes its
+        timeout from a process-wide constant. Runs on a helper thread (DownloadControl.call)."""
+        import httpx2
+        from huggingface_hub.utils import get_session, hf_raise_for_status
+
+        headers = dict(headers)
+        if have:
+            headers["Range"] = f"bytes={have}-"
+        timeout = httpx2.Timeout(self.stall_timeout_s)
+        with get_session().stream("GET", url, headers=headers, timeout=timeout) as response:
+            hf_raise_for_status(response)
+            # r+b, not append: a server that ignores Range sends the whole file from byte 0.
+            with open(part, "r+b" if part.exists() else "wb") as out:
+                if have and response.status_code == 200:
+                    self._done -= have
+                    have = 0
+                    out.truncate()
+                out.seek(have)
+                got = have
+                # Whole CHUNK pieces: the partial file grows a piece at a time, and the check
+                # comes before each write, so after a pause it is a clean prefix of the file.
+                for chunk in response.iter_bytes(chunk_size=CHUNK):
+                    if self.stop.is_set():
+                        raise DownloadStopped()
+                    if not chunk:
+                        continue
+                    if got + len(chunk) > f.size:
+                        raise OSError(f"the server sent more than the {f.size} bytes of {f.name}")
+                    out.write(chunk)
+                    got += len(chunk)
+                    self._done += len(chunk)
+                    self._report("downloading", f.name)
+        if got != f.size:
+            raise OSError(f"the server sent {got} of the {f.size} bytes of {f.name}")
 
     def _sum_done(self) -> int:
         return sum(f.size if self._final_path(f).is_file() else min(self._part_size(f), f.size)
                    for f in self.plan.files)
-
-    def _progress_class(self, f: RemoteFile):
-        from huggingface_hub.utils import tqdm as hf_tqdm
-
-        downloader = self
-
-        class _Progress(hf_tqdm):
-            def __init__(self, *args, **kwargs):
-                kwargs["disable"] = True
-                super().__init__(*args, **kwargs)
-
-            def update(self, n=1):
-                # Raised before http_get writes the chunk, so the partial file stays a clean
-                # prefix of the real one.
-                if downloader.stop.is_set():
-                    raise DownloadStopped()
-                downloader._done += n
-                downloader._report("downloading", f.name)
-
-        return _Progress
 
     def _verify_and_place(self, f: RemoteFile) -> None:
         part = self._part_path(f)
@@ -413,7 +517,7 @@ class Downloader:
             actual = _sha256(part, stop=self.stop)
             expected, kind = f.sha256, "sha256"
         else:
-            actual, expected, kind = _git_blob_sha1(part), f.git_sha1, "git sha1"
+            actual, expected, kind = _git_blob_sha1(part, stop=self.stop), f.git_sha1, "git sha1"
         if actual != expected:
             aside = self.quarantine.parent / f"{self.quarantine.name}.{int(time.time())}" / (
                 self._rel(f) or f.name)
@@ -441,7 +545,8 @@ class Downloader:
     def discard_partial(self) -> None:
         """After a cancel: the partial bytes go, and so does the resume entry."""
         for f in self.plan.files:
-            self._part_path(f).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # Windows: a given-up transfer may still hold it
+                self._part_path(f).unlink(missing_ok=True)
         if self.partial.is_dir():
             shutil.rmtree(self.partial, ignore_errors=True)
         drop_pending(self.library, self.plan.id)
@@ -456,6 +561,12 @@ class Downloader:
         eta = (total - self._done) / speed if speed > 0 and phase == "downloading" else None
         self.on_progress(Progress(self._done, total, speed, eta, message if phase ==
                                   "downloading" else "", phase, message))
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import httpx2
+
+    return isinstance(exc, (httpx2.TimeoutException, TimeoutError))
 
 
 def _pending_path(library: Library) -> Path:
@@ -473,17 +584,26 @@ def pending(library: Library) -> list[DownloadPlan]:
 
 
 def save_pending(library: Library, plan: DownloadPlan) -> None:
-    plans = [p for p in pending(library) if p.id != plan.id] + [plan]
-    _write_pending(library, plans)
+    _change_pending(library, lambda plans: [p for p in plans if p.id != plan.id] + [plan])
 
 
 def drop_pending(library: Library, plan_id: str) -> None:
-    _write_pending(library, [p for p in pending(library) if p.id != plan_id])
+    _change_pending(library, lambda plans: [p for p in plans if p.id != plan_id])
+
+
+def _change_pending(library: Library,
+                    change: Callable[[list[DownloadPlan]], list[DownloadPlan]]) -> None:
+    """Read-modify-write under a lock: every download, the window and the CLI share the file,
+    and a list read before another's change would undo it when written back."""
+    path = _pending_path(library)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path.with_name(path.name + ".lock"),
+                translate("Core", "The list of paused downloads")):
+        _write_pending(library, change(pending(library)))
 
 
 def _write_pending(library: Library, plans: list[DownloadPlan]) -> None:
     path = _pending_path(library)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps([p.to_dict() for p in plans], indent=1), encoding="utf-8")
     os.replace(tmp, path)
@@ -496,6 +616,7 @@ def _gb(n: int) -> str:
 
 
 __all__ = [
-    "DiskFullError", "DownloadError", "DownloadPlan", "DownloadStopped", "Downloader", "HubError",
-    "Progress", "VerificationError", "pending", "plan_download",
+    "DiskFullError", "DownloadControl", "DownloadError", "DownloadPlan", "DownloadStalled",
+    "DownloadStopped", "Downloader", "HubError", "Progress", "VerificationError", "pending",
+    "plan_download", "stalled_message",
 ]

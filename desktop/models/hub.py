@@ -2,19 +2,100 @@
 
 Every failure becomes a HubError whose message says what to do: accept a licence, fix the
 token, check the connection. The token never appears in a message.
+
+Every limit on waiting for the network (timeouts, tries, back-off, the client library's own
+retries) is set in the block below and nowhere else. huggingface_hub's defaults do not suit an
+app someone is watching: its HTTP client waits for ever (no timeout), its listings retry with
+back-off for 23 s before giving up, and its downloads retry five times inside each of ours.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from desktop.errors import UserError
 from desktop.models import tokens
 from desktop.text import translate
 
+# -- the network policy --------------------------------------------------------------------------
+# A search answers someone waiting at the keyboard: one try, and an unreachable Hub is reported
+# within SEARCH_TIMEOUT_S (per connect and per read; the two formats are two requests).
+SEARCH_TIMEOUT_S = 2.0
+# A repository's listing with every file's hash (planning a download, the list of quantizations).
+METADATA_TIMEOUT_S = 10.0
+# A transfer that receives nothing for this long is paused as stalled, resumable later.
+# EDGECHAT_STALL_TIMEOUT_S overrides it (tests use a second or two).
+STALL_TIMEOUT_S = 30.0
+# Errors that fail fast (refused, reset, 5xx): tries per file after the first, and the first
+# wait between them, doubling (1 + 2 + 4 + 8 = 15 s at most).
+DOWNLOAD_RETRIES = 4
+BACKOFF_S = 1.0
+# huggingface_hub's http_get retries by itself (five times, 1 s apart, each waiting out its own
+# timeout). Ours are the only retries: the two multiplied made a stalled download take 341 s.
+CLIENT_RETRIES = 0
 
-class HubError(Exception):
+
+def stall_timeout_s() -> float:
+    try:
+        value = float(os.environ.get("EDGECHAT_STALL_TIMEOUT_S", ""))
+    except ValueError:
+        return STALL_TIMEOUT_S
+    return value if value > 0 else STALL_TIMEOUT_S
+
+
+class HubError(UserError):
     pass
+
+
+class HubOffline(HubError):
+    """The Hub could not be reached at all (no connection, no answer in time)."""
+
+
+class Interrupted(Exception):
+    """A blocking call was given up because its caller was asked to stop."""
+
+
+T = TypeVar("T")
+
+
+def call_interruptibly(fn: Callable[[], T], stop: threading.Event, name: str = "network",
+                       poll_s: float = 0.05) -> T:
+    """``fn()`` on a daemon thread, waited for until it ends or ``stop`` is set.
+
+    A socket read cannot be interrupted from another thread, and the HTTP client is shared by the
+    whole process, so closing it is not an option: the caller stops waiting instead (Interrupted)
+    and the call is left to end on its own, its result dropped. That is what keeps Pause, Cancel
+    and closing the app quick while a server is slow or silent."""
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    while not done.wait(poll_s):
+        if stop.is_set():
+            raise Interrupted()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """No answer at all: refused, unreachable, timed out, dropped (not an HTTP error status)."""
+    import httpx2
+
+    return isinstance(exc, (httpx2.TransportError, ConnectionError, TimeoutError))
 
 
 class HubAuthError(HubError):
@@ -131,8 +212,9 @@ def repo_info(repo_id: str, revision: str | None = None, token: str | None = Non
               endpoint: str | None = None) -> RepoInfo:
     token = token if token is not None else tokens.get_token()
     try:
+        # model_info makes one request and does not retry; without a timeout it waits for ever.
         info = _api(endpoint).model_info(repo_id, revision=revision, files_metadata=True,
-                                         token=token or False)
+                                         token=token or False, timeout=METADATA_TIMEOUT_S)
     except Exception as exc:  # noqa: BLE001 - mapped to a message for the user
         raise describe_error(exc, repo_id, token) from None
     files = []
@@ -162,22 +244,43 @@ def repo_info(repo_id: str, revision: str | None = None, token: str | None = Non
 
 def search(query: str, formats=("gguf", "onnx"), limit: int = 40, token: str | None = None,
            endpoint: str | None = None) -> list[SearchResult]:
-    """Model repositories matching ``query`` that carry GGUF or ONNX files."""
+    """Model repositories matching ``query`` that carry GGUF or ONNX files.
+
+    One request per format, each tried once with SEARCH_TIMEOUT_S: HfApi.list_models cannot be
+    given a timeout or fewer retries, and offline it kept "Searching…" up for 24 s."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
     token = token if token is not None else tokens.get_token()
-    api = _api(endpoint)
+    url = f"{(endpoint or constants.ENDPOINT).rstrip('/')}/api/models"
+    headers = build_hf_headers(token=token or False)
     found: dict[str, SearchResult] = {}
     for fmt in formats:
+        params: list[tuple[str, str | int]] = [("filter", fmt), ("limit", limit),
+                                               ("sort", "downloads"), ("direction", -1)]
+        if query:
+            params.append(("search", query))
+        params += [("expand", field_) for field_ in ("downloads", "likes", "gated", "tags")]
         try:
-            results = api.list_models(search=query or None, filter=fmt, limit=limit,
-                                      sort="downloads", token=token or False)
-            for m in results:
-                tags = tuple(m.tags or ())
-                prev = found.get(m.id)
-                fmts = tuple(sorted(set((prev.formats if prev else ()) + (fmt,))))
-                found[m.id] = SearchResult(m.id, fmts, getattr(m, "downloads", None),
-                                           getattr(m, "likes", None), m.gated or False, tags)
+            response = get_session().get(url, params=params, headers=headers,
+                                         timeout=SEARCH_TIMEOUT_S)
+            hf_raise_for_status(response)
+            items = response.json()
         except Exception as exc:  # noqa: BLE001
+            if is_network_error(exc):
+                raise HubOffline(translate(
+                    "Core", "Searching the Hub needs an internet connection, and the Hub did not "
+                    "answer ({reason}). Check the connection and try again; installed models work "
+                    "offline.").format(reason=type(exc).__name__)) from None
             raise describe_error(exc, query or "search", token) from None
+        for m in items if isinstance(items, list) else ():
+            repo_id = m.get("id") or m.get("modelId")
+            if not repo_id:
+                continue
+            prev = found.get(repo_id)
+            fmts = tuple(sorted(set((prev.formats if prev else ()) + (fmt,))))
+            found[repo_id] = SearchResult(repo_id, fmts, m.get("downloads"), m.get("likes"),
+                                          m.get("gated") or False, tuple(m.get("tags") or ()))
     return sorted(found.values(), key=lambda r: -(r.downloads or 0))
 
 
