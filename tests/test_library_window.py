@@ -23,13 +23,16 @@ def window(qtbot, tmp_path):
     w = LibraryWindow(Library(tmp_path / "models"))
     qtbot.addWidget(w)
     w.show()
+    # Hardware and the catalog's fit arrive from the library thread.
+    qtbot.waitUntil(lambda: w.catalog is not None, timeout=30_000)
     yield w
-    w.shutdown()
+    assert w.shutdown()
 
 
-def test_models_pass_qtmodeltester(window, qtmodeltester, model_path):
+def test_models_pass_qtmodeltester(window, qtbot, qtmodeltester, model_path):
     window.library.import_path(model_path)
-    window.refresh()
+    with qtbot.waitSignal(window.tasks.library.surveyed, timeout=30_000):
+        window.refresh()
     for model in (window.installed_model, window.catalog_model, window.catalog_proxy,
                   window.search_model):
         qtmodeltester.check(model)

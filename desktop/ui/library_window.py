@@ -1,9 +1,20 @@
 """The model library: installed models, the catalog with its fit for this machine, a Hugging
-Face search, and the downloads in progress (pause, resume, cancel)."""
+Face search, and the downloads in progress (pause, resume, cancel).
+
+Nothing slow runs here: hardware detection, the catalog's fit, finding and validating models,
+removals, Hub look-ups and downloads are on worker threads (desktop/workers/library.py), and
+the window says what it is waiting for meanwhile.
+
+Text from the Hub, the catalog and the engines is shown as plain text, never as rich text: a
+model card or a repository name may hold HTML (links, images) that must show as it is written.
+"""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,9 +36,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.library import Library, LibraryError
+from desktop.models.library import Library
 from desktop.ui.table_model import Column, Roles, RowsModel
-from desktop.workers.library import LibraryTasks
+from desktop.workers.base import Failure
+from desktop.workers.library import CatalogRow, ImportOutcome, LibraryTasks, Survey
+
+
+def plain_label(text: str = "", wrap: bool = True) -> QLabel:
+    """A label that never interprets its text as HTML."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    label.setText(text)
+    return label
+
+
+def plain_tooltip(text: str) -> str:
+    """Tooltips have no plain-text switch (Qt guesses): escaped, the text shows as written."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else ""
 
 
 def size_text(n: int | None) -> str:
@@ -84,14 +110,17 @@ def _table(model, stretch: int = 0, sort_column: int = 0) -> QTableView:
 
 
 class DownloadRow(QWidget):
+    """One download: its bar, its status, Pause/Resume and Cancel."""
+
+    RESUMABLE = ("paused", "stalled", "error", "disk")
+
     def __init__(self, key: str, title: str, tasks: LibraryTasks):
         super().__init__()
         self.key, self.tasks, self.spec, self.plan = key, tasks, None, None
-        self.title = QLabel(title)
+        self.title = plain_label(title, wrap=False)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
-        self.status = QLabel(self.tr("Waiting…"))
-        self.status.setWordWrap(True)
+        self.status = plain_label(self.tr("Waiting…"))
         self.pause_button = QPushButton(self.tr("Pause"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
         top = QHBoxLayout()
@@ -105,35 +134,46 @@ class DownloadRow(QWidget):
         layout.addWidget(self.status)
         self.running = True
         self.pause_button.clicked.connect(self.toggle)
-        self.cancel_button.clicked.connect(lambda: self.tasks.cancel(self.key))
+        self.cancel_button.clicked.connect(self.cancel)
 
     def toggle(self) -> None:
         if self.running:
-            self.tasks.pause(self.key)
+            self.tasks.downloads.pause(self.key)
+            self.status.setText(self.tr("Pausing…"))
         else:
-            self.running = True
-            self.pause_button.setText(self.tr("Pause"))
-            self.status.setText(self.tr("Resuming…"))
-            self.tasks.download(self.key, spec=self.spec, plan=self.plan)
+            self.start()
 
-    def progress(self, p: dict) -> None:
-        if p["total"]:
-            self.bar.setValue(int(1000 * p["done"] / p["total"]))
-        if p["phase"] == "downloading":
-            eta = p.get("eta_s")
+    def start(self) -> None:
+        self.running = True
+        self.pause_button.setText(self.tr("Pause"))
+        self.pause_button.setEnabled(True)
+        self.cancel_button.setEnabled(True)
+        self.status.setText(self.tr("Waiting…") if self.plan is None else self.tr("Resuming…"))
+        self.tasks.downloads.download(self.key, spec=self.spec, plan=self.plan)
+
+    def cancel(self) -> None:
+        self.tasks.downloads.cancel(self.key, self.plan)
+        self.status.setText(self.tr("Cancelling…"))
+
+    def progress(self, p) -> None:
+        if p.total:
+            self.bar.setValue(int(1000 * p.done / p.total))
+        if p.phase == "downloading":
+            eta = p.eta_s
             left = (self.tr(", {minutes} min left").format(minutes=f"{eta / 60:.0f}") if eta and eta >= 90
                     else self.tr(", {seconds} s left").format(seconds=f"{eta:.0f}") if eta else "")
             self.status.setText(self.tr("{done} of {total} — {speed} MB/s{left}").format(
-                done=size_text(p["done"]), total=size_text(p["total"]), speed=f"{p['speed'] / 1e6:.1f}",
+                done=size_text(p.done), total=size_text(p.total), speed=f"{p.speed / 1e6:.1f}",
                 left=left))
         else:
-            self.status.setText(p.get("message") or p["phase"])
+            self.status.setText(p.message or p.phase)
 
     def stopped(self, kind: str, message: str) -> None:
         self.running = False
         self.status.setText(message)
         self.pause_button.setText(self.tr("Resume"))
-        self.pause_button.setEnabled(kind in ("paused", "error", "disk"))
+        self.pause_button.setEnabled(kind in self.RESUMABLE)
+        self.cancel_button.setEnabled(kind != "cancelled")
         if kind in ("cancelled", "verification"):
             self.pause_button.setText(self.tr("Retry"))
             self.pause_button.setEnabled(True)
@@ -153,17 +193,16 @@ class LibraryWindow(QWidget):
         self.downloads: dict[str, DownloadRow] = {}
         self.profile = None
         self.catalog = None
+        self._search_id = 0  # the search whose answer is awaited; 0: none
 
-        self.hardware_label = QLabel()
-        self.hardware_label.setWordWrap(True)
+        self.hardware_label = plain_label()
         self.tabs = QTabWidget()
         self.tabs.addTab(self._installed_tab(), self.tr("Installed"))
         self.tabs.addTab(self._catalog_tab(), self.tr("Catalog"))
         self.tabs.addTab(self._search_tab(), self.tr("Hugging Face"))
         self.download_list = QListWidget()
         self.download_list.setMaximumHeight(150)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = plain_label()
         layout = QVBoxLayout(self)
         layout.addWidget(self.hardware_label)
         layout.addWidget(self.tabs, 1)
@@ -171,14 +210,23 @@ class LibraryWindow(QWidget):
         layout.addWidget(self.download_list)
         layout.addWidget(self.message)
 
-        w = self.tasks.downloads
-        w.download_started.connect(self._on_started)
-        w.download_progressed.connect(self._on_progress)
-        w.download_finished.connect(self._on_finished)
-        w.download_stopped.connect(self._on_stopped)
-        self.tasks.hub.search_finished.connect(self._on_search_results)
-        self.tasks.hub.repo_loaded.connect(self._on_repo_loaded)
-        self.tasks.hub.lookup_failed.connect(lambda _what, msg: self.show_message(msg, error=True))
+        downloads = self.tasks.downloads
+        downloads.download_started.connect(self._on_started)
+        downloads.download_progressed.connect(self._on_progress)
+        downloads.download_finished.connect(self._on_finished)
+        downloads.download_stopped.connect(self._on_stopped)
+        downloads.failed.connect(self._on_failure)
+        hub = self.tasks.hub
+        hub.search_finished.connect(self._on_search_results)
+        hub.search_failed.connect(self._on_search_failed)
+        hub.repo_loaded.connect(self._on_repo_loaded)
+        hub.repo_failed.connect(lambda _repo, message: self.show_message(message, error=True))
+        hub.failed.connect(self._on_failure)
+        jobs = self.tasks.library
+        jobs.surveyed.connect(self._on_surveyed)
+        jobs.imported.connect(self._on_imported)
+        jobs.removed.connect(self._on_removed)
+        jobs.failed.connect(self._on_failure)
         self.refresh()
         self._offer_paused_downloads()
 
@@ -189,7 +237,7 @@ class LibraryWindow(QWidget):
             Column(self.tr("Format"), lambda m: m.format.upper()),
             Column(self.tr("Size"), lambda m: size_text(m.size), sort=lambda m: m.size),
             Column(self.tr("Source"), lambda m: m.source),
-            Column(self.tr("Location"), lambda m: m.path, tooltip=lambda m: m.path),
+            Column(self.tr("Location"), lambda m: m.path, tooltip=lambda m: plain_tooltip(m.path)),
         ], self)
         self.installed_view = _table(self.installed_model, stretch=4)
         use = QPushButton(self.tr("Chat with it"))
@@ -202,6 +250,7 @@ class LibraryWindow(QWidget):
         import_file.clicked.connect(lambda: self._import(folder=False))
         import_folder.clicked.connect(lambda: self._import(folder=True))
         find.clicked.connect(self.discover)
+        self.find_button = find
         buttons = QHBoxLayout()
         for b in (use, remove, import_file, import_folder, find):
             buttons.addWidget(b)
@@ -214,16 +263,16 @@ class LibraryWindow(QWidget):
 
     def _catalog_tab(self) -> QWidget:
         self.catalog_model = RowsModel([
-            Column(self.tr("Model"), lambda r: r["model"].display_name),
-            Column(self.tr("Params"), lambda r: params_text(r["model"].params),
-                   sort=lambda r: r["model"].params),
-            Column(self.tr("Format"), lambda r: r["variant"].format.upper() + (
-                f" ({r['variant'].execution_provider})" if r["variant"].execution_provider else "")),
-            Column(self.tr("Quantization"), lambda r: r["variant"].quant),
-            Column(self.tr("Size"), lambda r: size_text(r["variant"].download_size),
-                   sort=lambda r: r["variant"].download_size or 0),
-            Column(self.tr("Fit here"), lambda r: r["verdict"] + ("  ★" if r["recommended"] else ""),
-                   tooltip=lambda r: r["fit"].explain()),
+            Column(self.tr("Model"), lambda r: r.model.display_name),
+            Column(self.tr("Params"), lambda r: params_text(r.model.params),
+                   sort=lambda r: r.model.params),
+            Column(self.tr("Format"), lambda r: r.variant.format.upper() + (
+                f" ({r.variant.execution_provider})" if r.variant.execution_provider else "")),
+            Column(self.tr("Quantization"), lambda r: r.variant.quant),
+            Column(self.tr("Size"), lambda r: size_text(r.variant.download_size),
+                   sort=lambda r: r.variant.download_size or 0),
+            Column(self.tr("Fit here"), lambda r: r.verdict + ("  ★" if r.recommended else ""),
+                   tooltip=lambda r: plain_tooltip(r.fit.explain())),
         ], self)
         self.catalog_proxy = FilterProxy(self)
         self.catalog_proxy.setSourceModel(self.catalog_model)
@@ -266,14 +315,17 @@ class LibraryWindow(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText(self.tr("Search GGUF and ONNX repositories on Hugging Face…"))
         self.search_edit.returnPressed.connect(self.search)
+        self.search_cancel_button = QPushButton(self.tr("Cancel"))
+        self.search_cancel_button.setEnabled(False)
+        self.search_cancel_button.clicked.connect(self.cancel_search)
         yes = self.tr("yes")
         self.search_model = RowsModel([
-            Column(self.tr("Repository"), lambda r: r["repo_id"]),
-            Column(self.tr("Formats"), lambda r: ", ".join(r["formats"]).upper()),
+            Column(self.tr("Repository"), lambda r: r.repo_id),
+            Column(self.tr("Formats"), lambda r: ", ".join(r.formats).upper()),
             Column(self.tr("Downloads", "column: how often a repository was downloaded"),
-                   lambda r: f"{r['downloads']:,}" if r["downloads"] else "",
-                   sort=lambda r: r["downloads"] or 0),
-            Column(self.tr("Gated"), lambda r: yes if r["gated"] else ""),
+                   lambda r: f"{r.downloads:,}" if r.downloads else "",
+                   sort=lambda r: r.downloads or 0),
+            Column(self.tr("Gated"), lambda r: yes if r.gated else ""),
         ], self)
         self.search_view = _table(self.search_model, stretch=0, sort_column=2)
         self.search_view.selectionModel().currentRowChanged.connect(self._inspect_selected_repo)
@@ -289,51 +341,62 @@ class LibraryWindow(QWidget):
         right_layout.addWidget(download)
         split.addWidget(right)
         tab = QWidget()
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), tab)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self.cancel_search)
+        top = QHBoxLayout()
+        top.addWidget(self.search_edit, 1)
+        top.addWidget(self.search_cancel_button)
         layout = QVBoxLayout(tab)
-        layout.addWidget(self.search_edit)
+        layout.addLayout(top)
         layout.addWidget(split, 1)
         return tab
 
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
-        from desktop.hardware import detect
-        from desktop.models.catalog import CatalogError, load_catalog
-        from desktop.models.fit_catalog import assess_variant, best_variant, verdict_text
+        """The installed list now (a small file), this machine and the catalog's fit from the
+        library thread (detecting GPUs may take seconds)."""
+        self.refresh_installed()
+        if self.profile is None:
+            self.hardware_label.setText(self.tr("Detecting hardware…"))
+        self.tasks.library.survey()
 
+    def refresh_installed(self) -> None:
         self.library.reload()
-        self.profile = detect(self.library.root)
-        self.hardware_label.setText("  ·  ".join(self.profile.summary_lines()[1:]))
         self.installed_model.set_rows(self.library.models())
-        try:
-            self.catalog = load_catalog()
-        except CatalogError as exc:
-            self.show_message(str(exc), error=True)
+
+    @Slot(object)
+    def _on_surveyed(self, survey: Survey) -> None:
+        self.profile = survey.profile
+        self.hardware_label.setText(survey.hardware_summary)
+        if survey.catalog is None:
+            self.show_message(survey.catalog_error or "", error=True)
             return
-        rows = []
-        for model in self.catalog.models:
-            best = best_variant(model, self.profile)
-            for variant in model.variants:
-                fit = assess_variant(model, variant, self.profile)
-                rows.append({"model": model, "variant": variant, "fit": fit,
-                             "verdict": verdict_text(variant, fit, self.profile),
-                             "recommended": best is not None and best.id == variant.id})
-        self.catalog_model.set_rows(rows)
+        self.catalog = survey.catalog
+        self.catalog_model.set_rows(list(survey.rows))
         if self.catalog.skipped:
             self.show_message(self.tr("{count} catalog entries were skipped as malformed.")
                               .format(count=len(self.catalog.skipped)))
+
+    @Slot(object)
+    def _on_failure(self, failure: Failure) -> None:
+        if failure.task == "survey" and self.profile is None:
+            self.hardware_label.setText(self.tr("Could not detect this machine's hardware."))
+        self.find_button.setEnabled(True)
+        self.show_message(failure.message, error=True)
 
     def _apply_catalog_filters(self) -> None:
         fmt = {1: "gguf", 2: "onnx"}.get(self.format_filter.currentIndex())
         fit = self.fit_filter.currentIndex()
         limit = {1: 1 << 30, 2: 3 << 30, 3: 5 << 30}.get(self.size_filter.currentIndex())
 
-        def accept(row) -> bool:
-            v = row["variant"]
+        def accept(row: CatalogRow) -> bool:
+            v = row.variant
             if fmt and v.format != fmt:
                 return False
-            if fit == 1 and (not row["fit"].fits or row["verdict"].startswith("needs")):
+            if fit == 1 and (not row.fit.fits or row.verdict.startswith("needs")):
                 return False
-            if fit == 2 and row["fit"].verdict != "gpu":
+            if fit == 2 and row.fit.verdict != "gpu":
                 return False
             return not (limit and (v.download_size or 0) > limit)
 
@@ -348,23 +411,24 @@ class LibraryWindow(QWidget):
         if row is None:
             self.details.clear()
             return
-        m, v, fit = row["model"], row["variant"], row["fit"]
+        m, v, fit = row.model, row.variant, row.fit
         gated = {True: self.tr("yes: accept the licence on its page and set a token in Settings"),
                  False: self.tr("no"), None: self.tr("unknown")}[v.gated]
         where = f"{v.repo_id} / {v.filename or v.subfolder}"
         tokens = self.tr("{count} tokens").format(count=m.context_length or "?")
-        label = {"fit": self.tr("Fit:"), "params": self.tr("Parameters:"), "context": self.tr("Context:"),
-                 "format": self.tr("Format:"), "size": self.tr("Size:"), "licence": self.tr("Licence:"),
-                 "gated": self.tr("Gated:"), "from": self.tr("From:")}
-        self.details.setHtml(
-            f"<h3>{m.display_name}</h3><p>{m.description or ''}</p>"
-            f"<p><b>{label['fit']}</b> {row['verdict']}<br>{fit.explain()}</p>"
-            f"<p><b>{label['params']}</b> {params_text(m.params)}<br><b>{label['context']}</b> "
-            f"{tokens}<br><b>{label['format']}</b> {v.format.upper()} "
-            f"{v.execution_provider or ''} · {v.quant}<br><b>{label['size']}</b> {size_text(v.download_size)}"
-            f"<br><b>{label['licence']}</b> {m.license}<br><b>{label['gated']}</b> {gated}"
-            f"<br><b>{label['from']}</b> {where}</p>"
-        )
+        lines = [
+            m.display_name, "", m.description or "", "",
+            f"{self.tr('Fit:')} {row.verdict}", fit.explain(), "",
+            f"{self.tr('Parameters:')} {params_text(m.params)}",
+            f"{self.tr('Context:')} {tokens}",
+            f"{self.tr('Format:')} {v.format.upper()} {v.execution_provider or ''} · {v.quant}",
+            f"{self.tr('Size:')} {size_text(v.download_size)}",
+            f"{self.tr('Licence:')} {m.license}",
+            f"{self.tr('Gated:')} {gated}",
+            f"{self.tr('From:')} {where}",
+        ]
+        # Plain text: a description with markup shows as written, it is never rendered.
+        self.details.setPlainText("\n".join(lines))
 
     # -- actions -----------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
@@ -383,22 +447,24 @@ class LibraryWindow(QWidget):
         what = (self.tr("Its files will be deleted.") if model.source == "download"
                 else self.tr("Its files stay where they are."))
         question = self.tr("Remove {name}? {what}").format(name=model.name, what=what)
-        if confirm and QMessageBox.question(self, self.tr("Remove model"), question) \
-                != QMessageBox.StandardButton.Yes:
-            return
-        self.library.remove(model.id)
-        self.refresh()
+        if confirm:
+            box = QMessageBox(QMessageBox.Icon.Question, self.tr("Remove model"), question,
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is not markup
+            if box.exec() != QMessageBox.StandardButton.Yes:
+                return
+        self.show_message(self.tr("Removing {name}…").format(name=model.name))
+        self.tasks.library.remove(model.id)
+
+    @Slot(object)
+    def _on_removed(self, model) -> None:
+        self.show_message(self.tr("Removed {name}.").format(name=model.name))
+        self.refresh_installed()
 
     def import_path(self, path: str) -> None:
-        from desktop.engines.base import EngineError
-
-        try:
-            model = self.library.import_path(path)
-        except (LibraryError, EngineError) as exc:
-            self.show_message(str(exc), error=True)
-            return
-        self.show_message(self.tr("Imported {name} (left where it is).").format(name=model.name))
-        self.refresh()
+        """Validate and list a model on the library thread (an ONNX folder is read whole)."""
+        self.show_message(self.tr("Checking {path}…").format(path=path))
+        self.tasks.library.import_path(path)
 
     def _import(self, folder: bool) -> None:
         path = (QFileDialog.getExistingDirectory(self, self.tr("Import an ONNX GenAI folder")) if folder else
@@ -407,16 +473,25 @@ class LibraryWindow(QWidget):
             self.import_path(path)
 
     def discover(self) -> None:
-        found = self.library.discover()
-        for _fmt, path in found:
-            try:
-                self.library.import_path(path, source="discovered")
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                self.show_message(self.tr("Skipped {path}: {error}").format(path=path, error=exc), error=True)
+        self.find_button.setEnabled(False)
+        self.show_message(self.tr("Looking for models…"))
+        self.tasks.library.discover()
+
+    @Slot(object)
+    def _on_imported(self, outcome: ImportOutcome) -> None:
+        self.refresh_installed()
+        if not outcome.discovery:
+            (model,) = outcome.added
+            self.show_message(self.tr("Imported {name} (left where it is).").format(name=model.name))
+            return
+        self.find_button.setEnabled(True)
+        if outcome.skipped:
+            path, error = outcome.skipped[-1]
+            self.show_message(self.tr("Skipped {path}: {error}").format(path=path, error=error), error=True)
+            return
         self.show_message(self.tr("Found {count} model(s) from other apps; listed without copying.")
-                          .format(count=len(found))
-                          if found else self.tr("No models from other apps were found."))
-        self.refresh()
+                          .format(count=outcome.found)
+                          if outcome.found else self.tr("No models from other apps were found."))
 
     def download_variant(self, model, variant) -> None:
         from desktop.models.fit_catalog import download_spec
@@ -427,7 +502,7 @@ class LibraryWindow(QWidget):
     def _download_selected_variant(self) -> None:
         row = self._selected(self.catalog_view, self.catalog_proxy)
         if row is not None:
-            self.download_variant(row["model"], row["variant"])
+            self.download_variant(row.model, row.variant)
 
     def start_download(self, key: str, title: str, spec: dict | None = None, plan=None) -> None:
         if self.library.get(key) is not None:
@@ -442,8 +517,8 @@ class LibraryWindow(QWidget):
             self.downloads[key] = row
         elif row.running:
             return
-        row.spec, row.plan, row.running = spec, plan, True
-        self.tasks.download(key, spec=spec, plan=plan)
+        row.spec, row.plan = spec, plan
+        row.start()
 
     def _offer_paused_downloads(self) -> None:
         from desktop.models.downloads import pending
@@ -457,32 +532,53 @@ class LibraryWindow(QWidget):
             self.downloads[plan.id] = row
             row.stopped("paused", self.tr("Paused in an earlier session. What arrived is kept: Resume."))
 
+    # -- Hugging Face search ---------------------------------------------------------------------
     def search(self) -> None:
         self.show_message(self.tr("Searching…"))
-        self.tasks.search_requested.emit(self.search_edit.text().strip())
+        self.search_cancel_button.setEnabled(True)
+        self._search_id = self.tasks.hub.search(self.search_edit.text().strip())
 
-    @Slot(str, list)
-    def _on_search_results(self, _query: str, results: list) -> None:
-        self.search_model.set_rows(results)
+    def cancel_search(self) -> None:
+        """Cancel button or Esc: stop waiting; the cancelled search's answer is ignored."""
+        if not self._search_id:
+            return
+        self._search_id = 0
+        self.tasks.hub.cancel_search()
+        self.search_cancel_button.setEnabled(False)
+        self.show_message(self.tr("Search cancelled."))
+
+    @Slot(int, object)
+    def _on_search_results(self, search_id: int, results) -> None:
+        if search_id != self._search_id:
+            return  # cancelled, or an older search
+        self._search_id = 0
+        self.search_cancel_button.setEnabled(False)
+        self.search_model.set_rows(list(results))
         self.show_message(self.tr("{count} repositories found.").format(count=len(results)))
+
+    @Slot(int, str)
+    def _on_search_failed(self, search_id: int, message: str) -> None:
+        if search_id != self._search_id:
+            return
+        self._search_id = 0
+        self.search_cancel_button.setEnabled(False)
+        self.show_message(message, error=True)
 
     def _inspect_selected_repo(self, current, _previous=None) -> None:
         row = current.data(Roles.Row) if current.isValid() else None
         if row is not None:
             self.repo_files.clear()
-            self.tasks.inspect_requested.emit(row["repo_id"])
+            self.tasks.hub.inspect(row.repo_id)
 
-    @Slot(str, dict)
-    def _on_repo_loaded(self, repo_id: str, info: dict) -> None:
+    @Slot(str, object)
+    def _on_repo_loaded(self, repo_id: str, info) -> None:
         self.repo_files.clear()
-        for f in info["gguf_files"]:
-            item = QListWidgetItem(f"GGUF  {f['path']}  ({size_text(f['size'])})")
-            item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "filename": f["path"]})
+        for f in info.gguf_files():
+            item = QListWidgetItem(f"GGUF  {f.path}  ({size_text(f.size)})")
+            item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "filename": f.path})
             self.repo_files.addItem(item)
-        for folder in info["onnx_folders"]:
-            total = sum(f["size"] for f in info["files"]
-                        if f["path"].startswith(f"{folder}/" if folder else "")
-                        and "/" not in f["path"][len(folder) + 1 if folder else 0:])
+        for folder in info.onnx_folders():
+            total = sum(f.size for f in info.folder_files(folder))
             name = folder or self.tr("(top folder)")
             item = QListWidgetItem(f"ONNX  {name}  ({size_text(total)})")
             item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "subfolder": folder})
@@ -499,28 +595,26 @@ class LibraryWindow(QWidget):
         self.start_download(key, key, spec=spec)
 
     # -- download events ---------------------------------------------------------------------
-    @Slot(str, dict)
-    def _on_started(self, key: str, plan: dict) -> None:
+    @Slot(str, object)
+    def _on_started(self, key: str, plan) -> None:
         row = self.downloads.get(key)
         if row is not None:
-            from desktop.models.downloads import DownloadPlan
-
-            row.plan = DownloadPlan.from_dict(plan)  # a resume uses the same pinned commit
+            row.plan = plan  # a resume uses the same pinned commit
             row.status.setText(self.tr("Starting…"))
 
-    @Slot(str, dict)
-    def _on_progress(self, key: str, progress: dict) -> None:
+    @Slot(str, object)
+    def _on_progress(self, key: str, progress) -> None:
         row = self.downloads.get(key)
-        if row is not None:
+        if row is not None and row.running:
             row.progress(progress)
 
-    @Slot(str, dict)
-    def _on_finished(self, key: str, model: dict) -> None:
+    @Slot(str, object)
+    def _on_finished(self, key: str, model) -> None:
         row = self.downloads.get(key)
         if row is not None:
             row.running = False
             row.bar.setValue(1000)
-            row.status.setText(self.tr("Installed and verified: {path}").format(path=model["path"]))
+            row.status.setText(self.tr("Installed and verified: {path}").format(path=model.path))
             row.pause_button.setEnabled(False)
             row.cancel_button.setEnabled(False)
         self.refresh()
@@ -533,6 +627,12 @@ class LibraryWindow(QWidget):
         if kind in ("error", "disk", "verification"):
             self.show_message(message, error=True)
 
-    def shutdown(self) -> None:
-        """At app exit: pause running downloads (they resume next time) and stop the threads."""
-        self.tasks.shutdown()
+    def worker_owners(self) -> list:
+        """The owners of this window's threads, for the app to stop with its own at exit
+        (a running download is paused there: it resumes next time)."""
+        return list(self.tasks.owners)
+
+    def shutdown(self) -> bool:
+        """At app exit: pause running downloads (they resume next time) and stop the threads,
+        within LibraryTasks.SHUTDOWN_S. False if a thread had to be left behind (logged)."""
+        return self.tasks.shutdown()
