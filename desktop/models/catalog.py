@@ -85,6 +85,8 @@ from importlib.resources import files as resource_files
 from pathlib import Path
 from typing import Any
 
+from desktop.errors import UserError
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -103,7 +105,7 @@ _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _REVISION_RE = re.compile(r"[0-9a-f]{40}")
 
 
-class CatalogError(Exception):
+class CatalogError(UserError):
     """The catalog as a whole cannot be used (unreadable, not JSON, unsupported schema)."""
 
 

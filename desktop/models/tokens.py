@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from desktop.errors import UserError
 from desktop.text import QT_TRANSLATE_NOOP, translate
 
 SERVICE = "EdgeChat"
@@ -27,7 +28,7 @@ NO_KEYRING_HELP = QT_TRANSLATE_NOOP(
 )
 
 
-class TokenStoreError(Exception):
+class TokenStoreError(UserError):
     pass
 
 
