@@ -91,9 +91,12 @@ class BareRunner(QObject):
             import llama_cpp
 
             from desktop.engines.gguf import read_gguf
+            from desktop.engines.llama_engine import _plain_cpu_buffers
 
-            self.llm = llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_threads=threads,
-                                       n_threads_batch=threads, n_gpu_layers=0, verbose=False)
+            # Loaded as the app loads it, so both sides run the same kernels.
+            with _plain_cpu_buffers(llama_cpp):
+                self.llm = llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_threads=threads,
+                                           n_threads_batch=threads, n_gpu_layers=0, verbose=False)
             prompt = render(read_gguf(model).chat_template, messages)
             self.prompt_tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
         else:
@@ -183,7 +186,8 @@ def onnx_fixture(gguf: str) -> str:
 
 
 def measure(app, backend, model, args) -> dict:
-    from desktop.engines.llama_engine import DEFAULT_N_CTX, default_threads
+    from desktop.engines.context import DEFAULT_N_CTX
+    from desktop.engines.llama_engine import default_threads
     from desktop.workers.generation import EngineHost
 
     threads = default_threads()

@@ -7,12 +7,12 @@ import os
 import sys
 import time
 
-from desktop import APP_NAME, __version__
+from desktop import APP_NAME, __version__, config
 
 
 def _probe(event: str) -> None:
     # EDGECHAT_STARTUP_PROBE makes the app report start-up milestones for bench/startup.py.
-    if os.environ.get("EDGECHAT_STARTUP_PROBE"):
+    if config.startup_probe():
         print(json.dumps({"event": event, "t": time.time()}), flush=True)
 
 
@@ -21,12 +21,13 @@ def apply_preferences(app) -> None:
     read their text when they are made."""
     from PySide6.QtCore import QSettings
 
+    from desktop.ui import settings_keys
     from desktop.ui.i18n import choose_language, install_translator
     from desktop.ui.theme import apply_theme
 
     settings = QSettings()
-    install_translator(app, choose_language(settings.value("ui/language", "system")))
-    apply_theme(app, settings.value("ui/theme", "system"))
+    install_translator(app, choose_language(settings.value(settings_keys.LANGUAGE, "system")))
+    apply_theme(app, settings.value(settings_keys.THEME, "system"))
 
 
 def run_app(argv: list[str]) -> int:
@@ -83,7 +84,7 @@ def run_app(argv: list[str]) -> int:
     # Reported from the running event loop, once the show has been processed, not before.
     QTimer.singleShot(0, lambda: _probe("window_shown"))
 
-    probe_prompt = os.environ.get("EDGECHAT_STARTUP_PROBE")
+    probe_prompt = config.startup_probe()
     if probe_prompt:
         def on_first_chunk(_request_id, _text):
             host.chunk_generated.disconnect(on_first_chunk)

@@ -7,9 +7,11 @@ and print their progress, Ctrl+C pauses them (what arrived is kept; the same com
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
+
+from desktop import config
+from desktop.units import format_bytes
 
 
 def add_parsers(sub) -> None:
@@ -108,19 +110,20 @@ def list_models(args) -> int:
         return 0
     print("Installed:")
     for m in installed:
-        print(f"  {m.id:<44} {m.format:<5} {_size(m.size):>9}  {m.path}")
+        print(f"  {m.id:<44} {m.format:<5} {format_bytes(m.size or None):>9}  {m.path}")
     if not installed:
         print("  (none: the embedded default model is always available)")
     if waiting:
         print("Paused downloads (run 'edgechat models download' again to resume):")
         for p in waiting:
-            print(f"  {p.id}  {p.name}  {_size(p.total)}")
+            print(f"  {p.id}  {p.name}  {format_bytes(p.total or None)}")
     print("Catalog (fit for this machine):")
     from desktop.models.fit_catalog import verdict_text
 
     for _model, v, f in rows:
         where = v.execution_provider or "gguf"
-        print(f"  {v.id:<56} {where:<5} {_size(v.download_size):>9}  {verdict_text(v, f, profile)}")
+        print(f"  {v.id:<56} {where:<5} {format_bytes(v.download_size or None):>9}  "
+              f"{verdict_text(v, f, profile)}")
     return 0
 
 
@@ -133,7 +136,8 @@ def _progress_printer():
         if p.phase == "downloading":
             eta = f"{p.eta_s / 60:.0f} min left" if p.eta_s and p.eta_s > 90 else (
                 f"{p.eta_s:.0f} s left" if p.eta_s else "")
-            line = (f"{pct:3d}%  {_size(p.done)} / {_size(p.total)}  {p.speed / 1e6:.1f} MB/s  "
+            line = (f"{pct:3d}%  {format_bytes(p.done or None)} / {format_bytes(p.total or None)}  "
+                    f"{p.speed / 1e6:.1f} MB/s  "
                     f"{eta}  {p.file}")
             if tty:
                 sys.stdout.write("\r" + line[:100].ljust(100))
@@ -161,7 +165,7 @@ def download(args) -> int:
     from desktop.models.library import Library
 
     library = Library()
-    endpoint = os.environ.get("HF_ENDPOINT") or None
+    endpoint = config.hub_endpoint()
     if args.catalog_id and (args.repo or args.file or args.subfolder):
         return _fail("give either a catalog id or --repo with --file/--subfolder", 2)
     if args.catalog_id:
@@ -180,7 +184,7 @@ def download(args) -> int:
     control = DownloadControl()
     downloader = Downloader(plan, library, on_progress=_progress_printer(), endpoint=endpoint,
                             control=control)
-    print(f"Downloading {plan.name} ({_size(plan.total)}, {len(plan.files)} file(s)) from "
+    print(f"Downloading {plan.name} ({format_bytes(plan.total or None)}, {len(plan.files)} file(s)) from "
           f"{plan.repo_id}@{plan.revision[:10]}")
     # The transfer runs on a helper thread and this one waits in short steps, so Ctrl+C is
     # handled at once even while the server sends nothing.
@@ -263,11 +267,3 @@ def discover(args) -> int:
     else:
         print("Add one with: edgechat models import PATH")
     return 0
-
-
-def _size(n: int | None) -> str:
-    if not n:
-        return "?"
-    if n >= 1 << 30:
-        return f"{n / (1 << 30):.1f} GB"
-    return f"{n / (1 << 20):.0f} MB"

@@ -26,9 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from desktop.text import translate
-
-MIB = 1024**2
-GIB = 1024**3
+from desktop.units import GIB, MIB, format_bytes
 
 # A cold nvidia-smi (no persistence daemon) takes up to a second or so on a multi-GPU box; a
 # driver in a bad state can hang it for much longer. Two seconds keeps a broken driver from
@@ -144,7 +142,7 @@ class HardwareProfile:
             name=self.cpu_name, cores=cores,
             features=", ".join(shown) or translate("Core", "no SIMD features found")))
         lines.append(translate("Core", "RAM: {total} total, {available} available").format(
-            total=format_gb(self.ram_total), available=format_gb(self.ram_available)))
+            total=format_bytes(self.ram_total), available=format_bytes(self.ram_available)))
         llama = translate("Core", "GPU offload") + (f" ({', '.join(self.llama_backends)})"
                                             if self.llama_backends else "")
         engines = translate("Core", "llama.cpp: {llama}; ONNX: {onnx}").format(
@@ -157,11 +155,11 @@ class HardwareProfile:
                 memory = translate("Core", "memory unknown")
             elif gpu.unified_memory:
                 memory = translate("Core", "shares RAM, up to {size} for the GPU").format(
-                    size=format_gb(gpu.vram_total))
+                    size=format_bytes(gpu.vram_total))
             else:
-                memory = translate("Core", "{size} VRAM").format(size=format_gb(gpu.vram_total))
+                memory = translate("Core", "{size} VRAM").format(size=format_bytes(gpu.vram_total))
                 if gpu.vram_free is not None:
-                    memory += translate("Core", ", {size} free").format(size=format_gb(gpu.vram_free))
+                    memory += translate("Core", ", {size} free").format(size=format_bytes(gpu.vram_free))
             users = [name for name, engine in (("llama.cpp", "llama"), ("ONNX", "onnx"))
                      if gpu in self.usable_gpus(engine)]
             if users:
@@ -181,19 +179,8 @@ class HardwareProfile:
                 lines.append(translate("Core", "Disk: free space unknown"))
         else:
             lines.append(translate("Core", "Disk: {free} free in {folder}").format(
-                free=format_gb(self.disk_free), folder=_home_short(self.models_dir)))
+                free=format_bytes(self.disk_free), folder=_home_short(self.models_dir)))
         return lines
-
-
-def format_gb(n: int | float, unit: str | None = None) -> str:
-    """``n`` bytes as "23.4 GB", or "300 MB" below a gigabyte; ``unit`` ("GB"/"MB") forces one."""
-    # Binary units, labelled "GB"/"MB" as Windows and macOS label RAM: an 8 GB laptop shows 8.0.
-    # Below 1 GB, whole megabytes say more than "0.1 GB" about a small model.
-    if unit == "MB" or (unit is None and n < 0.995 * GIB):
-        return f"{n / MIB:.0f} MB"
-    if 0 < n < 0.05 * GIB:
-        return "<0.1 GB"  # not "0.0 GB": a part that is there, only small
-    return f"{n / GIB:.1f} GB"
 
 
 def _os_label(system: str) -> str:

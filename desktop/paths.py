@@ -7,14 +7,13 @@ user data folder, never next to the program, so an upgrade or reinstall keeps it
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from desktop import APP_NAME
+from desktop import APP_NAME, config
 
 
 def data_dir() -> Path:
-    override = os.environ.get("EDGECHAT_DATA_DIR")
+    override = config.data_dir_override()
     if override:
         path = Path(override)
     else:

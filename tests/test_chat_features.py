@@ -6,8 +6,8 @@ import json
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.workers.chat_session import effective_params
 from desktop.ui.chat_view import LeftOutMark
+from desktop.workers.chat_session import effective_params
 
 
 def answer_dialog(choose):

@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-from desktop.hardware import GIB, MIB, GpuInfo, HardwareProfile, apple_gpu
+from desktop.hardware import GpuInfo, HardwareProfile, apple_gpu
 from desktop.models import fit
 from desktop.models.fit import MemoryEstimate, Variant
+from desktop.units import GIB, MIB
 
 SMOLLM2_135M = dict(n_layers=30, n_kv_heads=3, head_dim=64)
 
@@ -150,7 +151,9 @@ proc = psutil.Process()
 if kind == "llama":
     import llama_cpp
     before = proc.memory_info().rss
-    llm = llama_cpp.Llama(model_path=path, n_ctx=ctx, n_threads=2, verbose=False)
+    from desktop.engines.llama_engine import _plain_cpu_buffers  # loaded as the app loads it
+    with _plain_cpu_buffers(llama_cpp):
+        llm = llama_cpp.Llama(model_path=path, n_ctx=ctx, n_threads=2, verbose=False)
     llm.create_completion("Hello, my name is", max_tokens=8)
 else:
     import onnxruntime_genai as og

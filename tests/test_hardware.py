@@ -16,7 +16,8 @@ import time
 import pytest
 
 from desktop import hardware
-from desktop.hardware import GIB, MIB, GpuInfo, HardwareProfile
+from desktop.hardware import GpuInfo, HardwareProfile
+from desktop.units import GIB, MIB, format_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -418,5 +419,5 @@ def test_summary_names_the_gpu_and_who_uses_it():
 
 
 def test_format_gb():
-    assert hardware.format_gb(int(23.4 * GIB)) == "23.4 GB"
-    assert hardware.format_gb(300 * MIB) == "300 MB"
+    assert format_bytes(int(23.4 * GIB)) == "23.4 GB"
+    assert format_bytes(300 * MIB) == "300 MB"

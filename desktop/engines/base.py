@@ -6,12 +6,12 @@ backends is thread-safe. Everything it hands out is a plain Python value.
 
 from __future__ import annotations
 
-from desktop.errors import UserError
-
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
+
+from desktop.errors import UserError
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 

@@ -20,6 +20,9 @@ from desktop.engines.base import ContextFullError, ContextOverflowError
 from desktop.text import translate
 
 POLICIES = ("rolling", "keep_first", "stop")
+# The context both engines allocate unless asked for more (capped by what the model was trained
+# for); the fit estimate assumes the same.
+DEFAULT_N_CTX = 4096
 
 
 def _first_turn(rest: list[dict]) -> int:

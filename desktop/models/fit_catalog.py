@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from desktop.engines.context import DEFAULT_N_CTX
 from desktop.hardware import HardwareProfile
 from desktop.models.catalog import CatalogModel, Variant
 from desktop.models.fit import Fit, assess, estimate, recommend
 from desktop.models.fit import Variant as FitVariant
 from desktop.text import translate
-
-DEFAULT_CONTEXT = 4096  # what the engines allocate unless asked for more
 
 
 def download_spec(model: CatalogModel, variant: Variant) -> dict:
@@ -33,7 +32,7 @@ def download_spec(model: CatalogModel, variant: Variant) -> dict:
 
 
 def variant_estimate(model: CatalogModel, variant: Variant, context: int | None = None):
-    context = context or min(model.context_length or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+    context = context or min(model.context_length or DEFAULT_N_CTX, DEFAULT_N_CTX)
     return estimate(
         variant.download_size or 0, params=model.params, n_layers=model.n_layers,
         n_kv_heads=model.n_kv_heads, head_dim=model.head_dim, context=context,

@@ -11,13 +11,13 @@ back-off for 23 s before giving up, and its downloads retry five times inside ea
 
 from __future__ import annotations
 
-import os
 import posixpath
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from desktop import config
 from desktop.errors import UserError
 from desktop.models import tokens
 from desktop.text import translate
@@ -41,11 +41,7 @@ CLIENT_RETRIES = 0
 
 
 def stall_timeout_s() -> float:
-    try:
-        value = float(os.environ.get("EDGECHAT_STALL_TIMEOUT_S", ""))
-    except ValueError:
-        return STALL_TIMEOUT_S
-    return value if value > 0 else STALL_TIMEOUT_S
+    return config.stall_timeout_s(STALL_TIMEOUT_S)
 
 
 class HubError(UserError):

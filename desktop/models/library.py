@@ -26,6 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from desktop import config
 from desktop.errors import UserError
 from desktop.paths import data_dir
 from desktop.text import translate
@@ -80,7 +81,7 @@ class InstalledModel:
 
 
 def models_dir() -> Path:
-    override = os.environ.get("EDGECHAT_MODELS_DIR")
+    override = config.models_dir_override()
     path = Path(override) if override else data_dir() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.library import Library
 from desktop.ui.table_model import Column, Roles, RowsModel
+from desktop.units import format_bytes, format_parameters
 from desktop.workers.base import Failure
 from desktop.workers.library import CatalogRow, ImportOutcome, LibraryTasks, Survey
 
@@ -54,18 +55,6 @@ def plain_label(text: str = "", wrap: bool = True) -> QLabel:
 def plain_tooltip(text: str) -> str:
     """Tooltips have no plain-text switch (Qt guesses): escaped, the text shows as written."""
     return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else ""
-
-
-def size_text(n: int | None) -> str:
-    if not n:
-        return "?"
-    return f"{n / (1 << 30):.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
-
-
-def params_text(n: int | None) -> str:
-    if not n:
-        return "?"
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
 
 
 class FilterProxy(QSortFilterProxyModel):
@@ -163,7 +152,7 @@ class DownloadRow(QWidget):
             left = (self.tr(", {minutes} min left").format(minutes=f"{eta / 60:.0f}") if eta and eta >= 90
                     else self.tr(", {seconds} s left").format(seconds=f"{eta:.0f}") if eta else "")
             self.status.setText(self.tr("{done} of {total} — {speed} MB/s{left}").format(
-                done=size_text(p.done), total=size_text(p.total), speed=f"{p.speed / 1e6:.1f}",
+                done=format_bytes(p.done), total=format_bytes(p.total or None), speed=f"{p.speed / 1e6:.1f}",
                 left=left))
         else:
             self.status.setText(p.message or p.phase)
@@ -235,7 +224,7 @@ class LibraryWindow(QWidget):
         self.installed_model = RowsModel([
             Column(self.tr("Name"), lambda m: m.name),
             Column(self.tr("Format"), lambda m: m.format.upper()),
-            Column(self.tr("Size"), lambda m: size_text(m.size), sort=lambda m: m.size),
+            Column(self.tr("Size"), lambda m: format_bytes(m.size or None), sort=lambda m: m.size),
             Column(self.tr("Source"), lambda m: m.source),
             Column(self.tr("Location"), lambda m: m.path, tooltip=lambda m: plain_tooltip(m.path)),
         ], self)
@@ -264,12 +253,12 @@ class LibraryWindow(QWidget):
     def _catalog_tab(self) -> QWidget:
         self.catalog_model = RowsModel([
             Column(self.tr("Model"), lambda r: r.model.display_name),
-            Column(self.tr("Params"), lambda r: params_text(r.model.params),
+            Column(self.tr("Params"), lambda r: format_parameters(r.model.params),
                    sort=lambda r: r.model.params),
             Column(self.tr("Format"), lambda r: r.variant.format.upper() + (
                 f" ({r.variant.execution_provider})" if r.variant.execution_provider else "")),
             Column(self.tr("Quantization"), lambda r: r.variant.quant),
-            Column(self.tr("Size"), lambda r: size_text(r.variant.download_size),
+            Column(self.tr("Size"), lambda r: format_bytes(r.variant.download_size or None),
                    sort=lambda r: r.variant.download_size or 0),
             Column(self.tr("Fit here"), lambda r: r.verdict + ("  ★" if r.recommended else ""),
                    tooltip=lambda r: plain_tooltip(r.fit.explain())),
@@ -419,10 +408,10 @@ class LibraryWindow(QWidget):
         lines = [
             m.display_name, "", m.description or "", "",
             f"{self.tr('Fit:')} {row.verdict}", fit.explain(), "",
-            f"{self.tr('Parameters:')} {params_text(m.params)}",
+            f"{self.tr('Parameters:')} {format_parameters(m.params)}",
             f"{self.tr('Context:')} {tokens}",
             f"{self.tr('Format:')} {v.format.upper()} {v.execution_provider or ''} · {v.quant}",
-            f"{self.tr('Size:')} {size_text(v.download_size)}",
+            f"{self.tr('Size:')} {format_bytes(v.download_size or None)}",
             f"{self.tr('Licence:')} {m.license}",
             f"{self.tr('Gated:')} {gated}",
             f"{self.tr('From:')} {where}",
@@ -574,13 +563,13 @@ class LibraryWindow(QWidget):
     def _on_repo_loaded(self, repo_id: str, info) -> None:
         self.repo_files.clear()
         for f in info.gguf_files():
-            item = QListWidgetItem(f"GGUF  {f.path}  ({size_text(f.size)})")
+            item = QListWidgetItem(f"GGUF  {f.path}  ({format_bytes(f.size or None)})")
             item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "filename": f.path})
             self.repo_files.addItem(item)
         for folder in info.onnx_folders():
             total = sum(f.size for f in info.folder_files(folder))
             name = folder or self.tr("(top folder)")
-            item = QListWidgetItem(f"ONNX  {name}  ({size_text(total)})")
+            item = QListWidgetItem(f"ONNX  {name}  ({format_bytes(total or None)})")
             item.setData(Qt.ItemDataRole.UserRole, {"repo_id": repo_id, "subfolder": folder})
             self.repo_files.addItem(item)
         if not self.repo_files.count():

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_NAME
 from desktop.engines.base import GenerationStats, ModelInfo
 from desktop.storage import ConversationStore
+from desktop.ui import settings_keys
 from desktop.ui.chat_binder import ChatBinder
 from desktop.ui.chat_settings import ChatSettings
 from desktop.ui.chat_view import ChatView
@@ -617,13 +618,14 @@ class MainWindow(QMainWindow):
     # -- lifecycle -----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
         settings = QSettings()
-        geometry = settings.value("main/geometry")
+        geometry = settings.value(settings_keys.GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
-        splitter = settings.value("main/splitter")
+        splitter = settings.value(settings_keys.SPLITTER)
         if splitter is not None:
             self.splitter.restoreState(splitter)
-        self.show_chat_settings(settings.value("main/chat_settings", False, type=bool), focus=False)
+        shown = settings.value(settings_keys.CHAT_SETTINGS_SHOWN, False, type=bool)
+        self.show_chat_settings(shown, focus=False)
         # Back where the user left off: the chat that was open.
         last = settings.value(self._last_chat_key(), -1, type=int)
         if last > 0 and self.store.conversation(last) is not None:
@@ -634,13 +636,13 @@ class MainWindow(QMainWindow):
         # Per database: another data folder has other chats with the same ids.
         import zlib
 
-        return f"main/last_chat/{zlib.crc32(str(self.store.path.resolve()).encode()):08x}"
+        return settings_keys.last_chat(f"{zlib.crc32(str(self.store.path.resolve()).encode()):08x}")
 
     def closeEvent(self, event):  # noqa: N802
         settings = QSettings()
-        settings.setValue("main/geometry", self.saveGeometry())
-        settings.setValue("main/splitter", self.splitter.saveState())
-        settings.setValue("main/chat_settings", self.chat_settings.isVisible())
+        settings.setValue(settings_keys.GEOMETRY, self.saveGeometry())
+        settings.setValue(settings_keys.SPLITTER, self.splitter.saveState())
+        settings.setValue(settings_keys.CHAT_SETTINGS_SHOWN, self.chat_settings.isVisible())
         settings.setValue(self._last_chat_key(), self.session.current_id or -1)
         self.session.shutdown()
         # Every thread is asked to stop at once and waited for against one deadline: closing

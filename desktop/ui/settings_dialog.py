@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import tokens
+from desktop.ui import settings_keys
 from desktop.ui.i18n import available_languages
 from desktop.ui.theme import apply_theme
 
@@ -32,13 +33,13 @@ class SettingsDialog(QDialog):
                            ("dark", self.tr("Dark"))):
             self.theme_combo.addItem(label, key)
         self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(
-            settings.value("ui/theme", "system")), 0))
+            settings.value(settings_keys.THEME, "system")), 0))
         self.language_combo = QComboBox()
         self.language_combo.addItem(self.tr("Same as the system"), "system")
         for code, name in available_languages().items():
             self.language_combo.addItem(name, code)
         self.language_combo.setCurrentIndex(max(self.language_combo.findData(
-            settings.value("ui/language", "system")), 0))
+            settings.value(settings_keys.LANGUAGE, "system")), 0))
         self.language_note = QLabel()
         self.language_note.setWordWrap(True)
         self.theme_combo.currentIndexChanged.connect(self._on_theme)
@@ -109,10 +110,10 @@ class SettingsDialog(QDialog):
 
     def _on_theme(self) -> None:
         choice = self.theme_combo.currentData()
-        QSettings().setValue("ui/theme", choice)
+        QSettings().setValue(settings_keys.THEME, choice)
         apply_theme(QApplication.instance(), choice)
 
     def _on_language(self) -> None:
-        QSettings().setValue("ui/language", self.language_combo.currentData())
+        QSettings().setValue(settings_keys.LANGUAGE, self.language_combo.currentData())
         # Widgets take their text when they are built; a restart rebuilds them all.
         self.language_note.setText(self.tr("The new language is used from the next start of EdgeChat."))

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from desktop import config
 from desktop.models.downloads import (
     DiskFullError,
     DownloadControl,
@@ -47,7 +48,7 @@ SHUTDOWN_S = 4.5
 
 
 def _endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
+    return config.hub_endpoint()
 
 
 class _Events:

@@ -1,0 +1,12 @@
+"""The keys EdgeChat keeps in QSettings (window state and preferences), in one place."""
+
+THEME = "ui/theme"  # "system" | "light" | "dark"
+LANGUAGE = "ui/language"  # "system" or a language code
+GEOMETRY = "main/geometry"
+SPLITTER = "main/splitter"
+CHAT_SETTINGS_SHOWN = "main/chat_settings"
+
+
+def last_chat(database_id: str) -> str:
+    """The chat that was open, per database: another data folder has other chats, same ids."""
+    return f"main/last_chat/{database_id}"
