@@ -36,3 +36,26 @@ def test_template_errors_are_reported():
         render("{{ raise_exception('roles must alternate') }}", MESSAGES)
     with pytest.raises(TemplateError, match="invalid"):
         render("{% for %}", MESSAGES)
+
+
+def test_errors_name_the_model():
+    with pytest.raises(TemplateError, match="The chat template of m.gguf refused the conversation: no"):
+        render("{{ raise_exception('no') }}", MESSAGES, source_name="m.gguf")
+    with pytest.raises(TemplateError, match="The chat template of m.gguf is invalid"):
+        render("{% for %}", MESSAGES, source_name="m.gguf")
+    with pytest.raises(TemplateError, match="The chat template of m.gguf tried an unsafe operation"):
+        render("{{ ''.__class__.__mro__[1].__subclasses__() }}", MESSAGES, source_name="m.gguf")
+
+
+def test_the_engines_prompts_pass_the_model_name():
+    from types import SimpleNamespace
+
+    from desktop.engines.llama_engine import LlamaPrompt
+    from desktop.engines.onnx_engine import OnnxPrompt
+
+    llm = SimpleNamespace(token_bos=lambda: -1, token_eos=lambda: -1)
+    hostile = "{{ 'a' * 200000000 }}"
+    with pytest.raises(TemplateError, match="The chat template of model.gguf was stopped"):
+        LlamaPrompt(llm, hostile, "model.gguf").render(MESSAGES)
+    with pytest.raises(TemplateError, match="The chat template of model-folder was stopped"):
+        OnnxPrompt(None, hostile, "", "", "model-folder").render(MESSAGES)
