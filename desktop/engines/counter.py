@@ -54,7 +54,7 @@ def _llama_counter(path: str) -> PromptCounter:
         llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
     except (ImportError, ValueError, RuntimeError, OSError) as exc:
         raise ModelLoadError(f"Could not read the tokenizer of {os.path.basename(path)}: {exc}") from None
-    return PromptCounter(LlamaPrompt(llm, gguf.chat_template), llm.close)
+    return PromptCounter(LlamaPrompt(llm, gguf.chat_template, os.path.basename(path)), llm.close)
 
 
 def _onnx_counter(path: str) -> PromptCounter:
@@ -68,4 +68,4 @@ def _onnx_counter(path: str) -> PromptCounter:
     except (ImportError, RuntimeError, TypeError) as exc:
         raise ModelLoadError(f"Could not read the tokenizer of {folder.name}: {exc}") from None
     template, bos, eos = _read_template(folder)
-    return PromptCounter(OnnxPrompt(tokenizer, template, bos, eos))
+    return PromptCounter(OnnxPrompt(tokenizer, template, bos, eos, folder.name))

@@ -107,7 +107,7 @@ class LlamaEngine(Engine):
         self._cancel: threading.Event | None = None
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_callback = llama_cpp.ggml_abort_callback()
-        self._prompt = LlamaPrompt(llm, gguf.chat_template)
+        self._prompt = LlamaPrompt(llm, gguf.chat_template, os.path.basename(path))
         device = "CPU"
         if gpu and n_gpu_layers != 0:
             device = "GPU (Metal)" if _is_macos() else "GPU (CUDA)"
@@ -254,9 +254,10 @@ class LlamaPrompt:
     what the meter counts is what the engine will feed.
     """
 
-    def __init__(self, llm, template: str | None):
+    def __init__(self, llm, template: str | None, source_name: str | None = None):
         self._llm = llm
         self._template = template
+        self._source_name = source_name  # the model file, named when its template fails
         self._bos = self._token_text(llm.token_bos())
         self._eos = self._token_text(llm.token_eos())
         self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
@@ -267,7 +268,8 @@ class LlamaPrompt:
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     def render(self, messages: Sequence[Message]) -> str:
-        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
+                                    source_name=self._source_name)
 
     def tokenize(self, prompt: str) -> list[int]:
         tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)

@@ -281,7 +281,7 @@ class OnnxEngine(Engine):
                 "Core", "The tokenizer of {folder} (tokenizer.json) failed to load: {reason}").format(
                 folder=folder.name, reason=_first_line(exc))) from None
         self._template, self._bos, self._eos = _read_template(folder)
-        self._prompt = OnnxPrompt(self._tokenizer, self._template, self._bos, self._eos)
+        self._prompt = OnnxPrompt(self._tokenizer, self._template, self._bos, self._eos, folder.name)
         model_cfg = config["model"]
         decoder = model_cfg["decoder"]
         trained = model_cfg.get("context_length") or DEFAULT_N_CTX
@@ -520,8 +520,9 @@ class OnnxPrompt:
     Shared by the engine and the context meter's counter (which opens only the tokenizer).
     """
 
-    def __init__(self, tokenizer, template: str | None, bos: str, eos: str):
+    def __init__(self, tokenizer, template: str | None, bos: str, eos: str, source_name: str | None = None):
         self._tokenizer, self._template, self._bos, self._eos = tokenizer, template, bos, eos
+        self._source_name = source_name  # the model folder, named when its template fails
 
     def render(self, messages: Sequence[Message]) -> str:
         if self._template is None:
@@ -531,7 +532,8 @@ class OnnxPrompt:
                 )
             except RuntimeError:
                 pass  # no template in the tokenizer either: ChatML below
-        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos)
+        return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
+                                    source_name=self._source_name)
 
     def encode(self, text: str) -> list[int]:
         return [int(t) for t in self._tokenizer.encode(text)]
