@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.engines.gguf import GGUFError, describe_parameters, model_name, read_gguf, sampling_defaults
+from desktop.engines.gguf import GGUFError, model_name, read_gguf, sampling_defaults
+from desktop.units import format_parameters
 from tests.test_gguf import ARRAY, STRING, gguf_bytes, gguf_string, kv, standard_kvs
 
 MEMORY_BOUND = 64 << 20
@@ -119,7 +120,7 @@ def check_answer(path) -> None:
         assert fact is None or isinstance(fact, str)
     for count in (info.context_length, info.n_layers, info.n_kv_heads, info.head_dim):
         assert count is None or (isinstance(count, int) and not isinstance(count, bool) and count >= 0)
-    assert isinstance(info.parameters, int) and isinstance(describe_parameters(info.parameters), str)
+    assert isinstance(info.parameters, int) and isinstance(format_parameters(info.parameters), str)
     assert info.expected_size is None or info.expected_size <= info.file_size
     assert isinstance(model_name(info), str)
     assert all(isinstance(v, int | float) for v in sampling_defaults(info).values())

@@ -377,14 +377,6 @@ def _check_standard_keys(info: GGUFInfo, name: str) -> None:
             name=name, key="general.alignment", value=shown(alignment)))
 
 
-def describe_parameters(n: int | None) -> str:
-    if not n:
-        return "?"
-    if n >= 1e9:
-        return f"{n / 1e9:.1f}B"
-    return f"{n / 1e6:.0f}M"
-
-
 def model_name(info: GGUFInfo) -> str:
     """The file's name without the quantization suffix: what the user picked, and unambiguous.
 

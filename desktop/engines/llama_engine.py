@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
+from desktop import config
 from desktop.engines import chat_template
 from desktop.engines.base import (
     Engine,
@@ -27,11 +28,10 @@ from desktop.engines.base import (
     SamplingParams,
     decode_rate,
 )
-from desktop.engines.context import fit_for_reply, reply_budget
-from desktop.engines.gguf import describe_parameters, model_name, read_gguf, sampling_defaults
+from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
+from desktop.engines.gguf import model_name, read_gguf, sampling_defaults
 from desktop.text import translate
-
-DEFAULT_N_CTX = 4096
+from desktop.units import format_parameters
 
 
 def default_threads() -> int:
@@ -127,7 +127,7 @@ class LlamaEngine(Engine):
             extra={
                 "threads": self.n_threads,
                 "cpu_variant": self.cpu_variant,
-                "parameters_label": describe_parameters(gguf.parameters),
+                "parameters_label": format_parameters(gguf.parameters),
                 "n_layers": gguf.n_layers,
                 "n_kv_heads": gguf.n_kv_heads,
                 "head_dim": gguf.head_dim,
@@ -307,7 +307,7 @@ def _plain_cpu_buffers(llama_cpp):
     """
     low = getattr(llama_cpp, "llama_cpp", None)
     original = getattr(low, "llama_model_default_params", None)
-    if original is None or os.environ.get("EDGECHAT_LLAMA_AMX") == "1" or not _has_amx(llama_cpp):
+    if original is None or config.llama_amx() or not _has_amx(llama_cpp):
         yield
         return
 

@@ -31,11 +31,10 @@ from desktop.engines.base import (
     SamplingParams,
     decode_rate,
 )
-from desktop.engines.context import fit_for_reply, reply_budget
+from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
 from desktop.text import translate
 
 CONFIG = "genai_config.json"
-DEFAULT_N_CTX = 4096
 MAX_LENGTH_STEP = 512  # the KV cache grows in these steps, not straight to the model's maximum
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA", "dml": "DirectML"}
 DEVICES = ("auto", "cpu", "cuda", "dml")
