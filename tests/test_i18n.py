@@ -219,8 +219,8 @@ def test_core_messages_are_translated_at_run_time(tmp_path, qapp, translated):
     from desktop.engines.base import ContextOverflowError
     from desktop.engines.context import fit_messages
     from desktop.engines.gguf import GGUFError, read_gguf
-    from desktop.hardware import GIB
     from desktop.models.fit import LABELS, Fit, estimate
+    from desktop.units import GIB
 
     zh = {(m["context"], m["source"]): m["translation"].text for m in messages(TS)}
     overflow = ("The message is too long for this model's context window. Shorten it, or raise the "

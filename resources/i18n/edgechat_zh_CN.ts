@@ -232,6 +232,18 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>{name} 不完整或已损坏：文件在文件头内就结束了（{size} 字节）。请重新下载。</translation>
     </message>
     <message>
+        <source>{name} is corrupt: {field} is implausibly large ({count}).</source>
+        <translation>{name} 已损坏：{field} 大得不合理（{count}）。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: a metadata key is not valid UTF-8 text.</source>
+        <translation>{name} 已损坏：某个元数据键不是有效的 UTF-8 文本。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: the arrays of {key} are nested more than {depth} deep.</source>
+        <translation>{name} 已损坏：{key} 的数组嵌套超过 {depth} 层。</translation>
+    </message>
+    <message>
         <source>{name} is corrupt: unknown value type {type} for {key}.</source>
         <translation>{name} 已损坏：{key} 的值类型 {type} 未知。</translation>
     </message>
@@ -252,6 +264,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>{name} 不是 GGUF 模型文件（仅 {size} 字节）。</translation>
     </message>
     <message>
+        <source>{name} is corrupt: its header cannot be read ({reason}).</source>
+        <translation>{name} 已损坏：无法读取其文件头（{reason}）。</translation>
+    </message>
+    <message>
         <source>{name} is not a GGUF model file. EdgeChat&apos;s llama.cpp engine opens .gguf files; ONNX models are opened by their folder.</source>
         <translation>{name} 不是 GGUF 模型文件。EdgeChat 的 llama.cpp 引擎只能打开 .gguf 文件；ONNX 模型请通过其所在文件夹打开。</translation>
     </message>
@@ -268,6 +284,18 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>{name} 不完整：文件只有 {size} 字节，但其张量需要 {needed} 字节。可能是下载中断了，请重新下载。</translation>
     </message>
     <message>
+        <source>{name} is corrupt: {key} should be text, but it is {value}.</source>
+        <translation>{name} 已损坏：{key} 应为文本，但实际为 {value}。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: {key} should be a count (a whole number, 0 or more), but it is {value}.</source>
+        <translation>{name} 已损坏：{key} 应为计数（0 或更大的整数），但实际为 {value}。</translation>
+    </message>
+    <message>
+        <source>{name} is corrupt: {key} should be a power of two, but it is {value}.</source>
+        <translation>{name} 已损坏：{key} 应为 2 的幂，但实际为 {value}。</translation>
+    </message>
+    <message>
         <source>The llama.cpp engine is not available: {reason}</source>
         <translation>llama.cpp 引擎不可用：{reason}</translation>
     </message>
@@ -282,6 +310,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>llama.cpp could not load {name}: {reason}. The file may be damaged or use an architecture this version does not support.</source>
         <translation>llama.cpp 无法加载 {name}：{reason}。文件可能已损坏，或使用了此版本不支持的模型架构。</translation>
+    </message>
+    <message>
+        <source>llama.cpp failed while generating: {reason}</source>
+        <translation>llama.cpp 生成时出错：{reason}</translation>
     </message>
     <message>
         <source>{folder}/{config_file} names {what} outside the folder: {name}</source>
@@ -384,6 +416,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>ONNX Runtime 无法加载 {folder}：{reason}</translation>
     </message>
     <message>
+        <source>The server stopped sending; paused — resume when the connection is back. What arrived is kept.</source>
+        <translation>服务器停止发送数据，已暂停——连接恢复后可继续。已收到的部分会保留。</translation>
+    </message>
+    <message>
         <source>Refusing a file path from the Hub that leaves the model folder: {path}</source>
         <translation>已拒绝 Hub 提供的文件路径，因为它指向模型文件夹之外：{path}</translation>
     </message>
@@ -426,6 +462,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>{name} failed verification: the Hub says {kind} {expected}…, the downloaded file has {actual}…. It was not installed; the bad file is kept at {path}. Download it again.</source>
         <translation>{name} 校验失败：Hub 给出的 {kind} 为 {expected}…，而下载的文件为 {actual}…。该文件未安装，有问题的文件保留在 {path}。请重新下载。</translation>
+    </message>
+    <message>
+        <source>The list of paused downloads</source>
+        <translation>已暂停的下载列表</translation>
     </message>
     <message>
         <source>runs on GPU</source>
@@ -564,8 +604,20 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>无法连接 Hugging Face Hub（{reason}）。请检查网络连接后重试；下载会从中断处继续。</translation>
     </message>
     <message>
+        <source>Searching the Hub needs an internet connection, and the Hub did not answer ({reason}). Check the connection and try again; installed models work offline.</source>
+        <translation>搜索 Hub 需要联网，但 Hub 没有响应（{reason}）。请检查网络后重试；已安装的模型可离线使用。</translation>
+    </message>
+    <message>
+        <source>{what} is being changed by another EdgeChat window or command and did not become free within {seconds} s ({path}). Try again.</source>
+        <translation>{what} 正被另一个 EdgeChat 窗口或命令修改，{seconds} 秒内未释放（{path}）。请重试。</translation>
+    </message>
+    <message>
         <source>Nothing to import at {path}: it does not exist.</source>
         <translation>{path} 不存在，无可导入的内容。</translation>
+    </message>
+    <message>
+        <source>The model list</source>
+        <translation>模型列表</translation>
     </message>
     <message>
         <source>No installed model is called {model_id}.</source>
@@ -680,22 +732,6 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>无法打开对话数据库 {path}：{reason}</translation>
     </message>
     <message>
-        <source>This export is version {version}; this EdgeChat reads 1.</source>
-        <translation>此导出文件的版本为 {version}；当前 EdgeChat 只能读取版本 1。</translation>
-    </message>
-    <message>
-        <source>Message {number} of the export is malformed.</source>
-        <translation>导出文件中的第 {number} 条消息格式有误。</translation>
-    </message>
-    <message>
-        <source>The conversation database was damaged, so EdgeChat started with an empty one. The damaged file was kept as {path}.</source>
-        <translation>对话数据库已损坏，EdgeChat 已使用一个新的空数据库启动。损坏的文件已保留为 {path}。</translation>
-    </message>
-    <message>
-        <source>The conversation database {path} is damaged and could not be moved aside ({reason}). Move or rename it yourself, then start EdgeChat again.</source>
-        <translation>对话数据库 {path} 已损坏，且无法移到一旁（{reason}）。请自行移动或重命名该文件，然后重新启动 EdgeChat。</translation>
-    </message>
-    <message>
         <source>{path} was written by a newer EdgeChat (schema {version}); update EdgeChat.</source>
         <translation>{path} 由更新版本的 EdgeChat 写入（数据库架构 {version}）；请更新 EdgeChat。</translation>
     </message>
@@ -746,6 +782,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>This file is not an EdgeChat conversation export.</source>
         <translation>此文件不是 EdgeChat 导出的对话。</translation>
+    </message>
+    <message>
+        <source>This export is version {version}; this EdgeChat reads 1.</source>
+        <translation>此导出文件的版本为 {version}；当前 EdgeChat 只能读取版本 1。</translation>
     </message>
     <message>
         <source>The export has no message list.</source>
@@ -803,6 +843,14 @@ Counted with the model&apos;s own tokenizer.</source>
         <source>it is not UTF-8 text (byte {offset})</source>
         <translation>它不是 UTF-8 文本（第 {offset} 字节）</translation>
     </message>
+    <message>
+        <source>The conversation database was damaged, so EdgeChat started with an empty one. The damaged file was kept as {path}.</source>
+        <translation>对话数据库已损坏，EdgeChat 已使用一个新的空数据库启动。损坏的文件已保留为 {path}。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} is damaged and could not be moved aside ({reason}). Move or rename it yourself, then start EdgeChat again.</source>
+        <translation>对话数据库 {path} 已损坏，且无法移到一旁（{reason}）。请自行移动或重命名该文件，然后重新启动 EdgeChat。</translation>
+    </message>
 </context>
 <context>
     <name>CounterWorker</name>
@@ -826,8 +874,16 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>取消</translation>
     </message>
     <message>
+        <source>Pausing…</source>
+        <translation>正在暂停…</translation>
+    </message>
+    <message>
         <source>Resuming…</source>
         <translation>正在继续…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
     </message>
     <message>
         <source>, {minutes} min left</source>
@@ -857,12 +913,12 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>已在开始前取消。</translation>
     </message>
     <message>
-        <source>Could not prepare the download: {reason}</source>
-        <translation>无法准备下载：{reason}</translation>
-    </message>
-    <message>
         <source>Cancelled; the partial file was removed.</source>
         <translation>已取消，未下载完的文件已删除。</translation>
+    </message>
+    <message>
+        <source>Paused before it started.</source>
+        <translation>开始前已暂停。</translation>
     </message>
     <message>
         <source>Paused. What arrived is kept.</source>
@@ -874,18 +930,19 @@ Counted with the model&apos;s own tokenizer.</source>
     </message>
 </context>
 <context>
-    <name>GenerationWorker</name>
+    <name>ErrorHooks</name>
     <message>
-        <source>Could not load the model: {reason}</source>
-        <translation>无法加载模型：{reason}</translation>
+        <source>Something went wrong — details in the log.
+{path}</source>
+        <translation>出了点问题——详情见日志。
+{path}</translation>
     </message>
+</context>
+<context>
+    <name>GenerationWorker</name>
     <message>
         <source>No model is loaded.</source>
         <translation>未加载模型。</translation>
-    </message>
-    <message>
-        <source>Generation failed: {reason}</source>
-        <translation>生成失败：{reason}</translation>
     </message>
 </context>
 <context>
@@ -1011,6 +1068,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>在 Hugging Face 上搜索 GGUF 和 ONNX 仓库…</translation>
     </message>
     <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
         <source>yes</source>
         <translation>是</translation>
     </message>
@@ -1040,8 +1101,16 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>此仓库中的量化版本</translation>
     </message>
     <message>
+        <source>Detecting hardware…</source>
+        <translation>正在检测硬件…</translation>
+    </message>
+    <message>
         <source>{count} catalog entries were skipped as malformed.</source>
         <translation>已跳过 {count} 个格式有误的目录条目。</translation>
+    </message>
+    <message>
+        <source>Could not detect this machine&apos;s hardware.</source>
+        <translation>无法检测本机硬件。</translation>
     </message>
     <message>
         <source>yes: accept the licence on its page and set a token in Settings</source>
@@ -1058,38 +1127,6 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>{count} tokens</source>
         <translation>{count} 个 token</translation>
-    </message>
-    <message>
-        <source>Fit:</source>
-        <translation>适配：</translation>
-    </message>
-    <message>
-        <source>Parameters:</source>
-        <translation>参数量：</translation>
-    </message>
-    <message>
-        <source>Context:</source>
-        <translation>上下文：</translation>
-    </message>
-    <message>
-        <source>Format:</source>
-        <translation>格式：</translation>
-    </message>
-    <message>
-        <source>Size:</source>
-        <translation>大小：</translation>
-    </message>
-    <message>
-        <source>Licence:</source>
-        <translation>许可证：</translation>
-    </message>
-    <message>
-        <source>Gated:</source>
-        <translation>访问受限：</translation>
-    </message>
-    <message>
-        <source>From:</source>
-        <translation>来源：</translation>
     </message>
     <message>
         <source>Its files will be deleted.</source>
@@ -1116,8 +1153,24 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>导入 ONNX GenAI 文件夹</translation>
     </message>
     <message>
+        <source>Removing {name}…</source>
+        <translation>正在移除 {name}…</translation>
+    </message>
+    <message>
+        <source>Removed {name}.</source>
+        <translation>已移除 {name}。</translation>
+    </message>
+    <message>
+        <source>Checking {path}…</source>
+        <translation>正在检查 {path}…</translation>
+    </message>
+    <message>
         <source>Import a GGUF file</source>
         <translation>导入 GGUF 文件</translation>
+    </message>
+    <message>
+        <source>Looking for models…</source>
+        <translation>正在查找模型…</translation>
     </message>
     <message>
         <source>Skipped {path}: {error}</source>
@@ -1142,6 +1195,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Searching…</source>
         <translation>正在搜索…</translation>
+    </message>
+    <message>
+        <source>Search cancelled.</source>
+        <translation>搜索已取消。</translation>
     </message>
     <message>
         <source>{count} repositories found.</source>
@@ -1267,6 +1324,30 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>打开 ONNX GenAI 模型文件夹</translation>
     </message>
     <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open &amp;log folder</source>
+        <translation>打开日志文件夹(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;About EdgeChat</source>
+        <translation>关于 EdgeChat(&amp;A)</translation>
+    </message>
+    <message>
+        <source>The log is in {folder}</source>
+        <translation>日志位于 {folder}</translation>
+    </message>
+    <message>
+        <source>Offline chat with small local language models. Everything runs on this computer.</source>
+        <translation>使用本地小型语言模型离线聊天。一切都在这台电脑上运行。</translation>
+    </message>
+    <message>
+        <source>About EdgeChat</source>
+        <translation>关于 EdgeChat</translation>
+    </message>
+    <message>
         <source>Show {count} earlier messages ({hidden} not shown)</source>
         <translation>显示较早的 {count} 条消息（共 {hidden} 条未显示）</translation>
     </message>
@@ -1281,10 +1362,6 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
-    </message>
-    <message>
-        <source>Could not read {path}: {reason}</source>
-        <translation>无法读取 {path}：{reason}</translation>
     </message>
     <message>
         <source>Markdown (*.md)</source>
@@ -1604,6 +1681,13 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>The new language is used from the next start of EdgeChat.</source>
         <translation>新语言将在下次启动 EdgeChat 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>Worker</name>
+    <message>
+        <source>Something went wrong ({kind}: {reason}). Details are in the log.</source>
+        <translation>出了点问题（{kind}：{reason}）。详情请查看日志。</translation>
     </message>
 </context>
 </TS>
