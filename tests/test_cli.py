@@ -64,3 +64,16 @@ def test_self_test_from_source():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.returncode == 0 and report["ok"], report
     assert report["frozen"] is False and len(report["checks"]) == 8
+
+
+def test_ask_on_a_crafted_gguf_ends_with_a_message(tmp_path):
+    """general.alignment stored as text made the reader raise TypeError on the worker thread,
+    and `edgechat ask` waited for ever for a load that never ended."""
+    from tests.test_gguf import STRING, gguf_bytes, gguf_string, kv, standard_kvs, write
+
+    crafted = write(tmp_path, gguf_bytes(*standard_kvs(**{
+        "general.alignment": kv("general.alignment", STRING, gguf_string("thirty-two"))})))
+    result = edgechat("ask", "hi", "--model", str(crafted), timeout=60)
+    assert result.returncode == 1
+    assert "crafted.gguf" in result.stderr and "general.alignment" in result.stderr
+    assert "Traceback" not in result.stderr
