@@ -423,6 +423,7 @@ def _guard_global(name: str, func):
 @lru_cache(maxsize=8)
 def _compile(source: str):
     from jinja2 import nodes
+    from jinja2.ext import Extension
     from jinja2.runtime import markup_join, str_join
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.utils import pass_context
@@ -530,8 +531,26 @@ def _compile(source: str):
         eval_ctx = context.eval_ctx
         return (markup_join if eval_ctx.volatile or eval_ctx.autoescape else str_join)(parts)
 
+    class Generation(Extension):
+        """``{% generation %}...{% endgeneration %}``: Hugging Face marks the assistant's text with
+        it for training masks; rendering, it is its body, unchanged. Templates that use it (LFM2.5,
+        Laguna) are invalid Jinja without it."""
+
+        tags = {"generation"}
+
+        def parse(self, parser):
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            return nodes.CallBlock(self.call_method("_body"), [], [], body).set_lineno(lineno)
+
+        def _body(self, caller):
+            return caller()
+
     env = Sandbox(trim_blocks=True, lstrip_blocks=True, finalize=finalize,
-                  extensions=["jinja2.ext.loopcontrols"])
+                  extensions=[Generation, "jinja2.ext.loopcontrols"])
+    # Hugging Face's tojson: not HTML-escaped, with json.dumps' own options. Templates were written
+    # (and their output checked) against it, so Jinja's own tojson would change the prompt.
+    env.filters["tojson"] = _tojson
     env.filters = {name: _guard_filter(name, f) for name, f in env.filters.items()}
     env.filters["_guard_loop"] = guard_loop
     env.filters["_guard_concat"] = guard_concat
@@ -539,7 +558,71 @@ def _compile(source: str):
     env.globals["lipsum"] = _guard_global("lipsum", env.globals["lipsum"])
     env.globals["raise_exception"] = _raise
     env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    env.globals["dict"] = _TemplateDict()
+    env.globals["namespace"] = _namespace_class()
     return env.from_string(source)
+
+
+class _TemplateDict:
+    """``dict(...)`` as Hugging Face offers it: a call, not the type (whose attributes reach further)."""
+
+    def __call__(self, *args, **kwargs):
+        return dict(*args, **kwargs)
+
+    def fromkeys(self, *args, **kwargs):
+        return dict.fromkeys(*args, **kwargs)
+
+
+@lru_cache(maxsize=1)
+def _namespace_class():
+    from jinja2.exceptions import SecurityError
+    from jinja2.utils import Namespace
+
+    class TemplateNamespace(Namespace):
+        """Jinja's namespace refusing underscore names, as Hugging Face's does: a template that
+        stores one fails there, so it fails here too."""
+
+        def __init__(*args, **kwargs):  # noqa: N805 - Jinja's signature, so namespace(self=...) works
+            self, args = args[0], args[1:]
+            attrs = dict(*args, **kwargs)
+            for name in attrs:
+                TemplateNamespace._check(name)
+            Namespace.__init__(self, attrs)
+
+        def __setitem__(self, name, value):
+            TemplateNamespace._check(name)
+            Namespace.__setitem__(self, name, value)
+
+        @staticmethod
+        def _check(name):
+            if isinstance(name, str) and name.startswith("_"):
+                raise SecurityError(f"a namespace may not hold the underscore name {name!r}")
+
+    return TemplateNamespace
+
+
+MAX_JSON_INDENT = 64  # characters per level; Python's own recursion limit bounds the levels
+
+
+def _tojson(value, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    import json
+
+    limits = _current.get()
+    if indent is None or limits is None:
+        return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                          sort_keys=sort_keys)
+    width = len(indent) if isinstance(indent, str) else indent if isinstance(indent, int) else 0
+    if width > MAX_JSON_INDENT:
+        raise limits.stop(f"it asked for a JSON indent of more than {MAX_JSON_INDENT} characters")
+    # Indented, the text grows with depth times width: built piece by piece and checked as it grows.
+    encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                               sort_keys=sort_keys)
+    parts, size = [], 0
+    for part in encoder.iterencode(value):
+        size += len(part)
+        limits.grow(size, len(part))
+        parts.append(part)
+    return "".join(parts)
 
 
 def _check_binop(limits: _Limits, operator: str, left, right) -> None:
@@ -580,16 +663,24 @@ def render(
     *,
     source_name: str | None = None,
     time_limit: float | None = None,
+    extra: dict | None = None,
 ) -> str:
-    """The prompt ``template`` (ChatML when None) makes of ``messages``. ``source_name``, the model
+    """The prompt ``template`` (ChatML when None) makes of ``messages``: the text Hugging Face's
+    apply_chat_template makes of them (tests/test_template_parity.py holds us to it). ``extra``
+    adds template variables (``enable_thinking``, ``tools``...). ``source_name``, the model
     file or folder the template came from, names it in errors; ``time_limit`` defaults to
     TIME_LIMIT_S. Raises TemplateError, and nothing else, for any failure of the template."""
     from jinja2 import TemplateSyntaxError
     from jinja2.exceptions import SecurityError
     from jinja2.exceptions import TemplateError as JinjaTemplateError
 
-    messages = [dict(m) for m in messages]
-    given = _text_size(messages, 1 << 40) + len(bos_token) + len(eos_token)
+    messages = _alias_reasoning([dict(m) for m in messages])
+    # Hugging Face always defines tools and documents (None when not given): templates test
+    # "tools is not none" as often as "tools is defined", and the two must agree with theirs.
+    variables = {"tools": None, "documents": None, **(extra or {})}
+    variables.update(messages=messages, bos_token=bos_token, eos_token=eos_token,
+                     add_generation_prompt=add_generation_prompt)
+    given = _text_size([messages, variables], 1 << 40) + len(bos_token) + len(eos_token)
     limits = _Limits(source_name, TIME_LIMIT_S if time_limit is None else time_limit,
                      max(MIN_TEXT_LIMIT, INPUT_FACTOR * given))
     who = limits.who
@@ -601,8 +692,7 @@ def render(
             raise TemplateError(f"{who} is invalid: {exc}") from None
         limits.deadline = time.monotonic() + limits.time_limit  # compiling is cached, not counted
         parts, size = [], 0
-        for part in compiled.generate(messages=messages, bos_token=bos_token, eos_token=eos_token,
-                                      add_generation_prompt=add_generation_prompt):
+        for part in compiled.generate(**variables):
             size += len(part)
             if size > limits.text_limit:
                 raise limits.stop(f"its output grew beyond {limits.text_limit:,} characters")
@@ -621,3 +711,60 @@ def render(
         raise TemplateError(f"{who} failed: {type(exc).__name__}: {exc}") from None
     finally:
         _current.reset(token)
+
+
+_REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
+
+
+def _alias_reasoning(messages: list[dict]) -> list[dict]:
+    """A message's reasoning under all the names templates read it by, as Hugging Face does:
+    Qwen's templates read reasoning_content, gpt-oss's read thinking."""
+    aliased = []
+    for message in messages:
+        reasoning = next((message[k] for k in _REASONING_FIELDS if message.get(k) is not None), None)
+        if reasoning is not None:
+            message = {"thinking": reasoning, **message, "reasoning_content": reasoning}
+        aliased.append(message)
+    return aliased
+
+
+_SYSTEM_PROBE = "edgechat-system-probe-7f3a"
+
+
+@lru_cache(maxsize=32)
+def supports_system_role(template: str | None, bos_token: str = "", eos_token: str = "") -> bool:
+    """Whether ``template`` puts a system message into the prompt. Some refuse it (Gemma 2 raises
+    "System role not supported"), some drop it without a word; for those the system prompt has
+    to travel inside the first user message instead."""
+    messages = [{"role": "system", "content": _SYSTEM_PROBE}, {"role": "user", "content": "Hi"}]
+    try:
+        return _SYSTEM_PROBE in render(template, messages, bos_token, eos_token)
+    except TemplateError:
+        return False
+
+
+def fold_system(messages: Sequence[dict]) -> list[dict]:
+    """``messages`` with the system messages moved into the first user message: the system text, a
+    blank line, then the user's, as llama.cpp's server and Ollama do for such models."""
+    system = "\n\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
+    rest = [dict(m) for m in messages if m.get("role") != "system"]
+    if not system:
+        return rest
+    for message in rest:
+        if message.get("role") == "user":
+            message["content"] = f"{system}\n\n{message.get('content') or ''}"
+            return rest
+    return [{"role": "user", "content": system}, *rest]
+
+
+def prepare_messages(template: str | None, messages: Sequence[dict], bos_token: str = "",
+                     eos_token: str = "") -> list[dict]:
+    """The messages to render with ``template``: as given, unless there is a system message the
+    template would refuse or drop, which is then folded into the first user message. Used before
+    every render (engine, token counter, context meter), so all of them count what is sent."""
+    messages = list(messages)
+    if not any(m.get("role") == "system" for m in messages):
+        return messages
+    if supports_system_role(template, bos_token, eos_token):
+        return messages
+    return fold_system(messages)
