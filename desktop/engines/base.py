@@ -16,6 +16,13 @@ from desktop.errors import UserError
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+class Thought(str):
+    """A piece of a reasoning model's thinking, as an engine's stream yields it; the answer
+    comes as plain ``str``. A subclass, so code that only wants text can ignore the difference."""
+
+    __slots__ = ()
+
+
 class CancelToken(threading.Event):
     """A stop request: an Event that can also tell others the moment it is set.
 
@@ -95,6 +102,8 @@ class SamplingParams:
     seed: int | None = None
     # What to leave out when the history outgrows the context: see engines/context.py.
     context_policy: str = "rolling"
+    # The chat's "Think" switch, passed as enable_thinking to a template that reads it.
+    thinking: bool = True
 
     # The fields a user sets per conversation (and a model may recommend), in the order shown.
     SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")
@@ -121,6 +130,9 @@ class GenerationStats:
     model: str | None = None
     backend: str | None = None
     device: str | None = None
+    # A reasoning model's thinking: from its first piece to the end of the block, and its tokens.
+    thinking_s: float | None = None
+    thinking_tokens: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

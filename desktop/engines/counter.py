@@ -20,6 +20,12 @@ class PromptCounter:
         self._prompt = prompt
         self._close = close
 
+    def set_thinking(self, thinking: bool) -> None:
+        """Render as the engine will for a chat with this "Think" switch."""
+        from desktop.engines.reasoning import template_extra
+
+        self._prompt.extra = template_extra(getattr(self._prompt, "_template", None), thinking)
+
     def measure(self, messages: Sequence[Message]) -> int:
         """Tokens of the prompt these messages render to (with the reply's opening)."""
         return self._prompt.measure(messages)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template
+from desktop.engines import chat_template, reasoning
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -108,6 +108,8 @@ class LlamaEngine(Engine):
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_callback = llama_cpp.ggml_abort_callback()
         self._prompt = LlamaPrompt(llm, gguf.chat_template, os.path.basename(path))
+        self._template = gguf.chat_template
+        self._prompt_text = ""  # the latest reply's prompt: where its thinking starts
         device = "CPU"
         if gpu and n_gpu_layers != 0:
             device = "GPU (Metal)" if _is_macos() else "GPU (CUDA)"
@@ -132,6 +134,7 @@ class LlamaEngine(Engine):
                 "n_kv_heads": gguf.n_kv_heads,
                 "head_dim": gguf.head_dim,
                 "sampling": sampling_defaults(gguf),
+                "thinking": reasoning.probe(self._prompt, gguf.chat_template),
             },
         )
         self._stats: GenerationStats | None = None
@@ -164,9 +167,12 @@ class LlamaEngine(Engine):
 
     def prepare(self, messages: Sequence[Message], params: SamplingParams):
         """The prompt tokens for ``messages``, trimmed to leave room for a reply."""
+        # Set before fitting: the "Think" switch changes the prompt, so what fits too.
+        self._prompt.extra = reasoning.template_extra(self._template, params.thinking)
         fitted, dropped = fit_for_reply(messages, self._prompt.measure, self._info.n_ctx,
                                         params.max_tokens, params.context_policy)
-        tokens = self.tokenize_prompt(self.render_prompt(fitted))
+        self._prompt_text = self.render_prompt(fitted)
+        tokens = self.tokenize_prompt(self._prompt_text)
         return tokens, dropped
 
     def stream(
@@ -185,6 +191,7 @@ class LlamaEngine(Engine):
         is_eog = self._llama_cpp.llama_vocab_is_eog
         vocab = self._vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        thinking = reasoning.stream_for(self._template, self._prompt_text)
         if params.seed is not None:
             llm.set_seed(params.seed)
         first = last = None
@@ -216,16 +223,14 @@ class LlamaEngine(Engine):
                     stats.ttft_s = first - started
                 count += 1
                 piece = decoder.decode(llm.detokenize([token]))
-                if piece:
-                    yield piece
+                yield from thinking.feed(piece)
                 if count >= budget:
                     break
                 if cancel is not None and cancel.is_set():
                     stats.finish_reason = "cancelled"
                     break
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                yield tail
+            yield from thinking.feed(decoder.decode(b"", final=True))
+            yield from thinking.finish()
         except RuntimeError as exc:
             # llama_decode returns 2 when the callback aborted it; what it had read is dropped
             # by the next request (llama-cpp-python trims the cache to the tokens it counted).
@@ -239,6 +244,7 @@ class LlamaEngine(Engine):
             stats.completion_tokens = count
             stats.total_s = time.perf_counter() - started
             stats.tokens_per_s = decode_rate(count, first, last)
+            thinking.fill(stats)
 
     def close(self) -> None:
         llm = getattr(self, "_llm", None)
@@ -261,6 +267,7 @@ class LlamaPrompt:
         self._bos = self._token_text(llm.token_bos())
         self._eos = self._token_text(llm.token_eos())
         self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
+        self.extra: dict | None = None  # more template variables (enable_thinking)
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -269,7 +276,7 @@ class LlamaPrompt:
 
     def render(self, messages: Sequence[Message]) -> str:
         return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
-                                    source_name=self._source_name)
+                                    source_name=self._source_name, extra=self.extra)
 
     def tokenize(self, prompt: str) -> list[int]:
         tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template
+from desktop.engines import chat_template, reasoning
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -307,6 +307,7 @@ class OnnxEngine(Engine):
                 "n_kv_heads": decoder.get("num_key_value_heads"),
                 "head_dim": decoder.get("head_size"),
                 "sampling": sampling_defaults(config, folder),
+                "thinking": reasoning.probe(self._prompt, self._template),
             },
         )
         self._eos_ids = set(int(t) for t in self._tokenizer.eos_token_ids)
@@ -412,6 +413,8 @@ class OnnxEngine(Engine):
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         started = time.perf_counter()
+        # Set before fitting: the "Think" switch changes the prompt, so what fits too.
+        self._prompt.extra = reasoning.template_extra(self._template, params.thinking)
         fitted, dropped = fit_for_reply(
             messages, self._prompt.measure, self._n_ctx,
             params.max_tokens, params.context_policy,
@@ -430,6 +433,7 @@ class OnnxEngine(Engine):
                 reason=_first_line(exc))) from None
         gen = self._gen
         decoder = self._tokenizer.create_stream()
+        thinking = reasoning.stream_for(self._template, prompt_text)
         reply: list[str] = []
         first = last = None
         count = 0
@@ -454,14 +458,16 @@ class OnnxEngine(Engine):
                 count += 1
                 piece = decoder.decode(token)
                 if piece:
-                    reply.append(piece)
-                    yield piece
+                    reply.append(piece)  # as generated, tags and all: what the generator holds
+                    yield from thinking.feed(piece)
                 if count >= budget:
                     break
+            yield from thinking.finish()
         finally:
             stats.completion_tokens = count
             stats.total_s = time.perf_counter() - started
             stats.tokens_per_s = decode_rate(count, first, last)
+            thinking.fill(stats)
             # What the generator now holds, as text, for the next turn to extend.
             self._gen_text = prompt_text + "".join(reply)
 
@@ -522,6 +528,7 @@ class OnnxPrompt:
     def __init__(self, tokenizer, template: str | None, bos: str, eos: str, source_name: str | None = None):
         self._tokenizer, self._template, self._bos, self._eos = tokenizer, template, bos, eos
         self._source_name = source_name  # the model folder, named when its template fails
+        self.extra: dict | None = None  # more template variables (enable_thinking)
 
     def render(self, messages: Sequence[Message]) -> str:
         if self._template is None:
@@ -532,7 +539,7 @@ class OnnxPrompt:
             except RuntimeError:
                 pass  # no template in the tokenizer either: ChatML below
         return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
-                                    source_name=self._source_name)
+                                    source_name=self._source_name, extra=self.extra)
 
     def encode(self, text: str) -> list[int]:
         return [int(t) for t in self._tokenizer.encode(text)]

@@ -28,6 +28,7 @@ from desktop.engines.base import (
     ModelInfo,
     ModelLoadError,
     SamplingParams,
+    Thought,
 )
 
 _ERRORS = {
@@ -53,6 +54,19 @@ def _error_kind(exc: BaseException) -> str:
     if isinstance(exc, ContextOverflowError):
         return "ContextOverflowError"
     return "EngineError"
+
+
+def _runs(pieces: list[str]):
+    """Batched pieces as (kind, text) messages: "thought" for thinking, "piece" for the answer,
+    in order, so a batch that crosses from one to the other keeps them apart."""
+    runs: list[tuple[str, str]] = []
+    for piece in pieces:
+        kind = "thought" if isinstance(piece, Thought) else "piece"
+        if runs and runs[-1][0] == kind:
+            runs[-1] = (kind, runs[-1][1] + piece)
+        else:
+            runs.append((kind, str(piece)))
+    return runs
 
 
 def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
@@ -90,11 +104,12 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
                         # Batched, as the worker batches for the view: a wake-up of the app per
                         # token would take CPU from the runtime's own threads on small machines.
                         if now - last_send >= BATCH_INTERVAL_S:
-                            conn.send(("piece", "".join(pending)))
+                            for run in _runs(pending):
+                                conn.send(run)
                             pending.clear()
                             last_send = now
-                    if pending:
-                        conn.send(("piece", "".join(pending)))
+                    for run in _runs(pending):
+                        conn.send(run)
                     conn.send(("done", asdict(engine.last_stats)))
                 except EngineError as exc:
                     conn.send(("error", (_error_kind(exc), str(exc))))
@@ -207,6 +222,8 @@ class ProcessEngine(Engine):
                 kind, payload = self._receive()
                 if kind == "piece":
                     yield payload
+                elif kind == "thought":
+                    yield Thought(payload)
                 elif kind == "done":
                     self._stats = GenerationStats.from_dict(payload)
                     finished = True
