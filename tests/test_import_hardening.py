@@ -452,3 +452,24 @@ def valid_export_and_store():
         target = ConversationStore(Path(folder) / "target.sqlite3")
         yield valid, target
         target.close()
+
+
+def test_a_reasoning_reply_keeps_its_thinking_and_bad_thinking_is_refused(store, export):
+    export["messages"][1]["meta"].update(thinking="First, the question.", thinking_s=12.5)
+    export["messages"][1]["meta"]["stats"].update(thinking_s=12.5, thinking_tokens=40)
+    export["settings"]["thinking"] = False
+    imported = store.import_json(copy.deepcopy(export))
+    meta = store.messages(imported.id)[1].meta
+    assert meta["thinking"] == "First, the question." and meta["thinking_s"] == 12.5
+    assert meta["stats"]["thinking_tokens"] == 40
+    assert store.conversation_settings(imported.id)["thinking"] is False
+    for key, value, problem in (("thinking", ["a"], "meta.thinking must be text"),
+                                ("thinking_s", "long", "meta.thinking_s must be a number"),
+                                ("thinking_s", -1, "meta.thinking_s must be between")):
+        bad = copy.deepcopy(export)
+        bad["messages"][1]["meta"][key] = value
+        with pytest.raises(StoreError, match=problem):
+            store.import_json(bad)
+    export["settings"]["thinking"] = "on"
+    with pytest.raises(StoreError, match="settings: thinking must be true or false"):
+        store.import_json(export)

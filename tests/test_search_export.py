@@ -155,3 +155,15 @@ def test_long_chats_open_on_their_newest_page(qtbot, tmp_path):
     finally:
         window.close()
         store.close()
+
+
+def test_thinking_is_exported_folded_and_not_searched(store):
+    chat = store.create_conversation("Reasoning")
+    question = store.add_message(chat.id, "user", "How many r's in strawberry?")
+    store.add_message(chat.id, "assistant", "There are three.", parent_id=question.id,
+                      meta={"thinking": "s-t-r-a-w-b-e-r-r-y <b>counting</b>", "thinking_s": 11.6})
+    markdown = store.export_markdown(chat.id)
+    assert ("## Assistant\n\n<details><summary>Thought for 12 s</summary>\n\n"
+            "s-t-r-a-w-b-e-r-r-y &lt;b&gt;counting&lt;/b&gt;\n\n</details>\n\nThere are three.") in markdown
+    assert store.export_json(chat.id)["messages"][1]["meta"]["thinking_s"] == 11.6
+    assert [h.message_id for h in store.search("three")] and not store.search("counting")

@@ -124,6 +124,12 @@ def _counts(value, where):
     return [_count(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
 
+def _flag(value, where):
+    if not isinstance(value, bool):
+        raise _Bad(where, translate("Core", "must be true or false"))
+    return value
+
+
 def _policy(value, where):
     if value not in POLICIES:
         raise _Bad(where, translate("Core", "must be one of: {values}").format(
@@ -151,6 +157,8 @@ _STATS = {
     "model": _name,
     "backend": _name,
     "device": _name,
+    "thinking_s": _optional(_seconds),
+    "thinking_tokens": _count,
 }
 
 
@@ -183,6 +191,9 @@ def _meta(meta, strict: bool) -> dict:
         "context_policy": _policy,
         "left_out": _counts,
         "error": lambda v, w: _text(v, w, MAX_ERROR_CHARS),
+        # A reasoning model's thinking, kept apart from the answer, and how long it took.
+        "thinking": lambda v, w: _text(v, w, MAX_CONTENT_CHARS),
+        "thinking_s": _seconds,
     }
     return _fields(meta, checks, "meta", strict)
 
@@ -209,6 +220,7 @@ def _settings(settings, strict: bool, where: str = "") -> dict:
         "preset": _name,
         "sampling": lambda v, w: _sampling(v, w, strict),
         "context_policy": _policy,
+        "thinking": _flag,  # the "Think" switch
     }
     return _fields(settings, checks, where, strict)
 

@@ -10,7 +10,9 @@ opens its own on the same file. The CLI does not touch the store.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
+import math
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -479,7 +481,7 @@ class ConversationStore:
         names = {"user": "You", "assistant": "Assistant", "system": "System"}
         parts = [f"# {data['title']}\n"]
         for m in data["messages"]:
-            parts.append(f"## {names[m['role']]}\n\n{m['content']}\n")
+            parts.append(f"## {names[m['role']]}\n\n{_thinking_markdown(m['meta'])}{m['content']}\n")
         return "\n".join(parts)
 
     def import_json(self, data) -> Conversation:
@@ -559,3 +561,19 @@ class _Transaction:
     def __exit__(self, exc_type, *_):
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
         return False
+
+
+def _thinking_markdown(meta: dict) -> str:
+    """A reasoning model's thinking as a folded block before its answer (GitHub and most
+    Markdown viewers render <details>); the answer stays the message's own text."""
+    thinking = meta.get("thinking") if isinstance(meta, dict) else None
+    if not isinstance(thinking, str) or not thinking.strip():
+        return ""
+    seconds = meta.get("thinking_s")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and math.isfinite(seconds):
+        summary = f"Thought for {max(round(seconds), 1)} s"
+    else:
+        summary = "Thinking"
+    # Escaped: the thinking is shown as written, never as HTML that could close the block.
+    text = html.escape(thinking.strip(), quote=False)
+    return f"<details><summary>{summary}</summary>\n\n{text}\n\n</details>\n\n"
