@@ -259,3 +259,88 @@ def test_deleting_the_chat_being_written_cancels_its_reply(chat):
     # The cancelled request's late chunks and end are ignored.
     host.answer("too late")
     assert events.of("page_shown")[-1][0].conversation_id == -1
+
+
+# -- reasoning models -----------------------------------------------------------------------
+def think(host, thought: str, answer: str = "", request_id: int | None = None, **stats) -> None:
+    """The engine thinks, then answers (or, with no answer, is stopped mid-thought)."""
+    request_id = request_id or host.last
+    for piece in thought.split(" "):
+        host.thinking_generated.emit(request_id, piece + " ")
+    for piece in answer.split(" ") if answer else ():
+        host.chunk_generated.emit(request_id, piece + " ")
+    host.generation_finished.emit(request_id, GenerationStats(
+        completion_tokens=9, model="Scripted", backend="test", device="CPU", **stats))
+
+
+@pytest.fixture
+def thinking_events(chat):
+    session, _host, _store, events = chat
+    for name in ("reply_thinking", "reply_thought"):
+        getattr(session, name).connect(lambda *args, n=name: events.log.append((n, *args)))
+    return chat
+
+
+def test_thinking_is_kept_apart_from_the_answer_and_sent_back_as_reasoning(thinking_events):
+    session, host, store, events = thinking_events
+    session.send("2+2?")
+    reply_id = session.reply.message_id
+    think(host, "add two and two", "4", thinking_s=1.5, thinking_tokens=5)
+    assert "".join(t for mid, t in events.of("reply_thinking") if mid == reply_id) == "add two and two "
+    assert "".join(t for mid, t in events.of("reply_text") if mid == reply_id) == "4 "
+    assert events.of("reply_thought")[0][0] == reply_id  # the answer began: the block collapses
+    stored = store.message(reply_id)
+    assert stored.content == "4 "  # the answer only: search and copy see this
+    assert stored.meta["thinking"] == "add two and two" and stored.meta["thinking_s"] == 1.5
+    assert session.message_text(reply_id) == "4 "
+    session.send("and 3+3?")
+    sent = host.requests[-1][1]
+    assert sent[1] == {"role": "assistant", "content": "4 ", "reasoning_content": "add two and two"}
+    # Reopened, the message carries its thinking for the view.
+    session.open_conversation(session.current_id)
+    host.answer("6")
+    session.new_conversation()
+    session.open_conversation(store.message(reply_id).conversation_id)
+    item = events.of("page_shown")[-1][0].messages[1]
+    assert (item.text, item.thinking, item.thinking_s) == ("4 ", "add two and two", 1.5)
+
+
+def test_stopped_mid_thought_keeps_the_thinking_and_sends_no_empty_answer(thinking_events):
+    session, host, store, events = thinking_events
+    session.send("hard question")
+    reply_id = session.reply.message_id
+    host.thinking_generated.emit(host.last, "let me consider")
+    session.stop()
+    host.generation_finished.emit(host.last, GenerationStats(finish_reason="cancelled", thinking_s=3.0))
+    stored = store.message(reply_id)
+    assert stored.status == "stopped" and stored.content == ""
+    assert stored.meta["thinking"] == "let me consider" and stored.meta["thinking_s"] == 3.0
+    assert events.of("reply_thought")[-1] == (reply_id, 3.0)
+    session.send("never mind")
+    assert [m["role"] for m in host.requests[-1][1]] == ["user", "user"]  # no empty answer sent
+
+
+def test_regenerating_a_thinking_reply_thinks_again_without_the_old_thinking(thinking_events):
+    session, host, store, events = thinking_events
+    session.send("pick a number")
+    think(host, "seven is nice", "7")
+    first = store.messages(session.current_id)[-1].id
+    assert session.regenerate(first)
+    assert host.requests[-1][1] == [{"role": "user", "content": "pick a number"}]
+    think(host, "eleven this time", "11")
+    latest = store.messages(session.current_id)[-1]
+    assert latest.meta["thinking"] == "eleven this time" and latest.content == "11 "
+    assert store.message(first).meta["thinking"] == "seven is nice"
+
+
+def test_the_think_switch_reaches_the_engine_and_the_meter(chat):
+    session, host, _store, _events = chat
+    session.send("hello")
+    assert host.requests[-1][2]["thinking"] is True  # on unless the chat says otherwise
+    host.answer("hi")
+    session.set_settings({"thinking": False})
+    session.send("again")
+    assert host.requests[-1][2]["thinking"] is False
+    assert session.count_request("draft", 2048).thinking is False
+    session.set_settings({"thinking": "yes"})  # an imported oddity: the default
+    assert session.reply_params()["thinking"] is True

@@ -13,6 +13,7 @@ that; the next start marks it "interrupted".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,8 @@ class MessageItem:
     status: str = "complete"
     detail: str = ""  # the footer's note: stats, or the error
     version: tuple[int, int] = (1, 1)  # (index from 1, count)
+    thinking: str = ""  # a reasoning model's thinking, kept apart from the answer
+    thinking_s: float | None = None  # how long it thought (None: still thinking, or unknown)
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,32 @@ class _Reply:
     sent_ids: list = field(default_factory=list)  # stored id of each message sent (None: system)
     policy: str = "rolling"
     chunks: list[str] = field(default_factory=list)
+    thoughts: list[str] = field(default_factory=list)
+    thinking_from: float | None = None  # when the first thought came, and the answer after it
+    thinking_until: float | None = None
     last_save: float = 0.0
     stopping: bool = False
 
     @property
     def text(self) -> str:
         return "".join(self.chunks)
+
+    @property
+    def thinking(self) -> str:
+        return "".join(self.thoughts)
+
+    def thinking_s(self, stats: GenerationStats | None = None) -> float | None:
+        """The engine's measure when it has one, else the time between the events here."""
+        if stats is not None and _stat({"s": stats.thinking_s}, "s") is not None:
+            return float(stats.thinking_s)
+        if self.thinking_from is None:
+            return None
+        return (self.thinking_until or time.monotonic()) - self.thinking_from
+
+    def meta(self) -> dict:
+        """What a reply keeps of its thinking (stored stripped: the tags' newlines go)."""
+        thinking = self.thinking.strip()
+        return {"thinking": thinking} if thinking else {}
 
 
 def _number(value, lo: float, hi: float):
@@ -95,7 +118,7 @@ def effective_params(model_defaults: dict, settings: dict, overrides: dict | Non
     sampling = settings.get("sampling") if isinstance(settings.get("sampling"), dict) else {}
     for source in (model_defaults or {}, sampling, overrides or {}):
         for key, value in source.items():
-            if key not in params:
+            if key not in params or key == "thinking":  # a chat setting, not a sampling one
                 continue
             if key in _RANGES:
                 if key == "seed" and value is None:
@@ -109,6 +132,7 @@ def effective_params(model_defaults: dict, settings: dict, overrides: dict | Non
             params[key] = value
     if settings.get("context_policy") in POLICIES:
         params["context_policy"] = settings["context_policy"]
+    params["thinking"] = settings["thinking"] if isinstance(settings.get("thinking"), bool) else True
     if params.get("context_policy") not in POLICIES:
         params["context_policy"] = "rolling"
     return params
@@ -122,6 +146,8 @@ class ChatSession(QObject):
     page_shown(ChatPage): show these messages instead of what is shown.
     message_appended(MessageItem): add a message below the others.
     reply_text(int, str): a message's text grows (the reply being written).
+    reply_thinking(int, str): a message's thinking grows (a reasoning model, before its answer).
+    reply_thought(int, float): the thinking ended after this many seconds (-1: not known).
     message_status(int, str, str): a message's status and footer note changed.
     left_out_changed(tuple): the ids of the messages the latest reply did not see.
     busy_changed(bool): a reply started or ended.
@@ -138,6 +164,8 @@ class ChatSession(QObject):
     page_shown = Signal(object)
     message_appended = Signal(object)
     reply_text = Signal(int, str)
+    reply_thinking = Signal(int, str)
+    reply_thought = Signal(int, float)
     message_status = Signal(int, str, str)
     left_out_changed = Signal(object)
     busy_changed = Signal(bool)
@@ -157,6 +185,7 @@ class ChatSession(QObject):
         self.params: dict = {}  # overrides on top of everything (tests, benchmarks)
         self.shown = PAGE  # how many of the open chat's newest messages are on screen
         host.chunk_generated.connect(self._on_chunk)
+        host.thinking_generated.connect(self._on_thinking)
         host.generation_finished.connect(self._on_finished)
         host.generation_failed.connect(self._on_failed)
         host.context_full.connect(self._on_context_full)
@@ -196,6 +225,7 @@ class ChatSession(QObject):
             draft=draft.strip(),
             limit=prompt_limit(n_ctx, params["max_tokens"]),
             policy=params["context_policy"],
+            thinking=params["thinking"],
         )
 
     def _history(self, path) -> tuple[list[dict], list]:
@@ -209,7 +239,13 @@ class ChatSession(QObject):
             # A failed reply, or an empty one, is not something the model said.
             if m.status == "error" or (m.role == "assistant" and not m.content):
                 continue
-            messages.append({"role": m.role, "content": m.content})
+            message = {"role": m.role, "content": m.content}
+            # The thinking goes back apart from the answer: templates that show earlier thinking
+            # (Qwen 3's, for turns after the latest question) read it; the others ignore it.
+            thinking = m.meta.get("thinking") if isinstance(m.meta, dict) else None
+            if m.role == "assistant" and isinstance(thinking, str) and thinking:
+                message["reasoning_content"] = thinking
+            messages.append(message)
             ids.append(m.id)
         return messages, ids
 
@@ -255,21 +291,23 @@ class ChatSession(QObject):
             live = reply is not None and reply.message_id == message.id
             meta = message.meta if isinstance(message.meta, dict) else {}
             if live:
-                item = MessageItem(message.id, message.role, reply.text, "streaming")
+                item = MessageItem(message.id, message.role, reply.text, "streaming",
+                                   thinking=reply.thinking,
+                                   thinking_s=reply.thinking_s() if reply.chunks else None)
             else:
                 detail = ""
                 if message.status == "error" and isinstance(meta.get("error"), str):
                     detail = meta["error"]
                 elif isinstance(meta.get("stats"), dict):
                     detail = describe(meta["stats"])
-                item = MessageItem(message.id, message.role, message.content, message.status, detail)
+                item = MessageItem(message.id, message.role, message.content, message.status, detail,
+                                   **_thinking(meta))
                 if message.role == "assistant":
                     marks = meta.get("left_out")
                     left_out = [i for i in marks if isinstance(i, int)] if isinstance(marks, list) else []
             versions = self.store.versions(message.id)
             if len(versions) > 1:
-                item = MessageItem(item.id, item.role, item.text, item.status, item.detail,
-                                   (versions.index(message.id) + 1, len(versions)))
+                item = dataclasses.replace(item, version=(versions.index(message.id) + 1, len(versions)))
             items.append(item)
         hidden = max(self.store.count_messages(conversation_id) - shown, 0)
         self.page_shown.emit(ChatPage(conversation_id, tuple(items), tuple(left_out), hidden, self.busy))
@@ -402,9 +440,26 @@ class ChatSession(QObject):
         if reply is None or request_id != reply.request_id:
             return  # a chunk from a request we stopped waiting for
         reply.chunks.append(text)
-        if len(reply.chunks) == 1 and not reply.stopping:
-            self.message_status.emit(reply.message_id, "complete", "")
+        if len(reply.chunks) == 1:
+            if reply.thoughts:
+                reply.thinking_until = time.monotonic()
+                self.reply_thought.emit(reply.message_id, reply.thinking_s())
+            if not reply.stopping:
+                self.message_status.emit(reply.message_id, "complete", "")
         self.reply_text.emit(reply.message_id, text)
+        now = time.monotonic()
+        if now - reply.last_save >= SAVE_INTERVAL_S:
+            self._save_reply(now)
+
+    @Slot(int, str)
+    def _on_thinking(self, request_id: int, text: str) -> None:
+        reply = self.reply
+        if reply is None or request_id != reply.request_id:
+            return
+        if not reply.thoughts:
+            reply.thinking_from = time.monotonic()
+        reply.thoughts.append(text)
+        self.reply_thinking.emit(reply.message_id, text)
         now = time.monotonic()
         if now - reply.last_save >= SAVE_INTERVAL_S:
             self._save_reply(now)
@@ -412,7 +467,9 @@ class ChatSession(QObject):
     def _save_reply(self, now: float | None = None) -> None:
         reply = self.reply
         if reply is not None:
-            self.store.update_message(reply.message_id, reply.text)
+            # The thinking so far is saved with the answer: a crash mid-thought keeps it too.
+            self.store.update_message(reply.message_id, reply.text,
+                                      meta=reply.meta() if reply.thoughts else None)
             reply.last_save = now or time.monotonic()
 
     @Slot(int, object)
@@ -423,7 +480,13 @@ class ChatSession(QObject):
         status = "stopped" if stats.finish_reason == "cancelled" else "complete"
         left_out = [reply.sent_ids[i] for i in stats.dropped_indices
                     if 0 <= i < len(reply.sent_ids) and reply.sent_ids[i] is not None]
-        meta = {"stats": stats.to_dict(), "context_policy": reply.policy}
+        meta = {"stats": stats.to_dict(), "context_policy": reply.policy, **reply.meta()}
+        if reply.thoughts:
+            thinking_s = reply.thinking_s(stats)
+            if thinking_s is not None:
+                meta["thinking_s"] = round(thinking_s, 3)
+                if not reply.chunks:  # it never got to the answer: the view says so now
+                    self.reply_thought.emit(reply.message_id, thinking_s)
         if left_out:
             meta["left_out"] = left_out
         self.store.update_message(reply.message_id, reply.text, status=status, meta=meta)
@@ -439,7 +502,7 @@ class ChatSession(QObject):
         if reply is None or request_id != reply.request_id:
             return
         self.store.update_message(reply.message_id, reply.text, status="error",
-                                  meta={"error": message})
+                                  meta={"error": message, **reply.meta()})
         self.message_status.emit(reply.message_id, "error", message)
         self._end_reply()
         self.error_reported.emit(message)
@@ -465,8 +528,18 @@ class ChatSession(QObject):
         """Keep what was written of a reply that is still running."""
         if self.reply is not None:
             self.host.cancel(self.reply.request_id)
-            self.store.update_message(self.reply.message_id, self.reply.text, status="stopped")
+            self.store.update_message(self.reply.message_id, self.reply.text, status="stopped",
+                                      meta=self.reply.meta() or None)
             self.reply = None
+
+
+def _thinking(meta: dict) -> dict:
+    """A stored reply's thinking for its MessageItem; values from an imported chat are checked."""
+    thinking = meta.get("thinking")
+    if not isinstance(thinking, str) or not thinking:
+        return {}
+    seconds = _stat(meta, "thinking_s")
+    return {"thinking": thinking, "thinking_s": float(seconds) if seconds is not None else None}
 
 
 def _stat(stats: dict, key: str):

@@ -24,6 +24,7 @@ class CountRequest:
     draft: str
     limit: int  # prompt tokens the model can take with room for the reply
     policy: str = "rolling"
+    thinking: bool = True  # the chat's "Think" switch: it changes what the template renders
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class CounterWorker(with_events(Worker, EVENTS)):
             return
         from desktop.engines.context import fit_messages
 
+        self._counter.set_thinking(request.thinking)
         measure = self._counter.measure
         system = [{"role": "system", "content": request.system}] if request.system else []
         history = [{"role": role, "content": text} for role, text in request.history]

@@ -26,6 +26,7 @@ from desktop.engines.base import (
     GenerationStats,
     ModelInfo,
     SamplingParams,
+    Thought,
 )
 from desktop.workers.base import Worker, WorkerOwner, guarded, with_events
 
@@ -37,7 +38,8 @@ EngineFactory = Callable[..., Engine]
 # model_loaded(ModelInfo); model_load_failed(str): why, for the user; model_unloaded();
 # chunk_generated(int, str): request id, text to append; generation_finished(int,
 # GenerationStats); generation_failed(int, str): request id, message for the user;
-# context_full(int, str): the chat does not fit and its policy is to ask.
+# context_full(int, str): the chat does not fit and its policy is to ask;
+# thinking_generated(int, str): request id, a reasoning model's thinking to append.
 EVENTS = {
     "model_loaded": (object,),
     "model_load_failed": (str,),
@@ -46,6 +48,7 @@ EVENTS = {
     "generation_finished": (int, object),
     "generation_failed": (int, str),
     "context_full": (int, str),
+    "thinking_generated": (int, str),
 }
 
 
@@ -100,18 +103,31 @@ class GenerationWorker(with_events(Worker, EVENTS)):
                 pending.append(piece)
                 now = time.perf_counter()
                 if now - last_emit >= BATCH_INTERVAL_S:
-                    self.chunk_generated.emit(request_id, "".join(pending))
+                    self._emit(request_id, pending)
                     pending.clear()
                     last_emit = now
         finally:
             # What was written before a failure is kept: the view shows it with the error.
             if pending:
-                self.chunk_generated.emit(request_id, "".join(pending))
+                self._emit(request_id, pending)
         stats = engine.last_stats or GenerationStats()
         info = engine.info
         self.generation_finished.emit(request_id, dataclasses.replace(
             stats, dropped_indices=list(stats.dropped_indices),
             model=info.name, backend=info.backend, device=info.device))
+
+    def _emit(self, request_id: int, pieces: list[str]) -> None:
+        """One batch, as runs of thinking and of answer in the order they came."""
+        run: list[str] = []
+        thought = isinstance(pieces[0], Thought)
+        for piece in [*pieces, None]:
+            if piece is None or isinstance(piece, Thought) != thought:
+                signal = self.thinking_generated if thought else self.chunk_generated
+                signal.emit(request_id, "".join(run))
+                run = []
+                thought = not thought
+            if piece is not None:
+                run.append(piece)
 
     def _close_engine(self) -> None:
         engine, self._engine = self._engine, None
