@@ -28,6 +28,8 @@ class ChatBinder(QObject):
         session.page_shown.connect(self._show_page)
         session.message_appended.connect(self._append)
         session.reply_text.connect(self._on_text)
+        session.reply_thinking.connect(self._on_thinking)
+        session.reply_thought.connect(self._on_thought)
         session.message_status.connect(self._on_status)
         session.left_out_changed.connect(self._mark_left_out)
         session.busy_changed.connect(self._on_busy)
@@ -47,6 +49,9 @@ class ChatBinder(QObject):
 
     def _add(self, item: MessageItem) -> MessageWidget:
         widget = self.view.add_message(item.role, item.text, item.status)
+        if item.thinking:
+            widget.set_thinking(item.thinking, item.thinking_s,
+                                live=item.status == "streaming" and not item.text)
         if item.detail:
             widget.set_status(item.status, item.detail)
         self.widgets[item.id] = widget
@@ -63,6 +68,18 @@ class ChatBinder(QObject):
         widget = self.widgets.get(message_id)
         if widget is not None:
             widget.append_text(text)
+
+    @Slot(int, str)
+    def _on_thinking(self, message_id: int, text: str) -> None:
+        widget = self.widgets.get(message_id)
+        if widget is not None:
+            widget.append_thinking(text)
+
+    @Slot(int, float)
+    def _on_thought(self, message_id: int, seconds: float) -> None:
+        widget = self.widgets.get(message_id)
+        if widget is not None:
+            widget.end_thinking(seconds)
 
     @Slot(int, str, str)
     def _on_status(self, message_id: int, status: str, detail: str) -> None:

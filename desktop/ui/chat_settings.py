@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -92,6 +93,12 @@ class ChatSettings(QScrollArea):
         self.policy_combo = QComboBox()
         for key, label in POLICY_LABELS:
             self.policy_combo.addItem(_t(label), key)
+        # Shown only for a model whose template reads enable_thinking (Qwen 3, SmolLM3...).
+        self.think_check = QCheckBox(self.tr("Think before answering"))
+        self.think_check.setToolTip(self.tr(
+            "The model reasons first, then answers: slower, often better on hard questions"))
+        self.think_check.setChecked(True)
+        self.think_check.hide()
         self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         form = QFormLayout()
         for name, (label, low, high, step, decimals) in FIELDS.items():
@@ -129,6 +136,7 @@ class ChatSettings(QScrollArea):
         layout.addWidget(self.system_edit, 1)
         layout.addWidget(QLabel(self.tr("When the chat outgrows the context")))
         layout.addWidget(self.policy_combo)
+        layout.addWidget(self.think_check)
         layout.addWidget(QLabel("<b>" + self.tr("Sampling") + "</b>"))
         layout.addLayout(form)
         layout.addWidget(self.reset_button)
@@ -139,6 +147,7 @@ class ChatSettings(QScrollArea):
         self.system_edit.textChanged.connect(self._on_system_edited)
         self.preset_combo.activated.connect(self._on_preset_chosen)
         self.policy_combo.currentIndexChanged.connect(self._on_policy)
+        self.think_check.toggled.connect(self._on_think)
         self.reset_button.clicked.connect(self.reset_sampling)
         self.save_preset_button.clicked.connect(self._save_preset)
         self.delete_preset_button.clicked.connect(self._delete_preset)
@@ -156,10 +165,16 @@ class ChatSettings(QScrollArea):
                 self.system_edit.setPlainText(settings.get("system_prompt", ""))
             at = self.policy_combo.findData(settings.get("context_policy", "rolling"))
             self.policy_combo.setCurrentIndex(max(at, 0))
+            thinking = settings.get("thinking")
+            self.think_check.setChecked(thinking if isinstance(thinking, bool) else True)
             self._show_sampling()
             self._select_preset(settings.get("preset"))
         finally:
             self._loading = False
+
+    def set_thinking_switch(self, available: bool) -> None:
+        """Offer the Think switch only when the loaded model's template can turn thinking off."""
+        self.think_check.setVisible(available)
 
     def set_model_defaults(self, defaults: dict) -> None:
         self._model_defaults = dict(defaults)
@@ -243,6 +258,12 @@ class ChatSettings(QScrollArea):
         if self._loading:
             return
         self._settings["context_policy"] = self.policy_combo.currentData()
+        self._emit()
+
+    def _on_think(self, checked: bool) -> None:
+        if self._loading:
+            return
+        self._settings["thinking"] = checked
         self._emit()
 
     def _on_preset_chosen(self, index: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -42,6 +42,9 @@ QLabel#message_header[leftOut="true"] { color: palette(placeholder-text); }
 QLabel#message_footer, QLabel#message_note { color: palette(placeholder-text); font-size: 11px; }
 QLabel#message_footer[error="true"] { color: #c0392b; }
 QToolButton#message_action { font-size: 11px; padding: 1px 4px; }
+QToolButton#thinking_toggle { font-size: 11px; color: palette(placeholder-text); border: none; }
+QLabel#thinking_text { color: palette(placeholder-text); font-size: 12px;
+                       border-left: 2px solid palette(mid); padding-left: 6px; }
 """
 
 
@@ -54,6 +57,100 @@ def _restyle(widget: QWidget, name: str, value: bool) -> None:
 
 def _t(text: str) -> str:
     return QCoreApplication.translate("MessageWidget", text)
+
+
+_ENDED_EARLY = ("stopped", "interrupted", "error")
+
+
+def thought_for(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return QCoreApplication.translate("ThinkingBlock", "Thought")
+    return QCoreApplication.translate("ThinkingBlock", "Thought for {seconds} s").format(
+        seconds=max(round(seconds), 1))
+
+
+class ThinkingBlock(QWidget):
+    """A reasoning model's thinking, above its answer: open while it streams in ("Thinking…"),
+    folded once the answer starts ("Thought for 12 s"); a click opens or folds it. Plain,
+    muted text: it is the model's scratch work, not the answer."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.setSpacing(2)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        self.toggle = QToolButton()
+        self.toggle.setObjectName("thinking_toggle")
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.toggled.connect(self._on_toggled)
+        self.copy_button = QToolButton()
+        self.copy_button.setObjectName("message_action")
+        self.copy_button.setAutoRaise(True)
+        self.copy_button.setText(self.tr("Copy"))
+        self.copy_button.setToolTip(self.tr("Copy the thinking"))
+        self.copy_button.setAccessibleName(self.tr("Copy the thinking"))
+        self.copy_button.clicked.connect(self.copy)
+        row.addWidget(self.toggle)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        self.label = QLabel()
+        self.label.setObjectName("thinking_text")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # the model's words, never markup
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addLayout(row)
+        layout.addWidget(self.label)
+        self._text = ""
+        self.live = False
+        self.seconds: float | None = None
+        self.start()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def expanded(self) -> bool:
+        return self.toggle.isChecked()
+
+    def start(self) -> None:
+        self.live = True
+        self.toggle.setText(self.tr("Thinking…"))
+        self.toggle.setChecked(True)
+        self._on_toggled(True)
+
+    def append(self, text: str) -> None:
+        self._text += text
+        self.label.setText(self._text.strip())
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.label.setText(text.strip())
+
+    def finish(self, seconds: float | None, stopped: bool = False) -> None:
+        """The thinking ended: fold it under a title that says for how long (or that it was
+        stopped before the answer)."""
+        self.live = False
+        self.seconds = seconds
+        title = thought_for(seconds)
+        if stopped:
+            title = self.tr("Stopped while thinking") + (
+                f" · {max(round(seconds), 1)} s" if seconds is not None and seconds >= 0 else "")
+        self.toggle.setText(title)
+        self.toggle.setChecked(False)
+        self._on_toggled(False)
+
+    def _on_toggled(self, expanded: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        self.label.setVisible(expanded)
+
+    def copy(self) -> str:
+        text = self._text.strip()
+        QGuiApplication.clipboard().setText(text)
+        return text
 
 
 class MessageWidget(QFrame):
@@ -84,6 +181,8 @@ class MessageWidget(QFrame):
         # that must show as written, never as links or images.
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.body = MarkdownView()
+        self.thinking: ThinkingBlock | None = None  # made only for a reply that thought
+        self._status = status
         self.editor: QPlainTextEdit | None = None
         self.footer = QLabel()
         self.footer.setWordWrap(True)
@@ -218,13 +317,47 @@ class MessageWidget(QFrame):
         self.body.set_markdown(text)
 
     def append_text(self, text: str) -> None:
+        if self.thinking is not None and self.thinking.live and text.strip():
+            self.thinking.finish(None)  # the answer began; the session sends the exact time
         # Only the new text is rendered (and the Markdown block it extends), not the whole reply.
         self._text += text
         self.body.append_markdown(text)
 
+    # -- thinking ----------------------------------------------------------------------
+    def _thinking_block(self) -> ThinkingBlock:
+        if self.thinking is None:
+            self.thinking = ThinkingBlock()
+            self.layout().insertWidget(self.layout().indexOf(self.body), self.thinking)
+            self.set_status(self._status)  # its own "Thinking…" replaces the footer's
+        return self.thinking
+
+    def append_thinking(self, text: str) -> None:
+        block = self._thinking_block()
+        if not block.live and not self._text:
+            block.start()
+        block.append(text)
+
+    def set_thinking(self, text: str, seconds: float | None, live: bool = False) -> None:
+        """A reply's thinking as stored (folded), or still streaming (open)."""
+        block = self._thinking_block()
+        block.set_text(text)
+        if not live:
+            block.finish(seconds, stopped=self._status in _ENDED_EARLY and not self._text)
+
+    def end_thinking(self, seconds: float | None) -> None:
+        if self.thinking is not None and (self.thinking.live or self.thinking.seconds is None):
+            self.thinking.finish(seconds, stopped=self._status in _ENDED_EARLY and not self._text)
+
     def set_status(self, status: str, detail: str = "") -> None:
+        self._status = status
+        block = self.thinking
+        if block is not None and status in _ENDED_EARLY and not self._text:
+            # Ended before any answer: stopped (or failed) mid-thought, and the block says so.
+            block.finish(block.seconds, stopped=True)
+        elif block is not None and status != "streaming" and block.live:
+            block.finish(block.seconds)
         note = _t(STATUS_NOTES[status]) if status in STATUS_NOTES else ""
-        if status == "streaming" and not self._text:
+        if status == "streaming" and not self._text and self.thinking is None:
             note = self.tr("Thinking…")
         if detail:
             note = f"{note}: {detail}" if note else detail

@@ -568,6 +568,8 @@ class MainWindow(QMainWindow):
         defaults = (info.extra or {}).get("sampling") or {}
         self.session.model_defaults = defaults
         self.chat_settings.set_model_defaults(defaults)
+        thinking = (info.extra or {}).get("thinking")
+        self.chat_settings.set_thinking_switch(isinstance(thinking, dict) and bool(thinking.get("switch")))
         self.context_meter.set_unknown(self.tr("Context: counting…"))
         # Loading the tokenizer takes a core for a moment: not while the first reply is read.
         self._counter_pending = info.path

@@ -127,6 +127,14 @@
         <translation>系统提示词</translation>
     </message>
     <message>
+        <source>Think before answering</source>
+        <translation>回答前先思考</translation>
+    </message>
+    <message>
+        <source>The model reasons first, then answers: slower, often better on hard questions</source>
+        <translation>模型先推理再回答：较慢，但难题上往往更好</translation>
+    </message>
+    <message>
         <source>Random</source>
         <translation>随机</translation>
     </message>
@@ -766,6 +774,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>must be a list of whole numbers</source>
         <translation>必须是整数列表</translation>
+    </message>
+    <message>
+        <source>must be true or false</source>
+        <translation>必须是 true 或 false</translation>
     </message>
     <message>
         <source>must be one of: {values}</source>
@@ -1681,6 +1693,33 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>The new language is used from the next start of EdgeChat.</source>
         <translation>新语言将在下次启动 EdgeChat 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>ThinkingBlock</name>
+    <message>
+        <source>Thought</source>
+        <translation>已思考</translation>
+    </message>
+    <message>
+        <source>Thought for {seconds} s</source>
+        <translation>已思考 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the thinking</source>
+        <translation>复制思考过程</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Stopped while thinking</source>
+        <translation>思考时已停止</translation>
     </message>
 </context>
 <context>
