@@ -123,3 +123,39 @@ def test_a_template_without_the_switch_gets_no_extra_variables():
     switch = "{% if enable_thinking %}x{% endif %}"
     assert reasoning.template_extra(switch, False) == {"enable_thinking": False}
     assert not reasoning.model_thinking(None)["switch"]
+
+
+def test_the_child_process_pipe_keeps_thinking_and_answer_apart():
+    import multiprocessing as mp
+    from types import SimpleNamespace
+
+    from desktop.engines import process_engine
+    from desktop.engines.base import SamplingParams
+    from desktop.engines.process_engine import ProcessEngine
+
+    pieces = [Thought("Let "), Thought("me think"), "Four", Thought("?"), "."]
+    assert process_engine._runs(pieces) == [("thought", "Let me think"), ("piece", "Four"),
+                                            ("thought", "?"), ("piece", ".")]
+    parent, child = mp.Pipe()
+    for run in process_engine._runs(pieces):
+        child.send(run)
+    child.send(("done", GenerationStats(thinking_s=2.0, thinking_tokens=3).to_dict()))
+    engine = ProcessEngine.__new__(ProcessEngine)
+    engine._conn, engine._cancel, engine._stats = parent, mp.get_context("spawn").Event(), None
+    engine._process = SimpleNamespace(is_alive=lambda: True, name="test")
+    engine._send = lambda message: None
+    out = list(engine.stream([{"role": "user", "content": "2+2"}], SamplingParams()))
+    assert out == ["Let me think", "Four", "?", "."]
+    assert [isinstance(p, Thought) for p in out] == [True, False, True, False]
+    assert engine.last_stats.thinking_s == 2.0 and engine.last_stats.thinking_tokens == 3
+
+
+def test_the_worker_sends_thinking_and_answer_as_their_own_events(qapp):
+    from desktop.workers.generation import GenerationWorker
+
+    worker = GenerationWorker()
+    got = []
+    worker.chunk_generated.connect(lambda rid, text: got.append(("text", text)))
+    worker.thinking_generated.connect(lambda rid, text: got.append(("thinking", text)))
+    worker._emit(1, [Thought("a"), Thought("b"), "c", "d", Thought("e")])
+    assert got == [("thinking", "ab"), ("text", "cd"), ("thinking", "e")]
