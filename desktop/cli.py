@@ -112,6 +112,13 @@ def ask(args) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
 
+    def on_thinking(request_id: int, text: str) -> None:
+        # A reasoning model's thinking goes to stderr: stdout stays the answer alone, for pipes,
+        # while a person at the terminal still sees that the model is working.
+        if not args.json:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
     def on_finished(request_id: int, stats) -> None:
         info = state["info"]
         if args.json:
@@ -142,6 +149,7 @@ def ask(args) -> int:
     host.model_loaded.connect(on_loaded)
     host.model_load_failed.connect(on_load_failed)
     host.chunk_generated.connect(on_chunk)
+    host.thinking_generated.connect(on_thinking)
     host.generation_finished.connect(on_finished)
     host.generation_failed.connect(on_failed)
 
