@@ -768,3 +768,18 @@ def prepare_messages(template: str | None, messages: Sequence[dict], bos_token: 
     if supports_system_role(template, bos_token, eos_token):
         return messages
     return fold_system(messages)
+
+
+@lru_cache(maxsize=32)
+def check(template: str) -> str | None:
+    """Why ``template`` is not a template at all (Jinja cannot parse it), or None. A template that
+    parses but fails on some conversation is the model's own, and its refusal is reported then."""
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        _compile(template)
+    except TemplateSyntaxError as exc:
+        return str(exc).splitlines()[0][:200]
+    except Exception as exc:  # noqa: BLE001 - untrusted input: whatever fails, it is not usable
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return None

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template, reasoning
+from desktop.engines import chat_template, families, reasoning
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -134,6 +134,9 @@ class LlamaEngine(Engine):
                 "n_kv_heads": gguf.n_kv_heads,
                 "head_dim": gguf.head_dim,
                 "sampling": sampling_defaults(gguf),
+                "system_role": self._prompt.system_role,
+                "template_note": self._prompt.template_note,
+                "template_family": self._prompt.family,
                 "thinking": reasoning.probe(self._prompt, gguf.chat_template),
             },
         )
@@ -262,10 +265,12 @@ class LlamaPrompt:
 
     def __init__(self, llm, template: str | None, source_name: str | None = None):
         self._llm = llm
-        self._template = template
         self._source_name = source_name  # the model file, named when its template fails
         self._bos = self._token_text(llm.token_bos())
         self._eos = self._token_text(llm.token_eos())
+        # No template, or one that does not parse: the family's own format, as llama.cpp would.
+        self._template, self.family, self.template_note = families.choose_template(
+            template, getattr(llm, "metadata", {}).get("general.architecture"), self._special_markers())
         self._add_bos = bool(llm._model.add_bos_token()) if llm.token_bos() >= 0 else False
         self.extra: dict | None = None  # more template variables (enable_thinking)
 
@@ -274,7 +279,20 @@ class LlamaPrompt:
             return ""
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
+    def _special_markers(self) -> list[str]:
+        """The family markers this vocabulary has as single special tokens."""
+        if not hasattr(self._llm, "tokenize"):
+            return []
+        return [m for m in families.MARKERS
+                if len(self._llm.tokenize(m.encode("utf-8"), add_bos=False, special=True)) == 1]
+
+    @property
+    def system_role(self) -> bool:
+        """Whether the template takes a system message (else it travels in the first user turn)."""
+        return chat_template.supports_system_role(self._template, self._bos, self._eos)
+
     def render(self, messages: Sequence[Message]) -> str:
+        messages = chat_template.prepare_messages(self._template, messages, self._bos, self._eos)
         return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
                                     source_name=self._source_name, extra=self.extra)
 

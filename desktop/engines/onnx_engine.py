@@ -307,6 +307,7 @@ class OnnxEngine(Engine):
                 "n_kv_heads": decoder.get("num_key_value_heads"),
                 "head_dim": decoder.get("head_size"),
                 "sampling": sampling_defaults(config, folder),
+                "system_role": self._prompt.system_role,
                 "thinking": reasoning.probe(self._prompt, self._template),
             },
         )
@@ -538,8 +539,16 @@ class OnnxPrompt:
                 )
             except RuntimeError:
                 pass  # no template in the tokenizer either: ChatML below
+        messages = chat_template.prepare_messages(self._template, messages, self._bos, self._eos)
         return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
                                     source_name=self._source_name, extra=self.extra)
+
+    @property
+    def system_role(self) -> bool:
+        """Whether the template takes a system message (else it travels in the first user turn).
+        Without a template of ours the tokenizer's own renders, and is trusted with it."""
+        return self._template is None or chat_template.supports_system_role(self._template, self._bos,
+                                                                            self._eos)
 
     def encode(self, text: str) -> list[int]:
         return [int(t) for t in self._tokenizer.encode(text)]

@@ -90,6 +90,13 @@ class ChatSettings(QScrollArea):
         self.system_edit.setPlaceholderText(self.tr("Instructions the model reads before the chat"))
         self.system_edit.setAccessibleName(self.tr("System prompt"))
         self.system_edit.setTabChangesFocus(True)
+        # For a model whose template has no system role: its prompt rides in the first message.
+        self.system_note = QLabel(self.tr(
+            "This model has no system role; your system prompt is sent with your first message."))
+        self.system_note.setWordWrap(True)
+        self.system_note.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self.system_note.hide()
+        self._system_role = True
         self.policy_combo = QComboBox()
         for key, label in POLICY_LABELS:
             self.policy_combo.addItem(_t(label), key)
@@ -134,6 +141,7 @@ class ChatSettings(QScrollArea):
         layout.addLayout(presets_row)
         layout.addWidget(QLabel(self.tr("System prompt")))
         layout.addWidget(self.system_edit, 1)
+        layout.addWidget(self.system_note)
         layout.addWidget(QLabel(self.tr("When the chat outgrows the context")))
         layout.addWidget(self.policy_combo)
         layout.addWidget(self.think_check)
@@ -171,10 +179,19 @@ class ChatSettings(QScrollArea):
             self._select_preset(settings.get("preset"))
         finally:
             self._loading = False
+        self._show_system_note()
 
     def set_thinking_switch(self, available: bool) -> None:
         """Offer the Think switch only when the loaded model's template can turn thinking off."""
         self.think_check.setVisible(available)
+
+    def set_system_role(self, supported: bool) -> None:
+        """Whether the loaded model's template takes a system message (ModelInfo.extra)."""
+        self._system_role = supported
+        self._show_system_note()
+
+    def _show_system_note(self) -> None:
+        self.system_note.setVisible(not self._system_role and bool(self.system_edit.toPlainText().strip()))
 
     def set_model_defaults(self, defaults: dict) -> None:
         self._model_defaults = dict(defaults)
@@ -235,6 +252,7 @@ class ChatSettings(QScrollArea):
             return
         self._settings["system_prompt"] = self.system_edit.toPlainText()
         self._settings.pop("preset", None)
+        self._show_system_note()
         # Saved at every edit (one small SQLite update): a delayed save could land on the next
         # chat after a switch.
         self._emit()

@@ -568,6 +568,7 @@ class MainWindow(QMainWindow):
         defaults = (info.extra or {}).get("sampling") or {}
         self.session.model_defaults = defaults
         self.chat_settings.set_model_defaults(defaults)
+        self.chat_settings.set_system_role((info.extra or {}).get("system_role") is not False)
         thinking = (info.extra or {}).get("thinking")
         self.chat_settings.set_thinking_switch(isinstance(thinking, dict) and bool(thinking.get("switch")))
         self.context_meter.set_unknown(self.tr("Context: counting…"))
@@ -575,10 +576,15 @@ class MainWindow(QMainWindow):
         self._counter_pending = info.path
         if not self.session.busy:
             self._open_counter()
+        notices = []
         if info.fallback_reason:
             # Say which device runs the model and why it is not the one expected.
-            self.show_notice(self.tr("{name} runs on {device}: {reason}.").format(
+            notices.append(self.tr("{name} runs on {device}: {reason}.").format(
                 name=info.name, device=info.device, reason=info.fallback_reason))
+        if (info.extra or {}).get("template_note"):  # no usable chat template: the family's format
+            notices.append(info.extra["template_note"])
+        if notices:
+            self.show_notice("\n".join(notices))
 
     @Slot()
     def _on_model_unloaded(self) -> None:

@@ -127,6 +127,10 @@
         <translation>系统提示词</translation>
     </message>
     <message>
+        <source>This model has no system role; your system prompt is sent with your first message.</source>
+        <translation>此模型没有系统角色；你的系统提示词将随你的第一条消息一起发送。</translation>
+    </message>
+    <message>
         <source>Think before answering</source>
         <translation>回答前先思考</translation>
     </message>
@@ -862,6 +866,14 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>The conversation database {path} is damaged and could not be moved aside ({reason}). Move or rename it yourself, then start EdgeChat again.</source>
         <translation>对话数据库 {path} 已损坏，且无法移到一旁（{reason}）。请自行移动或重命名该文件，然后重新启动 EdgeChat。</translation>
+    </message>
+    <message>
+        <source>This model file has no chat template; using the {family} format.</source>
+        <translation>此模型文件没有聊天模板；改用 {family} 格式。</translation>
+    </message>
+    <message>
+        <source>This model file&apos;s chat template does not work ({reason}); using the {family} format.</source>
+        <translation>此模型文件的聊天模板无法使用（{reason}）；改用 {family} 格式。</translation>
     </message>
 </context>
 <context>
