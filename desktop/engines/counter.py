@@ -13,6 +13,38 @@ import os
 from collections.abc import Sequence
 
 from desktop.engines.base import Message, ModelLoadError
+from desktop.text import translate
+
+
+def sample_chat() -> list[Message]:
+    """A short chat (system, user, assistant, user) whose prompt shows how a model is spoken to."""
+    return [
+        {"role": "system", "content": translate("Core", "You are a helpful assistant.")},
+        {"role": "user", "content": translate("Core", "Hello!")},
+        {"role": "assistant", "content": translate("Core", "Hello! How can I help you today?")},
+        {"role": "user", "content": translate("Core", "What is the capital of France?")},
+    ]
+
+
+def sample_prompt(prompt) -> str:
+    """The text ``prompt`` (a LlamaPrompt or OnnxPrompt) makes of the sample chat, exactly as the
+    engine would send it; the template's own complaint when it refuses it."""
+    from desktop.engines.chat_template import TemplateError
+
+    try:
+        return prompt.render(sample_chat())
+    except TemplateError as exc:
+        return str(exc)
+
+
+def preview(path: str | os.PathLike, backend: str | None = None) -> str:
+    """The sample chat's prompt for the model at ``path``, opening only its tokenizer (slow for a
+    GUI thread: a worker's)."""
+    counter = open_counter(path, backend)
+    try:
+        return counter.preview()
+    finally:
+        counter.close()
 
 
 class PromptCounter:
@@ -25,6 +57,9 @@ class PromptCounter:
         from desktop.engines.reasoning import template_extra
 
         self._prompt.extra = template_extra(getattr(self._prompt, "_template", None), thinking)
+
+    def preview(self) -> str:
+        return sample_prompt(self._prompt)
 
     def measure(self, messages: Sequence[Message]) -> int:
         """Tokens of the prompt these messages render to (with the reply's opening)."""

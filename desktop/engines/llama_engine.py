@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template, families, reasoning
+from desktop.engines import chat_template, counter, families, reasoning
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -137,6 +137,7 @@ class LlamaEngine(Engine):
                 "system_role": self._prompt.system_role,
                 "template_note": self._prompt.template_note,
                 "template_family": self._prompt.family,
+                "template_preview": counter.sample_prompt(self._prompt),
                 "thinking": reasoning.probe(self._prompt, gguf.chat_template),
             },
         )

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template, reasoning
+from desktop.engines import chat_template, counter, reasoning
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -308,6 +308,7 @@ class OnnxEngine(Engine):
                 "head_dim": decoder.get("head_size"),
                 "sampling": sampling_defaults(config, folder),
                 "system_role": self._prompt.system_role,
+                "template_preview": counter.sample_prompt(self._prompt),
                 "thinking": reasoning.probe(self._prompt, self._template),
             },
         )

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -215,6 +216,7 @@ class LibraryWindow(QWidget):
         jobs.surveyed.connect(self._on_surveyed)
         jobs.imported.connect(self._on_imported)
         jobs.removed.connect(self._on_removed)
+        jobs.previewed.connect(self._on_previewed)
         jobs.failed.connect(self._on_failure)
         self.refresh()
         self._offer_paused_downloads()
@@ -244,11 +246,36 @@ class LibraryWindow(QWidget):
         for b in (use, remove, import_file, import_folder, find):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        # How the selected model is spoken to: its template rendered for a sample chat.
+        self.installed_details = QPlainTextEdit()
+        self.installed_details.setReadOnly(True)
+        self.installed_details.setPlaceholderText(self.tr("Select a model to see its prompt format"))
+        self.installed_view.selectionModel().currentRowChanged.connect(self._show_installed_details)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.installed_view)
+        split.addWidget(self.installed_details)
+        split.setSizes([420, 200])
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        layout.addWidget(self.installed_view)
+        layout.addWidget(split, 1)
         layout.addLayout(buttons)
         return tab
+
+    def _show_installed_details(self, current, _previous=None) -> None:
+        model = current.data(Roles.Row) if current.isValid() else None
+        self._previewing = model.path if model is not None else None
+        if model is None:
+            self.installed_details.clear()
+            return
+        self.installed_details.setPlainText(self.tr("Rendering a sample chat with {name}'s template…")
+                                            .format(name=model.name))
+        self.tasks.library.preview(model.path)  # opens the tokenizer: the library thread's work
+
+    def _on_previewed(self, path: str, text: str) -> None:
+        if path != getattr(self, "_previewing", None):
+            return  # an answer for a model no longer selected
+        self.installed_details.setPlainText(
+            self.tr("The prompt this model reads for a sample chat:") + "\n\n" + text)
 
     def _catalog_tab(self) -> QWidget:
         self.catalog_model = RowsModel([

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -621,7 +623,11 @@ class MainWindow(QMainWindow):
         if info.fallback_reason:
             tip += "\n" + self.tr("Device: {device} ({reason})").format(
                 device=info.device, reason=info.fallback_reason)
-        self.model_label.setToolTip(tip)
+        if (info.extra or {}).get("template_preview"):  # how the model is spoken to, as sent
+            tip += "\n\n" + self.tr("The prompt this model reads for a sample chat:") + "\n\n" + \
+                info.extra["template_preview"]
+        # Escaped: a tooltip has no plain-text switch, and a prompt is full of <tags>.
+        self.model_label.setToolTip(f"<p style='white-space:pre-wrap'>{html.escape(tip)}</p>")
 
     # -- lifecycle -----------------------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -345,6 +345,7 @@ LIBRARY_EVENTS = {
     "surveyed": (object,),  # Survey
     "imported": (object,),  # ImportOutcome
     "removed": (object,),  # InstalledModel (a copy)
+    "previewed": (str, str),  # model path, its prompt for a sample chat (or why there is none)
 }
 
 
@@ -411,6 +412,16 @@ class LibraryWorker(with_events(Worker, LIBRARY_EVENTS)):
     def remove(self, model_id: str) -> None:
         self.removed.emit(copy.deepcopy(Library(self._root).remove(model_id)))
 
+    @Slot(str)
+    @guarded("_preview_failed")
+    def preview(self, path: str) -> None:
+        from desktop.engines.counter import preview
+
+        self.previewed.emit(path, preview(path))
+
+    def _preview_failed(self, _exc: BaseException, message: str, path: str) -> None:
+        self.previewed.emit(path, message)
+
 
 class LibraryJobs(with_events(WorkerOwner, LIBRARY_EVENTS)):
     """The GUI's handle on the library thread."""
@@ -419,6 +430,7 @@ class LibraryJobs(with_events(WorkerOwner, LIBRARY_EVENTS)):
     _import_requested = Signal(str)
     _discover_requested = Signal()
     _remove_requested = Signal(str)
+    _preview_requested = Signal(str)
 
     def __init__(self, library_root: str, parent: QObject | None = None):
         super().__init__(LibraryWorker(library_root), "library", parent)
@@ -426,6 +438,7 @@ class LibraryJobs(with_events(WorkerOwner, LIBRARY_EVENTS)):
         self._import_requested.connect(self.worker.import_path)
         self._discover_requested.connect(self.worker.discover)
         self._remove_requested.connect(self.worker.remove)
+        self._preview_requested.connect(self.worker.preview)
         self.start()
 
     def survey(self) -> None:
@@ -439,6 +452,10 @@ class LibraryJobs(with_events(WorkerOwner, LIBRARY_EVENTS)):
 
     def remove(self, model_id: str) -> None:
         self._remove_requested.emit(model_id)
+
+    def preview(self, path: str | os.PathLike) -> None:
+        """Render a sample chat with the model's template (``previewed`` answers)."""
+        self._preview_requested.emit(str(path))
 
     def request_shutdown(self) -> None:
         self.thread.requestInterruption()  # discovery stops between models

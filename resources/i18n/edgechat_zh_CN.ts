@@ -875,6 +875,22 @@ Counted with the model&apos;s own tokenizer.</source>
         <source>This model file&apos;s chat template does not work ({reason}); using the {family} format.</source>
         <translation>此模型文件的聊天模板无法使用（{reason}）；改用 {family} 格式。</translation>
     </message>
+    <message>
+        <source>You are a helpful assistant.</source>
+        <translation>你是一个乐于助人的助手。</translation>
+    </message>
+    <message>
+        <source>Hello!</source>
+        <translation>你好！</translation>
+    </message>
+    <message>
+        <source>Hello! How can I help you today?</source>
+        <translation>你好！今天我能帮你做什么？</translation>
+    </message>
+    <message>
+        <source>What is the capital of France?</source>
+        <translation>法国的首都是哪里？</translation>
+    </message>
 </context>
 <context>
     <name>CounterWorker</name>
@@ -1030,6 +1046,18 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Find models from other apps</source>
         <translation>查找其他应用中的模型</translation>
+    </message>
+    <message>
+        <source>Select a model to see its prompt format</source>
+        <translation>选择一个模型以查看其提示词格式</translation>
+    </message>
+    <message>
+        <source>Rendering a sample chat with {name}&apos;s template…</source>
+        <translation>正在用 {name} 的模板渲染示例对话…</translation>
+    </message>
+    <message>
+        <source>The prompt this model reads for a sample chat:</source>
+        <translation>此模型读到的示例对话提示词：</translation>
     </message>
     <message>
         <source>Model</source>
@@ -1482,6 +1510,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Device: {device} ({reason})</source>
         <translation>设备：{device}（{reason}）</translation>
+    </message>
+    <message>
+        <source>The prompt this model reads for a sample chat:</source>
+        <translation>此模型读到的示例对话提示词：</translation>
     </message>
     <message>
         <source>A chat is being imported already.</source>
