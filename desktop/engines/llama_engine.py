@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template, counter, families, reasoning
+from desktop.engines import chat_template, counter, families, reasoning, stops
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -101,6 +101,7 @@ class LlamaEngine(Engine):
 
         llm = self._llm
         self._vocab = llm._model.vocab  # for the end-of-generation check (no public API)
+        self._end_ids, self._end_texts = _end_of_turn(llama_cpp, llm)
         # A Stop must also end a long prompt's prefill, which runs inside one llama_decode and
         # never reaches our token loop. llama.cpp asks this callback between graph nodes; it is
         # set only while the prompt is read (a call into Python per node would slow decoding).
@@ -194,6 +195,8 @@ class LlamaEngine(Engine):
         stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         is_eog = self._llama_cpp.llama_vocab_is_eog
         vocab = self._vocab
+        end_ids = self._end_ids
+        guard = stops.EndMarkerGuard(stops.text_markers(self._end_texts))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         thinking = reasoning.stream_for(self._template, self._prompt_text)
         if params.seed is not None:
@@ -218,7 +221,7 @@ class LlamaEngine(Engine):
                 if cancel is not None and cancel.is_set():
                     stats.finish_reason = "cancelled"
                     break
-                if is_eog(vocab, token):
+                if is_eog(vocab, token) or token in end_ids:
                     stats.finish_reason = "stop"
                     break
                 last = time.perf_counter()
@@ -226,14 +229,17 @@ class LlamaEngine(Engine):
                     first = last
                     stats.ttft_s = first - started
                 count += 1
-                piece = decoder.decode(llm.detokenize([token]))
+                piece = guard.feed(decoder.decode(llm.detokenize([token])))
                 yield from thinking.feed(piece)
+                if guard.ended:  # the model wrote its end marker as plain text
+                    stats.finish_reason = "stop"
+                    break
                 if count >= budget:
                     break
                 if cancel is not None and cancel.is_set():
                     stats.finish_reason = "cancelled"
                     break
-            yield from thinking.feed(decoder.decode(b"", final=True))
+            yield from thinking.feed(guard.feed(decoder.decode(b"", final=True)) + guard.finish())
             yield from thinking.finish()
         except RuntimeError as exc:
             # llama_decode returns 2 when the callback aborted it; what it had read is dropped
@@ -306,6 +312,21 @@ class LlamaPrompt:
 
     def measure(self, messages: Sequence[Message]) -> int:
         return len(self.tokenize(self.render(messages)))
+
+
+def _end_of_turn(llama_cpp, llm) -> tuple[frozenset[int], tuple[str, ...]]:
+    """The vocabulary's end-of-turn tokens (ids and texts), whether or not the file lists them
+    as end of generation. Only special tokens count: an ordinary token that merely reads
+    ``</s>`` is part of a reply's text."""
+    special = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+    vocab = llm._model.vocab
+    ids, texts = set(), []
+    for text in stops.end_markers():
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) == 1 and llama_cpp.llama_vocab_get_attr(vocab, tokens[0]) & special:
+            ids.add(tokens[0])
+            texts.append(text)
+    return frozenset(ids), tuple(texts)
 
 
 def _common_prefix(cached, tokens) -> int:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template, counter, reasoning
+from desktop.engines import chat_template, counter, reasoning, stops
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -313,6 +313,10 @@ class OnnxEngine(Engine):
             },
         )
         self._eos_ids = set(int(t) for t in self._tokenizer.eos_token_ids)
+        # genai_config's eos_token_id is often the base model's EOS alone: the chat turn's end
+        # token is added here, and checked in our loop (the search options take no stop list).
+        self._end_texts = _end_of_turn(folder)
+        self._eos_ids |= set(self._end_texts)
         # The generator kept between turns, with what it holds.
         self._gen = None
         self._gen_key = None
@@ -436,6 +440,7 @@ class OnnxEngine(Engine):
         gen = self._gen
         decoder = self._tokenizer.create_stream()
         thinking = reasoning.stream_for(self._template, prompt_text)
+        guard = stops.EndMarkerGuard(stops.text_markers(self._end_texts.values()))
         reply: list[str] = []
         first = last = None
         count = 0
@@ -452,6 +457,11 @@ class OnnxEngine(Engine):
                 token = int(gen.get_next_tokens()[0])
                 if token in self._eos_ids:
                     stats.finish_reason = "stop"
+                    # A token outside genai_config's EOS set stays in the generator: then the
+                    # text the next turn extends must hold it too.
+                    held = gen.get_sequence(0)
+                    if len(held) and int(held[-1]) == token:
+                        reply.append(self._end_texts.get(token, ""))
                     break
                 last = time.perf_counter()
                 if first is None:
@@ -461,9 +471,13 @@ class OnnxEngine(Engine):
                 piece = decoder.decode(token)
                 if piece:
                     reply.append(piece)  # as generated, tags and all: what the generator holds
-                    yield from thinking.feed(piece)
+                    yield from thinking.feed(guard.feed(piece))
+                if guard.ended:  # the model wrote its end marker as plain text
+                    stats.finish_reason = "stop"
+                    break
                 if count >= budget:
                     break
+            yield from thinking.feed(guard.finish())
             yield from thinking.finish()
         finally:
             stats.completion_tokens = count
@@ -477,6 +491,20 @@ class OnnxEngine(Engine):
         self._gen = None
         self._tokenizer = None
         self._model = None
+
+
+def _end_of_turn(folder: Path) -> dict[int, str]:
+    """The folder's end-of-turn tokens, id -> text: the special tokens tokenizer.json declares
+    whose text ends a turn in some family (an ordinary token that merely reads ``</s>`` does not)."""
+    try:
+        data = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        added = data.get("added_tokens") or []
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return {}
+    markers = set(stops.end_markers())
+    return {int(t["id"]): t["content"] for t in added
+            if isinstance(t, dict) and t.get("special") and t.get("content") in markers
+            and isinstance(t.get("id"), int)}
 
 
 def _uses_int4(onnx_file: Path) -> bool:
