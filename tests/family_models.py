@@ -38,6 +38,9 @@ class Family:
     n_embd: int = 32
     words: tuple[str, ...] = ("Hello", " world", "!")  # what the chain writes before it stops
     fallback: str | None = None  # its format in desktop.engines.families (None: not there)
+    # Control tokens written over the vocabulary's last entries, for a family whose own
+    # vocabulary the sdist lacks (Gemma 2: its turn markers on Llama 2's SentencePiece).
+    graft: tuple[str, ...] = ()
 
 
 FAMILIES = (
@@ -50,6 +53,9 @@ FAMILIES = (
     # 262k tokens: a narrower embedding keeps the file near 16 MB.
     Family("gemma4", "gemma-4", "google-gemma-4-31B-it.jinja", "<turn|>", ("<|turn>", "<turn|>"),
            n_embd=16),
+    Family("gemma2", "llama-spm", "google-gemma-2-2b-it.jinja", "<end_of_turn>",
+           ("<start_of_turn>", "<end_of_turn>"), fallback="gemma",
+           graft=("<start_of_turn>", "<end_of_turn>")),
     # Mistral 7B v0.1/v0.2 share Llama 2's vocabulary: [INST] is plain text, </s> ends the turn.
     Family("mistral", "llama-spm", "mistralai-Mistral-Nemo-Instruct-2407.jinja", "</s>", (),
            fallback="llama2"),
@@ -111,7 +117,8 @@ def build(family: Family | str, with_template: bool = True) -> Path:
         family = BY_NAME[family]
     vocab_path = vocab_dir() / f"ggml-vocab-{family.vocab}.gguf"
     template = (templates_dir() / family.template).read_text(encoding="utf-8") if with_template else ""
-    weights = (family.vocab, family.end_of_turn, family.n_embd, family.words, BUILDER_VERSION)
+    weights = (family.vocab, family.end_of_turn, family.n_embd, family.words, family.graft,
+               BUILDER_VERSION)
     key = _digest(vocab_path.read_bytes(), template.encode(), repr(weights).encode())
     suffix = "" if with_template else "-notemplate"
     out = CACHE_DIR / f"{family.name}{suffix}-{key}.gguf"
@@ -151,6 +158,9 @@ def _write(family: Family, vocab_path: Path, template: str | None, out: Path) ->
     reader = gguf.GGUFReader(vocab_path)
     tok_fields = {k: _field_value(f) for k, f in reader.fields.items() if k.startswith("tokenizer.")}
     tokens = tok_fields["tokenizer.ggml.tokens"][0]
+    types = tok_fields["tokenizer.ggml.token_type"][0]
+    for i, text in enumerate(family.graft, start=1):
+        tokens[-i], types[-i] = text, int(gguf.TokenType.CONTROL)
     n_vocab = len(tokens)
     arch = "qwen2" if family.vocab == "qwen2" else "llama"
     n_embd, n_head, n_ff, n_layer = family.n_embd, 2, 2 * family.n_embd, 1
