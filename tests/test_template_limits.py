@@ -200,20 +200,19 @@ def test_each_thread_renders_under_its_own_name():
                       for i in range(8)}
 
 
-# llama.cpp's collection of real templates (~70 model families), from the llama-cpp-python
-# sdist: pip download --no-binary :all: --no-deps llama-cpp-python==<version>, then extract
-# vendor/llama.cpp/models/templates/ to this folder. Skipped when it is absent.
-VENDOR = Path.home() / ".cache" / "edgechat-sdist" / "templates"
+# llama.cpp's collection of real templates (~70 model families), from the llama-cpp-python sdist
+# (tests/fixtures_sdist.py fetches it from PyPI once).
 
 
-@pytest.mark.skipif(not VENDOR.is_dir(), reason=f"no copy of llama.cpp's templates in {VENDOR}")
 @pytest.mark.parametrize("length", ["short", "long"])
 def test_real_templates_render_unchanged_within_the_limits(length):
     messages = MESSAGES if length == "short" else [MESSAGES[0]] + [
         {"role": ("user", "assistant")[i % 2], "content": f"Turn {i}. " + "lorem ipsum dolor " * 300}
         for i in range(100)]
     context = {"bos_token": "<s>", "eos_token": "</s>", "add_generation_prompt": True}
-    templates = sorted(VENDOR.glob("*.jinja"))
+    from tests.fixtures_sdist import templates_dir
+
+    templates = sorted(templates_dir().glob("*.jinja"))
     assert len(templates) > 50
     rendered = 0
     for path in templates:
