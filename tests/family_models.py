@@ -128,6 +128,9 @@ def build(family: Family | str, with_template: bool = True) -> Path:
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     _write(family, vocab_path, template if with_template else None, tmp)
     os.replace(tmp, out)
+    for stale in CACHE_DIR.glob(f"{family.name}{suffix}-*.gguf"):  # older inputs' builds
+        if stale != out and len(stale.name) == len(out.name):
+            stale.unlink(missing_ok=True)
     return out
 
 
