@@ -9,22 +9,21 @@ zero, so the last layer sees only the current token's embedding, and the output 
 decoding therefore writes a short reply and then the end-of-turn token, which a random model
 would never do, and which is what the stop handling has to get right.
 
-Built files are cached under ~/.cache/edgechat-fixtures/families, keyed by a hash of the inputs.
+The sdist's files come through tests/fixtures_sdist.py. Built files are cached under
+~/.cache/edgechat-fixtures/families, keyed by a hash of the inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tarfile
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 BUILDER_VERSION = 3  # bump when the weights or keys written change
-SDIST_VERSION = "0.3.36"
-SDIST_DIR = Path(os.path.expanduser("~/.cache/edgechat-sdist"))
 CACHE_DIR = Path(os.path.expanduser("~/.cache/edgechat-fixtures/families"))
 
 
@@ -63,45 +62,25 @@ FAMILIES = (
 BY_NAME = {f.name: f for f in FAMILIES}
 
 
-def sdist_dir() -> Path:
-    return SDIST_DIR
-
-
 def templates_dir() -> Path:
-    try:  # the shared helper, when it is there, owns fetching and unpacking the sdist
-        from tests import fixtures_sdist
+    from tests import fixtures_sdist
 
-        return Path(fixtures_sdist.templates_dir())
-    except (ImportError, AttributeError):
-        return SDIST_DIR / "templates"
+    return fixtures_sdist.templates_dir()
 
 
 def vocab_dir() -> Path:
-    try:
-        from tests import fixtures_sdist
+    from tests import fixtures_sdist
 
-        return Path(fixtures_sdist.vocab_dir())
-    except (ImportError, AttributeError):
-        pass
-    out = SDIST_DIR / "vocab"
-    tarball = SDIST_DIR / f"llama_cpp_python-{SDIST_VERSION}.tar.gz"
-    if not any(out.glob("ggml-vocab-*.gguf")) and tarball.is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(tarball) as tar:
-            for member in tar.getmembers():
-                name = os.path.basename(member.name)
-                if ("/vendor/llama.cpp/models/" in member.name and name.startswith("ggml-vocab-")
-                        and name.endswith(".gguf") and member.isfile()):
-                    data = tar.extractfile(member).read()
-                    tmp = out / (name + ".tmp")
-                    tmp.write_bytes(data)
-                    os.replace(tmp, out / name)
-    return out
+    return fixtures_sdist.vocab_dir()
 
 
 def available(family: Family) -> bool:
-    return (vocab_dir() / f"ggml-vocab-{family.vocab}.gguf").is_file() and (
-        templates_dir() / family.template).is_file()
+    """Whether the sdist's files for ``family`` are here (fetched once if they can be)."""
+    try:
+        return (vocab_dir() / f"ggml-vocab-{family.vocab}.gguf").is_file() and (
+            templates_dir() / family.template).is_file()
+    except (OSError, subprocess.CalledProcessError):  # offline and not cached
+        return False
 
 
 def _digest(*parts: bytes) -> str:
