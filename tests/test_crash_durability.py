@@ -44,7 +44,15 @@ def test_sigkill_mid_reply_keeps_the_partial_reply(data_dir):
                 break
             time.sleep(0.05)
         assert row and row[1] == "streaming", row
-        time.sleep(1.2)  # more text streams after the last save we saw
+        # Kill only once a later save has landed: more text streamed after the one we saw. Waited
+        # for rather than slept: on a loaded machine the reply can pause for over a second.
+        grown = row
+        while time.monotonic() < deadline + 30:
+            grown = stored_reply(db_path)
+            if grown and len(grown[0]) > len(row[0]):
+                break
+            time.sleep(0.05)
+        assert len(grown[0]) > len(row[0]), "the reply was not saved again while it streamed"
         assert proc.poll() is None, "the app ended on its own"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
