@@ -9,6 +9,7 @@ the engines' own (``LlamaPrompt``, ``OnnxPrompt``), so the count is what the eng
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 
@@ -99,7 +100,7 @@ def _llama_counter(path: str) -> PromptCounter:
 
 
 def _onnx_counter(path: str) -> PromptCounter:
-    from desktop.engines.onnx_engine import OnnxPrompt, _read_template, model_dir
+    from desktop.engines.onnx_engine import OnnxPrompt, _read_template, model_dir, special_texts
 
     folder = model_dir(path)
     try:
@@ -109,4 +110,10 @@ def _onnx_counter(path: str) -> PromptCounter:
     except (ImportError, RuntimeError, TypeError) as exc:
         raise ModelLoadError(f"Could not read the tokenizer of {folder.name}: {exc}") from None
     template, bos, eos = _read_template(folder)
-    return PromptCounter(OnnxPrompt(tokenizer, template, bos, eos, folder.name))
+    try:
+        architecture = json.loads((folder / "genai_config.json").read_text(encoding="utf-8"))["model"]["type"]
+    except (OSError, ValueError, KeyError, TypeError):
+        architecture = None
+    # The same template choice as the engine's, so the meter counts what the engine reads.
+    return PromptCounter(OnnxPrompt(tokenizer, template, bos, eos, folder.name, architecture,
+                                    special_texts(folder)))

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template, counter, reasoning, stops
+from desktop.engines import chat_template, counter, families, reasoning, stops
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -279,9 +279,11 @@ class OnnxEngine(Engine):
             raise OnnxModelError(translate(
                 "Core", "The tokenizer of {folder} (tokenizer.json) failed to load: {reason}").format(
                 folder=folder.name, reason=_first_line(exc))) from None
-        self._template, self._bos, self._eos = _read_template(folder)
-        self._prompt = OnnxPrompt(self._tokenizer, self._template, self._bos, self._eos, folder.name)
         model_cfg = config["model"]
+        template, self._bos, self._eos = _read_template(folder)
+        self._prompt = OnnxPrompt(self._tokenizer, template, self._bos, self._eos, folder.name,
+                                  model_cfg.get("type"), special_texts(folder))
+        self._template = self._prompt.template
         decoder = model_cfg["decoder"]
         trained = model_cfg.get("context_length") or DEFAULT_N_CTX
         self._n_ctx = min(n_ctx or DEFAULT_N_CTX, trained)
@@ -308,6 +310,7 @@ class OnnxEngine(Engine):
                 "head_dim": decoder.get("head_size"),
                 "sampling": sampling_defaults(config, folder),
                 "system_role": self._prompt.system_role,
+                "template_note": self._prompt.template_note,
                 "template_preview": counter.sample_prompt(self._prompt),
                 "thinking": reasoning.probe(self._prompt, self._template),
             },
@@ -493,6 +496,17 @@ class OnnxEngine(Engine):
         self._model = None
 
 
+def special_texts(folder: Path) -> list[str]:
+    """The texts of the special tokens tokenizer.json declares (to recognise the model's family)."""
+    try:
+        data = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        added = data.get("added_tokens") or []
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return []
+    return [t["content"] for t in added
+            if isinstance(t, dict) and t.get("special") and isinstance(t.get("content"), str)]
+
+
 def _end_of_turn(folder: Path) -> dict[int, str]:
     """The folder's end-of-turn tokens, id -> text: the special tokens tokenizer.json declares
     whose text ends a turn in some family (an ordinary token that merely reads ``</s>`` does not)."""
@@ -555,29 +569,30 @@ class OnnxPrompt:
     Shared by the engine and the context meter's counter (which opens only the tokenizer).
     """
 
-    def __init__(self, tokenizer, template: str | None, bos: str, eos: str, source_name: str | None = None):
-        self._tokenizer, self._template, self._bos, self._eos = tokenizer, template, bos, eos
+    def __init__(self, tokenizer, template: str | None, bos: str, eos: str, source_name: str | None = None,
+                 architecture: str | None = None, special_texts: Sequence[str] = ()):
+        self._tokenizer, self._bos, self._eos = tokenizer, bos, eos
         self._source_name = source_name  # the model folder, named when its template fails
+        # No template, or one that does not parse: the family's own format, as for a GGUF (a
+        # Gemma folder answered through ChatML would leak <|im_end|> into its replies).
+        self._template, self.family, self.template_note = families.choose_template(
+            template, architecture, special_texts)
         self.extra: dict | None = None  # more template variables (enable_thinking)
 
     def render(self, messages: Sequence[Message]) -> str:
-        if self._template is None:
-            try:
-                return self._tokenizer.apply_chat_template(
-                    messages=json.dumps(list(messages)), add_generation_prompt=True
-                )
-            except RuntimeError:
-                pass  # no template in the tokenizer either: ChatML below
         messages = chat_template.prepare_messages(self._template, messages, self._bos, self._eos)
         return chat_template.render(self._template, messages, bos_token=self._bos, eos_token=self._eos,
                                     source_name=self._source_name, extra=self.extra)
 
     @property
+    def template(self) -> str:
+        """The template rendered with: the folder's own, or its family's fallback."""
+        return self._template
+
+    @property
     def system_role(self) -> bool:
-        """Whether the template takes a system message (else it travels in the first user turn).
-        Without a template of ours the tokenizer's own renders, and is trusted with it."""
-        return self._template is None or chat_template.supports_system_role(self._template, self._bos,
-                                                                            self._eos)
+        """Whether the template takes a system message (else it travels in the first user turn)."""
+        return chat_template.supports_system_role(self._template, self._bos, self._eos)
 
     def encode(self, text: str) -> list[int]:
         return [int(t) for t in self._tokenizer.encode(text)]
