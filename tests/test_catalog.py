@@ -338,6 +338,7 @@ BAD_MODELS = [
     ("no variants", _set("variants", []), "variants"),
     ("variants not a list", _set("variants", {"id": "x"}), "variants"),
     ("every variant bad", _set("variants", [{"id": "v1", "format": "exe"}]), "none of its variants"),
+    ("unknown reasoning", _set("reasoning", "sometimes"), "reasoning"),
 ]
 
 
@@ -472,3 +473,10 @@ def test_parse_catalog_validates_decoded_data_the_same_way():
     assert parse_catalog(copy.deepcopy(good)).model("good-model")
     with pytest.raises(CatalogError):
         parse_catalog({**good, "schema_version": 3})
+
+
+def test_thinking_models_say_how_they_think():
+    shipped = load_catalog()
+    modes = {m.id: m.reasoning for m in shipped.models}
+    assert modes["qwen3-4b"] == "switch" and modes["deepseek-r1-distill-qwen-7b"] == "always"
+    assert modes["smollm2-135m-instruct"] is None

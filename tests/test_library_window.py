@@ -57,6 +57,12 @@ def test_catalog_filters_and_details(window):
     window.catalog_view.setCurrentIndex(proxy.index(0, 0))
     details = window.details.toPlainText()
     assert "Fit:" in details and "Needs about" in details and "Licence:" in details
+    assert "Reasoning:" not in details
+    # Models that think say how, so a user knows what the folded block and the switch are.
+    for query, says in (("Qwen3 4B", "Think switch"), ("R1-Distill-Qwen 1.5B", "Always thinks")):
+        window.catalog_search.setText(query)
+        window.catalog_view.setCurrentIndex(proxy.index(0, 0))
+        assert says in window.details.toPlainText()
     recommended = [window.catalog_model.index(r, 5).data() for r in range(window.catalog_model.rowCount())]
     assert any(text.endswith("★") for text in recommended)
 

@@ -24,6 +24,10 @@ A *model* is one network, whatever its file format::
     chat_template   str | null   prompt-format family: "chatml", "llama-3", "phi-3", "phi-4-mini",
                                  "gemma", "mistral", "deepseek-r1" (GGUF files embed their own Jinja)
     description     str | null   one short neutral sentence (optional)
+    reasoning       str | null   how the model thinks before answering (optional): "switch" (it
+                                 thinks unless told not to: the chat's Think switch, or /think and
+                                 /no_think in a message, as Qwen 3), "always" (every reply starts
+                                 with its thinking, as the DeepSeek-R1 distills), null: it does not
     n_layers, n_kv_heads, head_dim
                     int | null   architecture facts for a KV-cache estimate; null when no source
                                  gives them (never guessed)
@@ -156,6 +160,9 @@ class Variant:
         return tuple(f"{self.subfolder}/{f.path}" for f in self.files)
 
 
+REASONING = ("switch", "always")  # how a model thinks before answering
+
+
 @dataclass(frozen=True)
 class CatalogModel:
     """A model and its variants (GGUF file, ONNX folders per execution provider)."""
@@ -169,6 +176,7 @@ class CatalogModel:
     context_length: int | None = None
     chat_template: str | None = None
     description: str | None = None
+    reasoning: str | None = None  # "switch" | "always" | None: see the module docstring
     n_layers: int | None = None
     n_kv_heads: int | None = None
     head_dim: int | None = None
@@ -347,6 +355,9 @@ def _parse_model(
     context_length = _count(entry, "context_length", positive=True, optional=True)
     chat_template = _text(entry, "chat_template", optional=True)
     description = _text(entry, "description", optional=True)
+    reasoning = _text(entry, "reasoning", optional=True)
+    if reasoning not in (None, *REASONING):
+        raise _Invalid(f"reasoning must be one of {', '.join(REASONING)} or null, not {reasoning!r}")
     n_layers = _count(entry, "n_layers", positive=True, optional=True)
     n_kv_heads = _count(entry, "n_kv_heads", positive=True, optional=True)
     head_dim = _count(entry, "head_dim", positive=True, optional=True)
@@ -381,6 +392,7 @@ def _parse_model(
         context_length=context_length,
         chat_template=chat_template,
         description=description,
+        reasoning=reasoning,
         n_layers=n_layers,
         n_kv_heads=n_kv_heads,
         head_dim=head_dim,

@@ -443,6 +443,15 @@ class LibraryWindow(QWidget):
             f"{self.tr('Gated:')} {gated}",
             f"{self.tr('From:')} {where}",
         ]
+        thinking = {
+            "switch": self.tr("Thinks before answering, unless the chat's Think switch is off "
+                              "(Chat settings); /think and /no_think in a message switch it too. "
+                              "The thinking shows folded above the answer."),
+            "always": self.tr("Always thinks before answering; the thinking shows folded above the "
+                              "answer and takes part of the reply's tokens."),
+        }.get(m.reasoning)
+        if thinking:
+            lines[4:4] = [f"{self.tr('Reasoning:')} {thinking}", ""]
         # Plain text: a description with markup shows as written, it is never rendered.
         self.details.setPlainText("\n".join(lines))
 

@@ -1181,6 +1181,14 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>{count} 个 token</translation>
     </message>
     <message>
+        <source>Thinks before answering, unless the chat&apos;s Think switch is off (Chat settings); /think and /no_think in a message switch it too. The thinking shows folded above the answer.</source>
+        <translation>回答前会先思考，除非关闭了本对话的“思考”开关（对话设置）；在消息中写 /think 或 /no_think 也可切换。思考过程折叠显示在回答上方。</translation>
+    </message>
+    <message>
+        <source>Always thinks before answering; the thinking shows folded above the answer and takes part of the reply&apos;s tokens.</source>
+        <translation>回答前总会先思考；思考过程折叠显示在回答上方，并占用回复的一部分 token。</translation>
+    </message>
+    <message>
         <source>Its files will be deleted.</source>
         <translation>其文件将被删除。</translation>
     </message>
