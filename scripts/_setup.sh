@@ -29,10 +29,25 @@ setup_venv() {
         "$py" -m venv "$VENV"
     fi
     local stamp="$VENV/.edgechat-setup"
-    local want
-    want="$(cat pyproject.toml scripts/_setup.sh | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())') $extras"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-        return 0
+    local inputs want
+    inputs="$(cat pyproject.toml scripts/_setup.sh | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+    want="$inputs $extras"
+    # One setup for both scripts: an install with more extras (./scripts/test's) serves one with
+    # fewer (./scripts/run's), so neither reinstalls the other's work.
+    if [ -f "$stamp" ]; then
+        local have_inputs have_extras missing="" extra
+        read -r have_inputs have_extras < "$stamp" || true
+        if [ "$have_inputs" = "$inputs" ]; then
+            for extra in ${extras//,/ }; do
+                case ",$have_extras," in *",$extra,"*) ;; *) missing=1 ;; esac
+            done
+            [ -z "$missing" ] && return 0
+            # Keep what is installed: ask for the union of both sets of extras.
+            for extra in ${have_extras//,/ }; do
+                case ",$extras," in *",$extra,"*) ;; *) extras="${extras:+$extras,}$extra" ;; esac
+            done
+            want="$inputs $extras"
+        fi
     fi
     echo "==> Installing EdgeChat${extras:+ with [$extras]} (llama-cpp-python compiles on first install: ~5-10 min)"
     "$VENV/bin/python" -m pip install --quiet -e ".${extras:+[$extras]}"
