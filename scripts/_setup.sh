@@ -37,17 +37,15 @@ setup_venv() {
     if [ -f "$stamp" ]; then
         local have_inputs have_extras missing="" extra
         read -r have_inputs have_extras < "$stamp" || true
-        if [ "$have_inputs" = "$inputs" ]; then
-            for extra in ${extras//,/ }; do
-                case ",$have_extras," in *",$extra,"*) ;; *) missing=1 ;; esac
-            done
-            [ -z "$missing" ] && return 0
-            # Keep what is installed: ask for the union of both sets of extras.
-            for extra in ${have_extras//,/ }; do
-                case ",$extras," in *",$extra,"*) ;; *) extras="${extras:+$extras,}$extra" ;; esac
-            done
-            want="$inputs $extras"
-        fi
+        for extra in ${extras//,/ }; do
+            case ",$have_extras," in *",$extra,"*) ;; *) missing=1 ;; esac
+        done
+        [ "$have_inputs" = "$inputs" ] && [ -z "$missing" ] && return 0
+        # Keep what is installed: ask for the union of both sets of extras.
+        for extra in ${have_extras//,/ }; do
+            case ",$extras," in *",$extra,"*) ;; *) extras="${extras:+$extras,}$extra" ;; esac
+        done
+        want="$inputs $extras"
     fi
     echo "==> Installing EdgeChat${extras:+ with [$extras]} (llama-cpp-python compiles on first install: ~5-10 min)"
     "$VENV/bin/python" -m pip install --quiet -e ".${extras:+[$extras]}"
