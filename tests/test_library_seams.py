@@ -296,7 +296,7 @@ def test_hub_and_catalog_text_is_shown_as_written(qtbot, tmp_path):
         window.show_message(f"Hub said: {HTML}", error=True)
         assert window.message.text() == f"Hub said: {HTML}"
         model = SimpleNamespace(display_name=f"Model {HTML}", description=f"Card {HTML}", params=1e9,
-                                context_length=4096, license=HTML)
+                                context_length=4096, license=HTML, reasoning=None)
         variant = SimpleNamespace(gated=False, repo_id="acme/x", filename=HTML, subfolder=None,
                                   format="gguf", execution_provider=None, quant="Q4",
                                   download_size=1 << 30)
