@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -119,40 +118,11 @@ def test_limits_grow_with_a_long_conversation():
 
 
 def reference(template: str, messages, **context) -> str:
-    """What Hugging Face's renderer makes of it (without transformers, Jinja's plain sandbox set up
-    as theirs), as this module did before its limits."""
-    try:
-        from transformers.utils.chat_template_utils import _compile_jinja_template
-    except ImportError:
-        pass
-    else:
-        return _compile_jinja_template(template).render(messages=messages, tools=None, documents=None,
-                                                        **context)
-    from jinja2 import nodes
-    from jinja2.ext import Extension
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    """What Hugging Face's renderer makes of it (transformers is in the test extras)."""
+    from transformers.utils.chat_template_utils import _compile_jinja_template
 
-    class Generation(Extension):
-        tags = {"generation"}
-
-        def parse(self, parser):
-            lineno = next(parser.stream).lineno
-            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
-            return nodes.CallBlock(self.call_method("_body"), [], [], body).set_lineno(lineno)
-
-        def _body(self, caller):
-            return caller()
-
-    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
-                          sort_keys=sort_keys)
-
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=[Generation, "jinja2.ext.loopcontrols"])
-    env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
-    env.globals["dict"] = dict
-    env.filters["tojson"] = tojson
-    return env.from_string(template).render(messages=messages, tools=None, documents=None, **context)
+    return _compile_jinja_template(template).render(messages=messages, tools=None, documents=None,
+                                                    **context)
 
 
 NORMAL = {
