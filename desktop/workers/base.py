@@ -96,7 +96,6 @@ class Worker(QObject):
 
     EVENTS: tuple[str, ...] = ()
     failed = Signal(object)  # Failure
-    _finished = Signal()
 
     def stop_work(self) -> None:
         """Called on the owner's thread at shutdown, before the close: interrupt long work
@@ -115,7 +114,6 @@ class Worker(QObject):
             self.on_close()
         except Exception:  # noqa: BLE001 - closing must end the thread whatever happens
             log.exception("%s failed to close", type(self).__name__)
-        self._finished.emit()
         QThread.currentThread().quit()
 
 
