@@ -20,9 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop.engines.base import SAMPLING_RANGES
 from desktop.engines.context import POLICIES
 from desktop.storage.errors import ImportCancelled
-from desktop.storage.importer import MAX_FILE_BYTES, SAMPLING_RANGES, parse_export
+from desktop.storage.importer import MAX_FILE_BYTES, parse_export
 from desktop.storage.store import ConversationStore, StoreError
 
 

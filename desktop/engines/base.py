@@ -113,6 +113,20 @@ class SamplingParams:
         return self.temperature <= 0
 
 
+# What each sampling setting may be (type, lowest, highest), everywhere: the chat settings panel's
+# ranges, what an imported chat may carry, and what a reply takes from a chat, a model's
+# recommendation or an override (anything else is ignored for the next source's value).
+SAMPLING_RANGES: dict[str, tuple[type, float, float]] = {
+    "temperature": (float, 0.0, 2.0),
+    "top_p": (float, 0.0, 1.0),
+    "top_k": (int, 0, 1000),
+    "min_p": (float, 0.0, 1.0),
+    "repeat_penalty": (float, 0.5, 2.0),
+    "max_tokens": (int, 1, 131072),
+    "seed": (int, -1, 2**31 - 1),
+}
+
+
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.engines.base import SamplingParams
+from desktop.engines.base import SAMPLING_RANGES, SamplingParams
 from desktop.engines.context import POLICIES
 from desktop.storage.errors import ImportCancelled, StoreError
 from desktop.text import translate
@@ -48,16 +48,6 @@ MAX_NAME_CHARS = 1_000  # model, backend, device, preset, finish reason
 MAX_COUNT = 10**12
 MAX_SECONDS = 10.0**9
 
-# The chat settings the app writes, with the ranges its settings panel allows.
-SAMPLING_RANGES: dict[str, tuple[type, float, float]] = {
-    "temperature": (float, 0.0, 2.0),
-    "top_p": (float, 0.0, 1.0),
-    "top_k": (int, 0, 1000),
-    "min_p": (float, 0.0, 1.0),
-    "repeat_penalty": (float, 0.5, 2.0),
-    "max_tokens": (int, 1, 131072),
-    "seed": (int, -1, 2**31 - 1),
-}
 assert set(SAMPLING_RANGES) == set(SamplingParams.SAMPLING_FIELDS)
 
 Progress = Callable[[float], None]

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.engines.base import SamplingParams
+from desktop.engines.base import SAMPLING_RANGES, SamplingParams
 from desktop.storage import ConversationStore
 from desktop.storage.store import StoreError
 
@@ -51,16 +51,19 @@ POLICY_LABELS = (
     ("stop", QT_TRANSLATE_NOOP("ChatSettings", "Stop and ask me")),
 )
 
-# field: (label, minimum, maximum, step, decimals); decimals 0 means a whole number.
-FIELDS = {
-    "temperature": (QT_TRANSLATE_NOOP("ChatSettings", "Temperature"), 0.0, 2.0, 0.05, 2),
-    "top_p": (QT_TRANSLATE_NOOP("ChatSettings", "Top-p"), 0.0, 1.0, 0.01, 2),
-    "top_k": (QT_TRANSLATE_NOOP("ChatSettings", "Top-k"), 0, 1000, 1, 0),
-    "min_p": (QT_TRANSLATE_NOOP("ChatSettings", "Min-p"), 0.0, 1.0, 0.01, 2),
-    "repeat_penalty": (QT_TRANSLATE_NOOP("ChatSettings", "Repeat penalty"), 0.5, 2.0, 0.01, 2),
-    "max_tokens": (QT_TRANSLATE_NOOP("ChatSettings", "Max tokens"), 1, 131072, 64, 0),
-    "seed": (QT_TRANSLATE_NOOP("ChatSettings", "Seed"), -1, 2**31 - 1, 1, 0),
+# field: (label, step, decimals); decimals 0 means a whole number.
+_SHOWN = {
+    "temperature": (QT_TRANSLATE_NOOP("ChatSettings", "Temperature"), 0.05, 2),
+    "top_p": (QT_TRANSLATE_NOOP("ChatSettings", "Top-p"), 0.01, 2),
+    "top_k": (QT_TRANSLATE_NOOP("ChatSettings", "Top-k"), 1, 0),
+    "min_p": (QT_TRANSLATE_NOOP("ChatSettings", "Min-p"), 0.01, 2),
+    "repeat_penalty": (QT_TRANSLATE_NOOP("ChatSettings", "Repeat penalty"), 0.01, 2),
+    "max_tokens": (QT_TRANSLATE_NOOP("ChatSettings", "Max tokens"), 64, 0),
+    "seed": (QT_TRANSLATE_NOOP("ChatSettings", "Seed"), 1, 0),
 }
+# field: (label, minimum, maximum, step, decimals), the range from the core's SAMPLING_RANGES.
+FIELDS = {key: (label, SAMPLING_RANGES[key][1], SAMPLING_RANGES[key][2], step, decimals)
+          for key, (label, step, decimals) in _SHOWN.items()}
 
 
 def _t(text: str) -> str:

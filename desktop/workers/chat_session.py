@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
-from desktop.engines.base import GenerationStats, SamplingParams
+from desktop.engines.base import SAMPLING_RANGES, GenerationStats, SamplingParams
 from desktop.engines.context import POLICIES, prompt_limit
 from desktop.storage import ConversationStore
 from desktop.workers.context import CountRequest
@@ -104,14 +104,6 @@ def _number(value, lo: float, hi: float):
     return value if lo <= value <= hi else None
 
 
-# What a sampling setting may be; anything else (a string temperature from an imported chat)
-# is ignored in favour of the model's or the app's default instead of failing every reply.
-_RANGES = {
-    "temperature": (0.0, 5.0), "top_p": (0.0, 1.0), "top_k": (0, 100_000), "min_p": (0.0, 1.0),
-    "repeat_penalty": (0.0, 10.0), "max_tokens": (1, 1_000_000), "seed": (-(2**63), 2**64 - 1),
-}
-
-
 def effective_params(model_defaults: dict, settings: dict, overrides: dict | None = None) -> dict:
     """Sampling for a reply: the app's defaults, then the model's, then the chat's own settings."""
     params = asdict(SamplingParams())
@@ -120,15 +112,16 @@ def effective_params(model_defaults: dict, settings: dict, overrides: dict | Non
         for key, value in source.items():
             if key not in params or key == "thinking":  # a chat setting, not a sampling one
                 continue
-            if key in _RANGES:
+            if key in SAMPLING_RANGES:
                 if key == "seed" and value is None:
                     params[key] = None
                     continue
-                value = _number(value, *_RANGES[key])
+                kind, low, high = SAMPLING_RANGES[key]
+                # A string temperature from an imported chat is ignored, not a failed reply.
+                value = _number(value, low, high)
                 if value is None:
                     continue
-                if key in ("top_k", "max_tokens", "seed"):
-                    value = int(value)
+                value = kind(value)
             params[key] = value
     if settings.get("context_policy") in POLICIES:
         params["context_policy"] = settings["context_policy"]
