@@ -1,11 +1,33 @@
-"""Images shipped with the app, read through importlib.resources (same from source and frozen)."""
+"""The app's images: its own logo, and the icons of the window, drawn from one icon set.
+
+Icons come from qtawesome's Material Design Icons ("mdi6.content-copy", see
+https://pictogrammers.com/library/mdi/), drawn in the current palette's colours. A theme switch
+changes the palette, so an icon set with set_icon() is drawn again in the new colours at once:
+
+    set_icon(button, "mdi6.content-copy")           # a QAbstractButton or a QAction
+    set_icon(button, "mdi6.delete-outline", tone="muted")
+    icon("mdi6.check")                               # a plain QIcon, for the palette of now
+
+Tones: "normal" (the text colour), "muted" (the placeholder text colour: secondary actions),
+"accent" (the highlight colour), "danger" (a red that reads on light and dark).
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib.resources import files
 
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPalette, QPixmap
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+
+# qtawesome reaches Qt through QtPy, which picks whichever binding it finds first: the one the
+# app runs on is PySide6, whatever else is installed beside it.
+os.environ.setdefault("QT_API", "pyside6")
+
+ICON_PROPERTY = "edgechatIcon"  # the icon's name and tone, kept on the widget or action it is on
+TONES = ("normal", "muted", "accent", "danger")
 
 
 @cache
@@ -13,3 +35,74 @@ def app_icon() -> QIcon:
     pixmap = QPixmap()
     pixmap.loadFromData(files("desktop.resources").joinpath("edgechat.png").read_bytes())
     return QIcon(pixmap)
+
+
+def tone_color(tone: str = "normal", palette: QPalette | None = None) -> QColor:
+    palette = palette or QGuiApplication.palette()
+    roles = QPalette.ColorRole
+    if tone == "muted":
+        return palette.color(roles.PlaceholderText)
+    if tone == "accent":
+        return palette.color(roles.Highlight)
+    if tone == "danger":
+        dark = palette.color(roles.Window).lightness() < 128
+        return QColor("#ff7b72" if dark else "#c0392b")
+    return palette.color(roles.ButtonText)
+
+
+def icon(name: str, tone: str = "normal") -> QIcon:
+    """An icon of the set, drawn in the colours of the palette in use now."""
+    import qtawesome  # ~150 ms of QtPy imports: paid when the first icon is drawn, not at import
+
+    _watch_palette()
+    palette = QGuiApplication.palette()
+    color = tone_color(tone, palette)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    return qtawesome.icon(name, color=color, color_active=color, color_selected=color,
+                          color_disabled=disabled)
+
+
+def set_icon(target: QAbstractButton | QAction, name: str, tone: str = "normal") -> None:
+    """Put an icon on a button or action, and draw it again whenever the palette changes."""
+    target.setProperty(ICON_PROPERTY, f"{name}|{tone}")
+    target.setIcon(icon(name, tone))
+
+
+def refresh_icons() -> None:
+    """Draw every icon set with set_icon() again, in the palette's colours (a theme switch)."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    seen: set[int] = set()
+    for widget in QApplication.allWidgets():
+        _refresh(widget, seen)
+        for action in widget.actions():
+            _refresh(action, seen)
+
+
+def _refresh(target: QObject, seen: set[int]) -> None:
+    spec = target.property(ICON_PROPERTY)
+    if not spec or id(target) in seen:
+        return
+    seen.add(id(target))
+    name, _, tone = str(spec).partition("|")
+    target.setIcon(icon(name, tone or "normal"))
+
+
+class _PaletteWatcher(QWidget):
+    """Redraws the icons when the application's palette changes (theme.apply_theme, or the
+    system's own switch). A hidden widget: it is told of the change like every widget, which an
+    event filter on the application would only learn by seeing every event of the app."""
+
+    def event(self, event):  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            refresh_icons()
+        return super().event(event)
+
+
+_watcher: list[_PaletteWatcher] = []
+
+
+def _watch_palette() -> None:
+    if not _watcher and QApplication.instance() is not None:
+        _watcher.append(_PaletteWatcher())
