@@ -33,6 +33,9 @@ from desktop.engines.gguf import model_name, read_gguf, sampling_defaults
 from desktop.text import translate
 from desktop.units import format_parameters
 
+# KV-cache element types the user may choose (llama.cpp's names; GGML_TYPE_* in llama_cpp).
+KV_TYPES = ("f16", "q8_0", "q4_0")
+
 
 def default_threads() -> int:
     # llama.cpp decodes fastest with one thread per physical core; the usual desktop CPU has two
@@ -58,8 +61,14 @@ class LlamaEngine(Engine):
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
         device: str = "auto",
+        kv_type: str = "f16",
+        flash_attn: bool = False,
     ):
         path = os.fspath(path)
+        if kv_type not in KV_TYPES:
+            raise ModelLoadError(translate(
+                "Core", "Unknown KV-cache type {kv_type}: use one of {choices}.").format(
+                kv_type=f"{kv_type!r}", choices=", ".join(KV_TYPES)))
         # Read the header first: it names what is wrong with a bad file, which llama.cpp won't.
         gguf = read_gguf(path)
         try:
@@ -83,6 +92,11 @@ class LlamaEngine(Engine):
         if n_gpu_layers is None:
             n_gpu_layers = -1 if gpu and device != "cpu" else 0
         self.n_threads = n_threads or default_threads()
+        # llama.cpp refuses a quantized V cache without flash attention (the context fails to
+        # be created): then only K is quantized, and the engine says so in extra["kv_type_v"].
+        kv_v = kv_type if flash_attn else "f16"
+        ggml_type = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
+                     "q4_0": llama_cpp.GGML_TYPE_Q4_0}
         try:
             with _plain_cpu_buffers(llama_cpp):
                 self._llm = llama_cpp.Llama(
@@ -91,6 +105,9 @@ class LlamaEngine(Engine):
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads,
                     n_gpu_layers=n_gpu_layers,
+                    flash_attn=bool(flash_attn),
+                    type_k=ggml_type[kv_type],
+                    type_v=ggml_type[kv_v],
                     verbose=False,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -129,6 +146,10 @@ class LlamaEngine(Engine):
             fallback_reason=fallback,
             extra={
                 "threads": self.n_threads,
+                "kv_type": kv_type,
+                "kv_type_v": kv_v,
+                "flash_attn": bool(flash_attn),
+                "n_gpu_layers": n_gpu_layers,
                 "cpu_variant": self.cpu_variant,
                 "parameters_label": format_parameters(gguf.parameters),
                 "n_layers": gguf.n_layers,
@@ -174,6 +195,9 @@ class LlamaEngine(Engine):
         """The prompt tokens for ``messages``, trimmed to leave room for a reply."""
         # Set before fitting: the "Think" switch changes the prompt, so what fits too.
         self._prompt.extra = reasoning.template_extra(self._template, params.thinking)
+        if params.raw_prompt:  # /v1/completions: the text as the client wrote it, no template
+            self._prompt_text = messages[-1]["content"] if messages else ""
+            return self.tokenize_prompt(self._prompt_text), []
         fitted, dropped = fit_for_reply(messages, self._prompt.measure, self._info.n_ctx,
                                         params.max_tokens, params.context_policy)
         self._prompt_text = self.render_prompt(fitted)
@@ -196,7 +220,7 @@ class LlamaEngine(Engine):
         is_eog = self._llama_cpp.llama_vocab_is_eog
         vocab = self._vocab
         end_ids = self._end_ids
-        guard = stops.EndMarkerGuard(stops.text_markers(self._end_texts))
+        guard = stops.EndMarkerGuard(stops.text_markers(self._end_texts) + tuple(params.stop or ()))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         thinking = reasoning.stream_for(self._template, self._prompt_text)
         if params.seed is not None:
@@ -212,6 +236,9 @@ class LlamaEngine(Engine):
             top_p=params.top_p,
             min_p=params.min_p,
             repeat_penalty=params.repeat_penalty,
+            # JSON output for the API server: sampling only ever picks tokens the grammar allows
+            grammar=self._llama_cpp.LlamaGrammar.from_string(params.grammar, verbose=False)
+            if params.grammar else None,
         )
         self._watch_prefill(cancel)
         try:
