@@ -24,11 +24,14 @@ __all__ = [
 ]
 
 
-BACKENDS = ("llama", "onnx")
+BACKENDS = ("llama", "onnx", "remote")
 
 
 def detect_backend(path: str) -> str:
-    """'onnx' for an ONNX GenAI folder (or its genai_config.json), 'llama' for a file."""
+    """'onnx' for an ONNX GenAI folder (or its genai_config.json), 'llama' for a file,
+    'remote' for a model on a server (``remote://<server_id>/<model>``)."""
+    if str(path).startswith("remote://"):
+        return "remote"
     from desktop.engines.onnx_engine import is_onnx_model
 
     return "onnx" if is_onnx_model(path) else "llama"
@@ -37,6 +40,8 @@ def detect_backend(path: str) -> str:
 def validate_model(path: str, backend: str | None = None) -> None:
     """A cheap check, before anything is unloaded, that ``path`` is a model we can open."""
     backend = backend or detect_backend(path)
+    if backend == "remote":
+        return  # only the server can tell: opening it checks the address and the model
     if backend == "onnx":
         from desktop.engines.onnx_engine import validate_folder
 
@@ -60,6 +65,10 @@ def open_engine(
     backend = backend or detect_backend(path)
     if backend not in BACKENDS:
         raise EngineError(f"Unknown engine {backend!r}: use one of {', '.join(BACKENDS)}.")
+    if backend == "remote":
+        from desktop.engines.remote_engine import open_remote
+
+        return open_remote(path, **options)
     if backend == "onnx":
         if not in_process:
             from desktop.engines.process_engine import ProcessEngine

@@ -77,6 +77,10 @@ def open_counter(path: str | os.PathLike, backend: str | None = None) -> PromptC
 
     path = os.fspath(path)
     backend = backend or detect_backend(path)
+    if backend == "remote":
+        from desktop.engines.remote_engine import open_remote_counter
+
+        return open_remote_counter(path)
     if backend == "onnx":
         return _onnx_counter(path)
     return _llama_counter(path)
