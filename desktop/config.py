@@ -55,3 +55,17 @@ def llama_amx() -> bool:
 def startup_probe() -> str | None:
     """EDGECHAT_STARTUP_PROBE: a prompt; the app reports start-up milestones (bench/startup.py)."""
     return _text("EDGECHAT_STARTUP_PROBE")
+
+
+def cache_dir_override() -> str | None:
+    """EDGECHAT_CACHE_DIR: where saved prompt states go, if not in the user cache folder."""
+    return _text("EDGECHAT_CACHE_DIR")
+
+
+def prompt_cache_disk_mb() -> int | None:
+    """EDGECHAT_PROMPT_CACHE_MB: the disk budget of saved prompt states in MB (0 turns the disk
+    tier off); 2 GB when unset."""
+    try:
+        return int(os.environ["EDGECHAT_PROMPT_CACHE_MB"])
+    except (KeyError, ValueError):
+        return None

@@ -27,3 +27,19 @@ def data_dir() -> Path:
 
 def database_path() -> Path:
     return data_dir() / "conversations.sqlite3"
+
+
+def cache_dir() -> Path:
+    """Where EdgeChat keeps what it can rebuild (saved prompt states): the platform's user cache
+    folder, or ``cache`` in the data folder when ``EDGECHAT_DATA_DIR`` is set (tests, portable)."""
+    override = config.cache_dir_override()
+    if override:
+        path = Path(override)
+    elif config.data_dir_override():
+        path = data_dir() / "cache"
+    else:
+        from platformdirs import user_cache_dir
+
+        path = Path(user_cache_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
