@@ -94,13 +94,10 @@ def run_app(argv: list[str]) -> int:
         host.chunk_generated.connect(on_first_chunk)
 
     def load_default() -> None:
-        from desktop.models.default_model import DefaultModelMissing, default_model_path
+        # C3: the model used last, or the bundled one (with a notice when the last one is gone).
+        from desktop.ui.model_picker import load_at_start
 
-        try:
-            window.load_model(str(default_model_path()))
-        except DefaultModelMissing as exc:
-            window.show_error(str(exc))
-            window.model_label.setText("No model loaded")
+        if not load_at_start(window):
             return
         if probe_prompt:
             window.send(probe_prompt)

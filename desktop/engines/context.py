@@ -25,6 +25,12 @@ POLICIES = ("rolling", "keep_first", "stop")
 DEFAULT_N_CTX = 4096
 
 
+def context_setting() -> str:
+    """Where the context length is set in the window, as error messages name it (the window
+    offers to open it under any message that contains this)."""
+    return translate("Core", "Model ▸ Load settings… ▸ Context length")
+
+
 def _first_turn(rest: list[dict]) -> int:
     """How many of the leading messages form the first turn (a user message and its replies)."""
     if not rest or rest[0].get("role") != "user":
@@ -58,8 +64,8 @@ def fit_messages(
     if kept is None:
         raise ContextOverflowError(translate(
             "Core", "The message is too long for this model's context window. Shorten it, or raise "
-            "the context length in the model's settings."
-        ))
+            "the context length ({setting})."
+        ).format(setting=context_setting()))
     offset = len(system)
     kept_set = set(range(offset)) | {offset + i for i in kept}
     dropped = [i for i in range(len(messages)) if i not in kept_set]
@@ -103,6 +109,6 @@ def reply_budget(prompt_tokens: int, n_ctx: int, max_tokens: int) -> int:
     if budget <= 0:
         raise ContextOverflowError(translate(
             "Core", "The message is too long for this model's context ({used} tokens of {size}). "
-            "Shorten it or start a new chat."
-        ).format(used=f"{prompt_tokens:,}", size=f"{n_ctx:,}"))
+            "Shorten it, start a new chat, or raise the context length ({setting})."
+        ).format(used=f"{prompt_tokens:,}", size=f"{n_ctx:,}", setting=context_setting()))
     return budget

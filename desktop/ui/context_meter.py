@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 
 class ContextMeter(QWidget):
+    """settings_requested(): the user asked for the setting that would make room (the model's
+    load settings, at Context length)."""
+
+    settings_requested = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bar = QProgressBar()
@@ -15,17 +20,33 @@ class ContextMeter(QWidget):
         self.bar.setMaximumHeight(10)
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # the reason can be an engine's error text
-        self.label.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self._label_style = "color: palette(placeholder-text); font-size: 11px;"
+        self.label.setStyleSheet(self._label_style)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
         layout.addWidget(self.label, 1)
+        # Shown when the message alone cannot fit: the one setting that makes room.
+        self.settings_button = QPushButton(self.tr("Context length…"))
+        self.settings_button.setFlat(True)
+        self.settings_button.setToolTip(self.tr("Model ▸ Load settings… ▸ Context length"))
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.settings_button.hide()
+        layout.addWidget(self.settings_button)
         self.state = "unknown"
         self.result = None  # the last CountResult shown
+        # The draft of the newest count asked for, and of the count shown: the counter reports
+        # only its newest request, so the count shown is of the draft asked for last.
+        self.counting_draft: str | None = None
+        self.counted_draft: str | None = None
         self.set_unknown()
 
     def set_unknown(self, reason: str = "") -> None:
         self.state = "unknown"
+        self.result = None
+        self.counted_draft = None
+        self.settings_button.hide()
+        self._plain_label()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.label.setText(reason or self.tr("Context: no model loaded"))
@@ -34,6 +55,8 @@ class ContextMeter(QWidget):
     def show_count(self, result, n_ctx: int, reserve: int, policy: str) -> None:
         """result: the counter's CountResult; reserve: tokens kept free for the reply."""
         self.result = result
+        self.counted_draft = self.counting_draft
+        self._plain_label()
         total = result.total
         self.bar.setRange(0, max(n_ctx, 1))
         self.bar.setValue(min(total, n_ctx))
@@ -56,9 +79,40 @@ class ContextMeter(QWidget):
         chunk = colors[self.state]
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {chunk}; }}" if chunk else "")
         self.label.setText(text)
+        self.settings_button.setVisible(self.draft_too_long())
         self.setToolTip(self.tr(
             "System prompt: {system} · Chat: {history} · Your message: {draft}\n"
             "Kept free for the reply: {reserve} · Context length: {size}\n"
             "Counted with the model's own tokenizer."
         ).format(system=f"{result.system:,}", history=f"{result.history:,}",
                  draft=f"{result.draft:,}", reserve=f"{reserve:,}", size=f"{n_ctx:,}"))
+
+    def draft_too_long(self) -> bool:
+        """The last count says the message alone (with the system prompt and the room kept for
+        the reply) cannot fit, whatever is left out."""
+        r = self.result
+        if r is None or not r.full or not r.draft:
+            return False
+        # Under "stop" any overflow is full; the message alone is what matters here.
+        return r.policy != "stop" or r.system + r.draft > r.limit
+
+    def refuse(self, text: str) -> bool:
+        """True, with the reason shown here, when ``text`` is the draft counted and it cannot
+        fit; False when it may be sent (or was not counted yet: the engine then says why)."""
+        if self.counted_draft is None or self.counted_draft != text.strip() or not self.draft_too_long():
+            return False
+        r = self.result
+        self.label.setText(self.tr(
+            "Not sent: with the system prompt this message needs {need} tokens, and the model's "
+            "context has room for {limit} (the rest is kept for the reply). Shorten it, or raise "
+            "Context length in the model's load settings."
+        ).format(need=f"{r.system + r.draft:,}", limit=f"{r.limit:,}"))
+        self.label.setStyleSheet("color: #c0392b; font-size: 11px;")
+        self.label.setWordWrap(True)  # the whole reason, not a clipped line
+        self.settings_button.show()
+        self.state = "refused"
+        return True
+
+    def _plain_label(self) -> None:
+        self.label.setStyleSheet(self._label_style)
+        self.label.setWordWrap(False)

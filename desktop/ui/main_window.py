@@ -1,23 +1,30 @@
-"""The main window: conversations on the left, the chat on the right, the model in the status bar."""
+"""The main window: the chat list on the left (collapsible), the chat in the middle under a top
+bar (the model picker), this chat's settings in a drawer on the right, the model in the status
+bar."""
 
 from __future__ import annotations
 
 import html
+import sys
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QAbstractButton,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListView,
     QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
+    QTextEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,9 +37,11 @@ from desktop.ui.chat_binder import ChatBinder
 from desktop.ui.chat_settings import ChatSettings
 from desktop.ui.chat_view import ChatView
 from desktop.ui.context_meter import ContextMeter
-from desktop.ui.conversation_list import ConversationListModel, Roles
+from desktop.ui.conversation_list import DRAFT_ID, ConversationListModel, ConversationListView, Roles
+from desktop.ui.model_picker import ModelPicker
 from desktop.ui.prompt_edit import PromptEdit
 from desktop.ui.search_panel import SearchPanel
+from desktop.ui.welcome import WelcomeView
 from desktop.workers.base import shutdown_all
 from desktop.workers.chat_session import PAGE, ChatSession
 from desktop.workers.context import ContextCounter
@@ -41,37 +50,71 @@ from desktop.workers.generation import EngineHost
 # Closing the window ends every background thread within this (killing a busy engine process
 # if it must), so the app never hangs on exit.
 SHUTDOWN_S = 4.0
+SIDEBAR_WIDTH, DRAWER_WIDTH = 240, 300
+
+# The shell's own sheet: colours only from the palette, re-read on a theme switch (_restyle).
+SHELL_STYLE = """
+QWidget#sidebar { background: palette(window); }
+QWidget#top_bar { border-bottom: 1px solid palette(mid); }
+QToolButton#top_bar_button { border: none; padding: 4px; border-radius: 6px; }
+QToolButton#top_bar_button:hover, QToolButton#top_bar_button:checked { background: palette(midlight); }
+"""
+
+
+def restart_command() -> tuple[str, list[str]]:
+    """The program and arguments that started this process, to start it again: the interpreter
+    with its own options (-m desktop, a script) from source, the executable when frozen."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, list(sys.argv[1:])
+    argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
+    return sys.executable, argv[1:]
+
+
+def _start_again(program: str, args: list[str]) -> None:
+    from PySide6.QtCore import QProcess
+
+    QProcess.startDetached(program, args)
 
 
 class MainWindow(QMainWindow):
     def __init__(self, store: ConversationStore, host: EngineHost, parent=None):
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
-        self.resize(1000, 700)
+        self.resize(1100, 720)
         self.store, self.host = store, host
         self.model_info: ModelInfo | None = None
         self.last_stats: dict | None = None
         self._loading = False  # a model load is queued on the worker
+        self._restart_requested = False
+        self._palette_key = ""
 
-        # Sidebar
+        # Sidebar: new chat, search, the chats by date
         self.new_button = QPushButton(self.tr("New chat"))
+        self.new_button.setObjectName("new_chat")
         self.conversation_model = ConversationListModel(self)
-        self.conversation_list = QListView()
+        self.conversation_list = ConversationListView()
         self.conversation_list.setModel(self.conversation_model)
-        self.conversation_list.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked
-        )
-        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.conversation_list.setUniformItemSizes(True)
-        sidebar = QWidget()
-        side_layout = QVBoxLayout(sidebar)
+        self.sidebar = QWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setMinimumWidth(160)
+        side_layout = QVBoxLayout(self.sidebar)
         side_layout.setContentsMargins(6, 6, 0, 6)
         self.search_panel = SearchPanel(store)
         side_layout.addWidget(self.new_button)
         side_layout.addWidget(self.search_panel)
         side_layout.addWidget(self.conversation_list, 1)
+
+        # Top bar of the chat column: the chat list's switch, then the model picker (C7: it goes
+        # in at index 1 of self.top_bar), then whatever else asks for a place.
+        self.sidebar_button = QToolButton()
+        self.sidebar_button.setObjectName("top_bar_button")
+        self.sidebar_button.setAutoRaise(True)
+        self.top_bar_widget = QWidget()
+        self.top_bar_widget.setObjectName("top_bar")
+        self.top_bar = QHBoxLayout(self.top_bar_widget)
+        self.top_bar.setContentsMargins(4, 2, 4, 2)
+        self.top_bar.addWidget(self.sidebar_button)
+        self.top_bar.addStretch(1)
 
         # Chat
         self.banner = QLabel()
@@ -81,21 +124,37 @@ class MainWindow(QMainWindow):
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
+        self._banner_kind = "notice"
         self.chat_view = ChatView()
+        self.welcome = WelcomeView()
+        # The empty chat shows the welcome; a chat with messages shows them.
+        self.chat_stack = QStackedWidget()
+        self.chat_stack.addWidget(self.welcome)
+        self.chat_stack.addWidget(self.chat_view)
         self.earlier_button = QPushButton()
         self.earlier_button.setFlat(True)
         self.earlier_button.hide()
         self.prompt = PromptEdit()
+        self.prompt.setAccessibleName(self.tr("Message"))
         self.send_button = QPushButton(self.tr("Send"))
+        self.send_button.setDefault(False)
+        self.send_button.setAutoDefault(False)
         self.stop_button = QPushButton(self.tr("Stop"))
         self.stop_button.setEnabled(False)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
         input_row = QHBoxLayout()
         input_row.addWidget(self.prompt, 1)
         input_row.addLayout(buttons)
         self.context_meter = ContextMeter()
+        # A long meter text (a count and what is left out) is elided, never pushes the columns:
+        # it once squeezed the chat list to 110 px.
+        self.context_meter.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.context_meter.setMinimumWidth(0)
+        self.context_meter.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.context_meter.label.setMinimumWidth(0)
         self.chat_settings_button = QPushButton(self.tr("Chat settings"))
         self.chat_settings_button.setCheckable(True)
         self.chat_settings_button.setFlat(True)
@@ -103,27 +162,44 @@ class MainWindow(QMainWindow):
         meter_row.addWidget(self.context_meter, 1)
         meter_row.addWidget(self.chat_settings_button)
         chat = QWidget()
+        chat.setObjectName("chat_column")
         chat_layout = QVBoxLayout(chat)
-        chat_layout.setContentsMargins(0, 6, 6, 6)
-        chat_layout.addWidget(self.banner)
-        chat_layout.addWidget(self.earlier_button)
-        chat_layout.addWidget(self.chat_view, 1)
-        chat_layout.addLayout(input_row)
-        chat_layout.addLayout(meter_row)
+        chat_layout.setContentsMargins(0, 0, 6, 6)
+        chat_layout.addWidget(self.top_bar_widget)
+        inner = QVBoxLayout()
+        inner.setContentsMargins(6, 0, 0, 0)
+        inner.addWidget(self.banner)
+        # Under a message that names a setting: opens it (shown by the model picker's offer_fix).
+        self.banner_fix = QPushButton()
+        self.banner_fix.setFlat(True)
+        self.banner_fix.hide()
+        inner.addWidget(self.banner_fix, 0, Qt.AlignmentFlag.AlignRight)
+        inner.addWidget(self.earlier_button)
+        inner.addWidget(self.chat_stack, 1)
+        inner.addLayout(input_row)
+        inner.addLayout(meter_row)
+        chat_layout.addLayout(inner, 1)
+        self.chat_column = chat
         self.chat_settings = ChatSettings(store)
+        self.chat_settings.setObjectName("chat_settings_drawer")
         self.chat_settings.hide()
 
         self.splitter = QSplitter()
-        self.splitter.addWidget(sidebar)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(chat)
         self.splitter.addWidget(self.chat_settings)
+        self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([240, 760, 280])
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([SIDEBAR_WIDTH, 760, DRAWER_WIDTH])
         self.setCentralWidget(self.splitter)
+        self.setStyleSheet(SHELL_STYLE)
 
         # Status bar: model · engine · device · speed
         self.model_label = QLabel(self.tr("Loading model…"))
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is the file's
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.speed_label)
@@ -136,9 +212,15 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._build_help_menu()
         self._connect()
+        self._set_tab_order()
         self.chat_settings.load(self.session.settings)
         self.refresh_conversations()
         self._restore_geometry()
+        self._update_chat_page()
+        # C7: the model picker (desktop/ui/model_picker.py) wires itself to the host and this window.
+        self.model_picker = ModelPicker(self)
+        self.model_picker.add_menu(self.menuBar(), before=self.view_menu)
+        self._place_model_picker()
         self.prompt.setFocus()
 
     # -- wiring --------------------------------------------------------------------------
@@ -149,43 +231,84 @@ class MainWindow(QMainWindow):
         self.open_folder_action = QAction(self.tr("Open ONNX model &folder…"), self,
                                           shortcut=QKeySequence("Ctrl+Shift+O"))
         quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action = quit_action
+        # Esc: close the drawer or the search it is in, else stop the reply (on_escape).
         self.stop_action = QAction(self.tr("&Stop"), self, shortcut=QKeySequence(Qt.Key.Key_Escape))
         self.focus_action = QAction(self.tr("Focus input"), self, shortcut=QKeySequence("Ctrl+L"))
         self.library_action = QAction(self.tr("Model &library…"), self,
                                       shortcut=QKeySequence("Ctrl+Shift+M"))
-        self.settings_action = QAction(self.tr("&Settings…"), self,
-                                       shortcut=QKeySequence.StandardKey.Preferences)
+        # Its own menu on Linux and Windows; on macOS Qt moves it to the app menu (PreferencesRole).
+        self.settings_action = QAction(self.tr("&Settings…"), self, shortcut=QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.search_action = QAction(self.tr("&Search chats"), self, shortcut=QKeySequence.StandardKey.Find)
         self.export_md_action = QAction(self.tr("Export chat as &Markdown…"), self)
         self.export_json_action = QAction(self.tr("Export chat as &JSON…"), self)
         self.import_action = QAction(self.tr("&Import chat…"), self)
-        self.search_action.triggered.connect(self.search_panel.focus)
+        self.rename_action = QAction(self.tr("&Rename chat"), self, shortcut=QKeySequence(Qt.Key.Key_F2))
+        self.delete_chat_action = QAction(self.tr("&Delete chat…"), self)
+        self.search_action.triggered.connect(self.focus_search)
         self.export_md_action.triggered.connect(lambda: self._export("md"))
         self.export_json_action.triggered.connect(lambda: self._export("json"))
         self.import_action.triggered.connect(self._import_chat)
+        self.rename_action.triggered.connect(self.rename_current)
+        self.delete_chat_action.triggered.connect(self._delete_current)
         self.chat_settings_action = QAction(self.tr("Chat se&ttings"), self, checkable=True,
                                             shortcut=QKeySequence("Ctrl+Shift+P"))
         self.chat_settings_action.toggled.connect(self.show_chat_settings)
         self.chat_settings_button.toggled.connect(self.show_chat_settings)
+        self.sidebar_action = QAction(self.tr("Chat &list"), self, checkable=True, checked=True,
+                                      shortcut=QKeySequence("Ctrl+B"))
+        self.sidebar_action.setToolTip(self.tr("Show or hide the chat list (Ctrl+B)"))
+        self.sidebar_action.toggled.connect(self.show_sidebar)
+        self.sidebar_button.setDefaultAction(self.sidebar_action)
+        self.sidebar_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in (self.new_action, self.open_model_action, self.open_folder_action,
+                       self.library_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        for action in (self.import_action, self.export_md_action, self.export_json_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
         chat_menu = self.menuBar().addMenu(self.tr("&Chat"))
-        for action in (self.search_action, self.chat_settings_action, self.export_md_action,
-                       self.export_json_action, self.import_action):
+        for action in (self.focus_action, self.stop_action, self.search_action, self.rename_action,
+                       self.delete_chat_action):
             chat_menu.addAction(action)
+        self.file_menu, self.chat_menu = file_menu, chat_menu
+        self.view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self.view_menu.addAction(self.sidebar_action)
+        self.view_menu.addAction(self.chat_settings_action)
+        self.settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+        self.settings_menu.addAction(self.settings_action)
         self.library_action.triggered.connect(self.show_library)
         self.settings_action.triggered.connect(self.show_settings)
-        for action in (self.new_action, self.open_model_action, self.open_folder_action,
-                       self.library_action, self.settings_action, self.stop_action,
-                       self.focus_action, quit_action):
-            file_menu.addAction(action)
-        self.new_action.triggered.connect(self.session.new_conversation)
+        self.new_action.triggered.connect(self.new_chat)
         self.open_model_action.triggered.connect(self._choose_model)
         self.open_folder_action.triggered.connect(self._choose_folder)
-        self.stop_action.triggered.connect(self.session.stop)
-        self.focus_action.triggered.connect(self.prompt.setFocus)
+        self.stop_action.triggered.connect(self.on_escape)
+        self.focus_action.triggered.connect(self.focus_input)
         quit_action.triggered.connect(self.close)
+        self._set_shell_icons()
+
+    def _set_shell_icons(self) -> None:
+        try:
+            from desktop.ui.icons import set_icon
+        except ImportError:  # the icon set is optional for the shell: text stays
+            return
+        try:
+            set_icon(self.sidebar_action, "mdi6.dock-left")
+            set_icon(self.new_button, "mdi6.square-edit-outline")
+            set_icon(self.chat_settings_button, "mdi6.tune-variant", tone="muted")
+            set_icon(self.send_button, "mdi6.send", tone="accent")
+            set_icon(self.stop_button, "mdi6.stop-circle-outline")
+        except Exception:  # noqa: BLE001 - an icon that fails to draw must not stop the window
+            import logging
+
+            logging.getLogger(__name__).exception("could not draw the shell's icons")
 
     def _connect(self) -> None:
-        self.new_button.clicked.connect(self.session.new_conversation)
+        self.new_button.clicked.connect(self.new_chat)
         self.send_button.clicked.connect(lambda: self.send(self.prompt.toPlainText()))
         self.prompt.submitted.connect(self.send)
         self.stop_button.clicked.connect(self.session.stop)
@@ -195,9 +318,13 @@ class MainWindow(QMainWindow):
         self.search_panel.searching_changed.connect(
             lambda searching: self.conversation_list.setVisible(not searching))
         self.search_panel.hit_chosen.connect(self._open_hit)
+        self.welcome.prompt_chosen.connect(self._send_example)
+        self.welcome.library_requested.connect(self.show_recommended_model)
         c = self.session
         c.conversations_changed.connect(self.refresh_conversations)
         c.page_shown.connect(lambda page: self._on_history_hidden(page.hidden))
+        c.page_shown.connect(lambda _page: self._update_chat_page())
+        c.message_appended.connect(lambda _item: self._update_chat_page())
         self.earlier_button.clicked.connect(c.show_earlier)
         c.conversation_opened.connect(self._select_conversation)
         c.busy_changed.connect(self._on_busy_changed)
@@ -205,7 +332,14 @@ class MainWindow(QMainWindow):
         c.error_reported.connect(self.show_error)
         c.settings_changed.connect(self._on_chat_settings_changed)
         c.history_changed.connect(self._count_timer.start)
+        c.history_changed.connect(self._update_chat_page)
         self.binder.delete_requested.connect(self.delete_message)
+        # After a message's action (copy, regenerate, a version switch...) the keys go back to
+        # the input: the next message typed is never lost on a button.
+        handled = getattr(self.binder, "action_handled", None)
+        if handled is not None:
+            handled.connect(self._after_message_action)
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
         c.context_full.connect(self._ask_context_full)
         self.chat_settings.settings_edited.connect(c.set_settings)
         self.prompt.textChanged.connect(self._count_timer.start)
@@ -217,10 +351,30 @@ class MainWindow(QMainWindow):
         self.host.model_load_failed.connect(self._on_model_load_failed)
         self.host.model_unloaded.connect(self._on_model_unloaded)
 
+    def _set_tab_order(self) -> None:
+        """Input → Send → Stop → Chat settings, then the messages; the top bar and the list
+        after them. (Qt skips a disabled button, so Tab from the input reaches Send or Stop,
+        whichever works now.)"""
+        chain = [self.prompt, self.send_button, self.stop_button, self.chat_settings_button,
+                 self.chat_stack, self.sidebar_button, self.new_button, self.search_panel.field,
+                 self.conversation_list]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def _place_model_picker(self) -> None:
+        """Put the model picker (C7, engineer 12A's widget) in the top bar if it exists and has
+        no place yet."""
+        picker = getattr(self, "model_picker", None)
+        if isinstance(picker, QWidget) and self.top_bar.indexOf(picker) < 0 \
+                and picker.parentWidget() in (None, self):
+            self.top_bar.insertWidget(1, picker)
+
     # -- actions -------------------------------------------------------------------------
     @Slot(str)
     def send(self, text: str) -> None:
         if not text.strip():
+            return
+        if self.context_meter.refuse(text):  # the message alone cannot fit: said in place
             return
         if self.model_info is None and not self._loading:
             self.show_error(self.tr("No model is loaded. Open a model file (File ▸ Open model file…)."))
@@ -228,8 +382,71 @@ class MainWindow(QMainWindow):
         if self.session.send(text):
             self.prompt.clear()
             self.banner.hide()
+            self._update_chat_page()
+
+    def _send_example(self, text: str) -> None:
+        """A welcome example: into the input (so it can be seen, and kept if it cannot go) and sent."""
+        self.prompt.setPlainText(text)
+        self.focus_input()
+        self.send(text)
+
+    def new_chat(self) -> None:
+        """Ctrl+N: an empty chat, selected at the top of the list, with the cursor in the input."""
+        self.session.new_conversation()
+        self._select_conversation(DRAFT_ID)
+        self.focus_input()
+
+    def focus_input(self) -> None:
+        self.prompt.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_search(self) -> None:
+        if not self.sidebar.isVisible():
+            self.show_sidebar(True)
+        self.search_panel.focus()
+
+    @Slot()
+    def on_escape(self) -> None:
+        """Esc: close the drawer or the search the keys are in; else stop a reply; else close
+        whichever panel is open. The keys end up in the input."""
+        focus = QApplication.focusWidget()
+        in_drawer = focus is not None and self.chat_settings.isAncestorOf(focus)
+        in_search = focus is not None and self.search_panel.isAncestorOf(focus)
+        searching = bool(self.search_panel.query())
+        if in_drawer and self.chat_settings.isVisible():
+            self.show_chat_settings(False)
+        elif in_search and searching:
+            self.search_panel.clear()
+        elif self.session.busy:
+            self.session.stop()
+            return
+        elif self.chat_settings.isVisible():
+            self.show_chat_settings(False)
+        elif searching:
+            self.search_panel.clear()
+        self.focus_input()
+
+    def show_sidebar(self, visible: bool) -> None:
+        """Show or hide the chat list (Ctrl+B); remembered across starts."""
+        if visible and not self.sidebar.isVisible():
+            sizes = self.splitter.sizes()
+            self.sidebar.setVisible(True)
+            if sizes[0] == 0:
+                sizes[0] = SIDEBAR_WIDTH
+                sizes[1] = max(sizes[1] - SIDEBAR_WIDTH, 200)
+                self.splitter.setSizes(sizes)
+        elif not visible:
+            if self.sidebar.isAncestorOf(QApplication.focusWidget()):
+                self.focus_input()
+            self.sidebar.setVisible(False)
+        blocked = self.sidebar_action.blockSignals(True)
+        self.sidebar_action.setChecked(visible)
+        self.sidebar_action.blockSignals(blocked)
 
     def load_model(self, path: str, **options) -> None:
+        from desktop.models.load_settings import options_for
+
+        options = {**options_for(path), **options}  # this model's load settings, unless overridden
+        self.model_picker.set_loading(path)
         self._loading = True
         self.model_label.setText(self.tr("Loading {name}…").format(name=path.rsplit("/", 1)[-1]))
         self.host.load(path, **options)
@@ -258,10 +475,35 @@ class MainWindow(QMainWindow):
         self.library_window.raise_()
         return self.library_window
 
+    def show_recommended_model(self):
+        """The welcome's "Get it": the library, on the model recommended for this computer."""
+        library = self.show_library()
+        recommended = getattr(library, "show_recommended", None)
+        if callable(recommended):
+            recommended()
+        return library
+
     def show_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog
 
-        SettingsDialog(self).exec()
+        dialog = SettingsDialog(self)
+        restart = getattr(dialog, "restart_requested", None)
+        if restart is not None:
+            # After the dialog has closed, from the event loop: a restart closes this window.
+            restart.connect(lambda: QTimer.singleShot(0, self.restart))
+        dialog.exec()
+
+    def restart(self) -> None:
+        """Close (saving the open chat, as at every close) and start EdgeChat again with the
+        same arguments; the new process opens that chat again."""
+        self._restart_requested = True
+        program, args = restart_command()
+        app = QCoreApplication.instance()
+        # Started once this process is quitting: its single-instance guard is closed by then,
+        # so the new process does not just bring this one forward.
+        app.aboutToQuit.connect(lambda: _start_again(program, args))
+        self.close()
+        QTimer.singleShot(0, app.quit)
 
     def _switch_model(self, path: str) -> None:
         if self.session.busy:
@@ -270,21 +512,35 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_error(self, message: str) -> None:
-        self._show_banner(message, "background: #fdecea; color: #611a15;")
+        self._show_banner(message, "error")
+        self.model_picker.offer_fix(message)
         self.statusBar().showMessage(message, 10_000)
 
     def show_notice(self, message: str) -> None:
-        self._show_banner(message, "background: #fff4e5; color: #663c00;")
+        self._show_banner(message, "notice")
 
     def _build_help_menu(self) -> None:
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu = self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self,
+                                        shortcut=QKeySequence("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.open_log_action = QAction(self.tr("Open &log folder"), self)
         self.open_log_action.triggered.connect(self.open_log_folder)
         self.about_action = QAction(self.tr("&About EdgeChat"), self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.open_log_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
+
+    def show_shortcuts(self):
+        from desktop.ui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def open_log_folder(self) -> None:
         from PySide6.QtCore import QUrl
@@ -297,18 +553,54 @@ class MainWindow(QMainWindow):
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             self.show_notice(self.tr("The log is in {folder}").format(folder=folder))
 
-    def show_about(self) -> None:
-        from desktop import __version__
+    def show_about(self):
+        from desktop.ui.about_dialog import AboutDialog
 
-        text = self.tr("Offline chat with small local language models. Everything runs on this "
-                       "computer.")
-        QMessageBox.about(self, self.tr("About EdgeChat"),
-                          f"<p><b>{APP_NAME}</b> {__version__}</p><p>{text}</p>")
+        dialog = AboutDialog(self)
+        dialog.show()
+        return dialog
 
-    def _show_banner(self, message: str, colors: str) -> None:
+    # Light and dark banner colours: readable text on a tint of the message's colour.
+    _BANNER_COLORS = {("error", False): "background: #fdecea; color: #611a15;",
+                      ("error", True): "background: #4a1f1c; color: #ffd7d2;",
+                      ("notice", False): "background: #fff4e5; color: #663c00;",
+                      ("notice", True): "background: #45361c; color: #ffe3b3;"}
+
+    def _show_banner(self, message: str, kind: str) -> None:
         self.banner.setText(message)
-        self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 4px; }}")
+        self._banner_kind = kind
+        self._style_banner()
         self.banner.show()
+
+    def _style_banner(self) -> None:
+        from desktop.ui.theme import is_dark
+
+        colors = self._BANNER_COLORS[self._banner_kind, is_dark(self.palette())]
+        self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 6px; }}")
+
+    # -- theme -----------------------------------------------------------------------------
+    def changeEvent(self, event):  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # After this change has been handled everywhere: style sheets read the new palette.
+            QTimer.singleShot(0, self._restyle)
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        """Repaint the shell in the palette now in use (a theme switch): a style sheet that
+        names palette colours reads them only when it is applied, so the sheets of the shell
+        (list, drawer, meter, hints, welcome) are applied again."""
+        key = self.palette().color(self.palette().ColorRole.Window).name()
+        if key == self._palette_key:
+            return
+        self._palette_key = key
+        for widget in [self, *self.findChildren(QWidget)]:
+            sheet = widget.styleSheet()
+            if sheet and "palette(" in sheet:
+                widget.setStyleSheet("")
+                widget.setStyleSheet(sheet)
+        if self.banner.isVisible():
+            self._style_banner()
+        self.conversation_list.viewport().update()
 
     # -- search, export, import ------------------------------------------------------------
     def _on_history_hidden(self, hidden: int) -> None:
@@ -319,8 +611,35 @@ class MainWindow(QMainWindow):
     def _open_hit(self, conversation_id: int, message_id: int) -> None:
         self.session.open_conversation(conversation_id, include_message=message_id)
         self._select_conversation(conversation_id)
+        query = self.search_panel.query()
+        self.highlight_message(message_id, query)  # at once: marks the words
         # After the layout has sized the new widgets, so the scroll lands on the hit.
         QTimer.singleShot(0, lambda: self.binder.show_message(message_id))
+
+    def highlight_message(self, message_id: int, query: str) -> bool:
+        """Mark the search's words in a message on screen (the hit a search opened)."""
+        widget = self.binder.widgets.get(message_id)
+        body = getattr(widget, "body", None)
+        if not isinstance(body, QTextEdit):
+            return False
+        words = [w for w in query.replace('"', " ").split() if w.upper() not in ("AND", "OR", "NOT")]
+        fmt = QTextCharFormat()
+        fmt.setBackground(self.palette().color(self.palette().ColorRole.Highlight))
+        fmt.setForeground(self.palette().color(self.palette().ColorRole.HighlightedText))
+        selections = []
+        document = body.document()
+        for word in words:
+            cursor = QTextCursor(document)
+            while True:
+                cursor = document.find(word.strip("*"), cursor, QTextDocument.FindFlag(0))
+                if cursor.isNull():
+                    break
+                selection = QTextEdit.ExtraSelection()
+                selection.cursor, selection.format = cursor, fmt
+                selections.append(selection)
+        body.setExtraSelections(selections)
+        self.highlighted = (message_id, len(selections))
+        return bool(selections)
 
     def export_conversation(self, path: str, kind: str) -> None:
         import json
@@ -431,11 +750,14 @@ class MainWindow(QMainWindow):
 
     # -- conversations -------------------------------------------------------------------
     def refresh_conversations(self) -> None:
-        self.conversation_model.set_conversations(self.store.conversations())
-        self._select_conversation(self.session.current_id or -1)
+        self.conversation_model.set_conversations(self.store.conversations(),
+                                                  draft=self.session.current_id is None)
+        self._select_conversation(self.session.current_id or DRAFT_ID)
 
     @Slot(int)
     def _select_conversation(self, conversation_id: int) -> None:
+        """Show which chat is open: the new, unsaved one (DRAFT_ID) heads the list."""
+        self.conversation_model.set_draft(conversation_id == DRAFT_ID)
         row = self.conversation_model.row_of(conversation_id)
         selection = self.conversation_list.selectionModel()
         blocked = selection.blockSignals(True)
@@ -449,8 +771,23 @@ class MainWindow(QMainWindow):
 
     def _on_current_changed(self, current, _previous) -> None:
         conversation_id = current.data(Roles.ConversationId) if current.isValid() else None
-        if conversation_id is not None:
+        if conversation_id is not None and conversation_id != DRAFT_ID:
             self.session.open_conversation(conversation_id)
+
+    def rename_current(self) -> None:
+        """F2: rename the open chat in place, in the list."""
+        index = self.conversation_list.currentIndex()
+        if not index.isValid() or index.data(Roles.ConversationId) == DRAFT_ID:
+            return
+        self.show_sidebar(True)
+        if self.search_panel.query():
+            self.search_panel.clear()
+        self.conversation_list.setFocus()
+        self.conversation_list.edit(index)
+
+    def _delete_current(self) -> None:
+        if self.session.current_id is not None:
+            self.delete_conversation(self.session.current_id)
 
     def _context_menu(self, pos) -> None:
         index = self.conversation_list.indexAt(pos)
@@ -462,7 +799,8 @@ class MainWindow(QMainWindow):
         delete = menu.addAction(self.tr("Delete"))
         chosen = menu.exec(self.conversation_list.viewport().mapToGlobal(pos))
         if chosen is rename:
-            self.rename_conversation(conversation_id)
+            self.conversation_list.setCurrentIndex(index)
+            self.conversation_list.edit(index)  # in place, as F2 and a double-click do
         elif chosen is delete:
             self.delete_conversation(conversation_id)
 
@@ -490,7 +828,18 @@ class MainWindow(QMainWindow):
 
     # -- chat settings, context meter, message actions --------------------------------------
     def show_chat_settings(self, visible: bool, focus: bool = True) -> None:
+        """Open or close the chat settings drawer (it scrolls rather than clip when short)."""
+        opening = visible and not self.chat_settings.isVisible()
+        if not visible and self.chat_settings.isAncestorOf(QApplication.focusWidget()):
+            self.focus_input()
         self.chat_settings.setVisible(visible)
+        if opening:
+            sizes = self.splitter.sizes()
+            if sizes[2] < self.chat_settings.minimumWidth():
+                # Its width comes out of the chat column, which keeps at least a readable width.
+                want = min(DRAWER_WIDTH, max(sizes[1] - 320, self.chat_settings.minimumWidth()))
+                sizes[1], sizes[2] = max(sizes[1] - want, 0), want
+                self.splitter.setSizes(sizes)
         for toggle in (self.chat_settings_button, self.chat_settings_action):
             blocked = toggle.blockSignals(True)
             toggle.setChecked(visible)
@@ -505,6 +854,7 @@ class MainWindow(QMainWindow):
         info = self.model_info
         if info is None or not info.n_ctx:
             return
+        self.context_meter.counting_draft = self.prompt.toPlainText().strip()
         self.counter.count(self.session.count_request(self.prompt.toPlainText(), info.n_ctx))
 
     def _on_counted(self, _request_id: int, result) -> None:
@@ -523,8 +873,36 @@ class MainWindow(QMainWindow):
                     if len(versions) > 1 else self.tr("Delete this message?"))
             answer = QMessageBox.question(self, self.tr("Delete message"), text)
             if answer != QMessageBox.StandardButton.Yes:
+                self.focus_input()
                 return
         self.session.delete_message(message_id)
+        self.focus_input()
+
+    @Slot(str)
+    def _after_message_action(self, action: str = "") -> None:
+        """Back to the input after a message's action, unless it opened an editor (Edit)."""
+        if action == "edit":
+            return
+        QTimer.singleShot(0, self._focus_back_from_view)
+
+    def _focus_back_from_view(self) -> None:
+        focus = QApplication.focusWidget()
+        if focus is None or isinstance(focus, QAbstractButton) or focus is self.chat_view \
+                or (self.chat_view.isAncestorOf(focus) and not focus.inherits("QPlainTextEdit")):
+            self.focus_input()
+
+    def _on_focus_changed(self, _old, new) -> None:
+        # A click on a message's button (or a code block's Copy) takes the keyboard focus with
+        # it; once the click is handled the keys go back to the input, so the next message typed
+        # lands there. A button reached with Tab keeps its focus.
+        if (isinstance(new, QAbstractButton) and self.chat_view.isAncestorOf(new)
+                and QApplication.mouseButtons() != Qt.MouseButton.NoButton):
+            QTimer.singleShot(0, self._focus_back_from_view)
+
+    def _update_chat_page(self) -> None:
+        """The welcome in an empty chat, the messages otherwise."""
+        empty = not self.chat_view.messages() and not self.session.busy
+        self.chat_stack.setCurrentWidget(self.welcome if empty else self.chat_view)
 
     def _ask_context_full(self, user_message_id: int, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), self.tr(
@@ -558,6 +936,7 @@ class MainWindow(QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
         self.send_button.setEnabled(not busy)
+        self._update_chat_page()
         if not busy:
             self._open_counter()
 
@@ -587,6 +966,18 @@ class MainWindow(QMainWindow):
             notices.append(info.extra["template_note"])
         if notices:
             self.show_notice("\n".join(notices))
+        self.welcome.show_recommendation_for(self._is_bundled_model(info.path))
+
+    @staticmethod
+    def _is_bundled_model(path: str) -> bool:
+        from pathlib import Path
+
+        from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+        try:
+            return Path(path).resolve() == default_model_path().resolve()
+        except (DefaultModelMissing, OSError):
+            return False
 
     @Slot()
     def _on_model_unloaded(self) -> None:
@@ -640,6 +1031,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         shown = settings.value(settings_keys.CHAT_SETTINGS_SHOWN, False, type=bool)
         self.show_chat_settings(shown, focus=False)
+        self.show_sidebar(settings.value(settings_keys.SIDEBAR_SHOWN, True, type=bool))
         # Back where the user left off: the chat that was open.
         last = settings.value(self._last_chat_key(), -1, type=int)
         if last > 0 and self.store.conversation(last) is not None:
@@ -657,6 +1049,7 @@ class MainWindow(QMainWindow):
         settings.setValue(settings_keys.GEOMETRY, self.saveGeometry())
         settings.setValue(settings_keys.SPLITTER, self.splitter.saveState())
         settings.setValue(settings_keys.CHAT_SETTINGS_SHOWN, self.chat_settings.isVisible())
+        settings.setValue(settings_keys.SIDEBAR_SHOWN, self.sidebar_action.isChecked())
         settings.setValue(self._last_chat_key(), self.session.current_id or -1)
         self.session.shutdown()
         # Every thread is asked to stop at once and waited for against one deadline: closing

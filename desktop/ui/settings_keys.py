@@ -5,6 +5,9 @@ LANGUAGE = "ui/language"  # "system" or a language code
 GEOMETRY = "main/geometry"
 SPLITTER = "main/splitter"
 CHAT_SETTINGS_SHOWN = "main/chat_settings"
+# The model id (a path, or remote://...) that loaded last: loaded again at the next start.
+LAST_MODEL = "models/last"
+SIDEBAR_SHOWN = "main/sidebar"  # the chat list shown (Ctrl+B hides it)
 
 
 def last_chat(database_id: str) -> str:

@@ -1,0 +1,258 @@
+"""Load settings for one model: context length, CPU threads, GPU offload, KV cache, flash
+attention and the prompt cache's memory, each with a line saying why its default is what it is.
+
+What is saved here applies at every load of this model (MainWindow.load_model looks it up);
+"Reload with these settings" saves and loads it again at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.models import load_settings
+from desktop.models.load_settings import KV_TYPES, LoadSettings
+
+MIN_CONTEXT = 256
+
+
+def _reason_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+    return label
+
+
+class LoadSettingsDialog(QDialog):
+    """reload_requested(str): the settings were saved; load this model again with them."""
+
+    reload_requested = Signal(str)
+
+    def __init__(self, model_id: str, info=None, parent=None):
+        super().__init__(parent)
+        self.model_id = str(model_id)
+        self.info = info  # the ModelInfo of this model when it is the one loaded
+        self.shape = load_settings.shape_of(self.model_id)
+        from desktop.hardware import detect
+
+        self.profile = detect()
+        self.defaults, self.reasons = load_settings.defaults_for(self.model_id, self.profile, self.shape)
+        saved = load_settings.get(self.model_id)
+        self.saved = saved is not None
+        current = saved if saved is not None else self.defaults
+        name = info.name if info is not None else os.path.basename(self.model_id.rstrip("/\\"))
+        self.setWindowTitle(self.tr("Load settings — {name}").format(name=name))
+        self.setMinimumWidth(560)
+        llama = self.shape.backend == "llama"
+
+        header = QLabel()
+        header.setWordWrap(True)
+        header.setTextFormat(Qt.TextFormat.PlainText)
+        header.setText(self._header_text(name))
+        self.header = header
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.reason_labels: dict[str, QLabel] = {}
+
+        def row(key: str, label: str, field: QWidget, note: str = "") -> None:
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 4)
+            column.setSpacing(2)
+            column.addWidget(field)
+            reason = _reason_label()
+            reason.setText(self.reasons.get(key, "") + (("\n" + note) if note else ""))
+            self.reason_labels[key] = reason
+            column.addWidget(reason)
+            form.addRow(label, box)
+
+        # Context length: up to what the model was trained for.
+        trained = self.shape.trained_ctx
+        self.trained = trained or 131072
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(min(MIN_CONTEXT, self.trained), self.trained)
+        self.n_ctx.setSingleStep(1024)
+        self.n_ctx.setGroupSeparatorShown(True)
+        self.n_ctx.setSuffix(self.tr(" tokens"))
+        self.n_ctx.setValue(current.n_ctx or min(4096, self.trained))
+        cap = (self.tr("At most {tokens}: what this model was trained for.").format(tokens=f"{trained:,}")
+               if trained else self.tr("This model does not say what it was trained for."))
+        row("n_ctx", self.tr("Context length"), self.n_ctx, cap)
+
+        self.n_threads = QSpinBox()
+        self.n_threads.setRange(1, max(1, self.profile.logical_cores or os.cpu_count() or 1))
+        self.n_threads.setValue(current.n_threads or self.defaults.n_threads or 1)
+        row("n_threads", self.tr("CPU threads"), self.n_threads)
+
+        # GPU offload: llama.cpp layers; ONNX Runtime a device.
+        self.n_gpu_layers = QSpinBox()
+        self.device = QComboBox()
+        if llama:
+            layers = self.shape.n_layers or 999
+            self.n_gpu_layers.setRange(0, layers)
+            self.n_gpu_layers.setSuffix(self.tr(" of {count} layers").format(count=layers))
+            value = current.n_gpu_layers
+            self.n_gpu_layers.setValue(layers if value is None or value < 0 else min(value, layers))
+            can_offload = bool(self.profile.usable_gpus("llama"))
+            self.n_gpu_layers.setEnabled(can_offload)
+            row("n_gpu_layers", self.tr("GPU offload"), self.n_gpu_layers)
+        else:
+            for device, label in (("auto", self.tr("Automatic")), ("cpu", self.tr("CPU")),
+                                  ("cuda", self.tr("CUDA (NVIDIA)")), ("dml", self.tr("DirectML"))):
+                self.device.addItem(label, device)
+            self.device.setCurrentIndex(max(self.device.findData(current.device), 0))
+            row("device", self.tr("Device"), self.device)
+
+        self.kv_type = QComboBox()
+        for kv in KV_TYPES:
+            labels = {"f16": self.tr("f16 (full precision)"), "q8_0": self.tr("q8_0 (half the memory)"),
+                      "q4_0": self.tr("q4_0 (a quarter)")}
+            self.kv_type.addItem(labels[kv], kv)
+        self.kv_type.setCurrentIndex(max(self.kv_type.findData(current.kv_type), 0))
+        self.kv_type.setEnabled(llama)
+        row("kv_type", self.tr("KV-cache type"), self.kv_type)
+
+        self.flash_attn = QCheckBox(self.tr("Use flash attention"))
+        self.flash_attn.setChecked(current.flash_attn)
+        self.flash_attn.setEnabled(llama)
+        row("flash_attn", self.tr("Flash attention"), self.flash_attn)
+        self.kv_note = _reason_label()
+        self.kv_note.setStyleSheet("color: #b7791f; font-size: 11px;")
+        form.addRow("", self.kv_note)
+
+        self.cache_ram = QSpinBox()
+        ram_mb = max(64, int((self.profile.ram_total or 0) / 2**20))
+        self.cache_ram.setRange(0, ram_mb)
+        self.cache_ram.setSingleStep(256)
+        self.cache_ram.setGroupSeparatorShown(True)
+        self.cache_ram.setSuffix(self.tr(" MB"))
+        self.cache_ram.setSpecialValueText(self.tr("Off"))
+        self.has_prompt_cache = _module_exists("desktop.engines.prompt_cache")
+        self.cache_ram.setValue(current.cache_ram_mb or self.defaults.cache_ram_mb or 0)
+        self.cache_ram.setEnabled(self.has_prompt_cache and self.defaults.cache_ram_mb is not None)
+        row("cache_ram_mb", self.tr("Prompt cache memory"), self.cache_ram)
+
+        self.kv_type.currentIndexChanged.connect(self._update_notes)
+        self.flash_attn.toggled.connect(self._update_notes)
+
+        self.buttons = QDialogButtonBox()
+        self.reload_button = self.buttons.addButton(self.tr("Reload with these settings"),
+                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.reload_button.setDefault(True)
+        self.defaults_button = QPushButton(self.tr("Restore defaults"))
+        self.buttons.addButton(self.defaults_button, QDialogButtonBox.ButtonRole.ResetRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+        self.defaults_button.clicked.connect(self.restore_defaults)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self._update_notes()
+
+    def _header_text(self, name: str) -> str:
+        parts = []
+        info = self.info
+        if info is not None:
+            extra = info.extra or {}
+            now = [self.tr("{tokens} tokens of context").format(tokens=f"{info.n_ctx or 0:,}")]
+            if extra.get("threads"):
+                now.append(self.tr("{threads} threads").format(threads=extra["threads"]))
+            if extra.get("kv_type"):
+                now.append(self.tr("{kv} KV cache").format(kv=extra["kv_type"]))
+            now.append(info.device)
+            parts.append(self.tr("{name} is loaded with {settings}.").format(
+                name=name, settings=", ".join(now)))
+        parts.append(self.tr("These settings are kept for this model and used every time it loads.")
+                     if self.saved else
+                     self.tr("Nothing is saved for this model yet: these are the values recommended "
+                             "for this computer."))
+        return " ".join(parts)
+
+    def _update_notes(self) -> None:
+        quantized = self.kv_type.currentData() != "f16"
+        if quantized and not self.flash_attn.isChecked():
+            self.kv_note.setText(self.tr(
+                "llama.cpp quantizes the V cache only with flash attention: without it only K is "
+                "quantized (V stays f16)."))
+            self.kv_note.show()
+        else:
+            self.kv_note.hide()
+
+    def focus_field(self, key: str) -> None:
+        widget = {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_gpu_layers": self.n_gpu_layers,
+                  "device": self.device, "kv_type": self.kv_type, "flash_attn": self.flash_attn,
+                  "cache_ram_mb": self.cache_ram}.get(key)
+        if widget is not None:
+            widget.setFocus()
+            if isinstance(widget, QSpinBox):
+                widget.selectAll()
+
+    def settings(self) -> LoadSettings:
+        llama = self.shape.backend == "llama"
+        layers = None
+        if llama and self.n_gpu_layers.isEnabled():
+            layers = self.n_gpu_layers.value()
+            if layers >= self.n_gpu_layers.maximum():
+                layers = -1  # every layer, however many the file has
+        elif llama:
+            layers = self.defaults.n_gpu_layers
+        cache = self.cache_ram.value() if self.cache_ram.isEnabled() else None
+        return LoadSettings(
+            n_ctx=self.n_ctx.value(),
+            n_threads=self.n_threads.value(),
+            n_gpu_layers=layers,
+            device="auto" if llama else (self.device.currentData() or "auto"),
+            kv_type=self.kv_type.currentData() if llama else "f16",
+            flash_attn=self.flash_attn.isChecked() if llama else False,
+            cache_ram_mb=cache,
+        )
+
+    def restore_defaults(self) -> None:
+        d = self.defaults
+        self.n_ctx.setValue(d.n_ctx or min(4096, self.trained))
+        self.n_threads.setValue(d.n_threads or 1)
+        if self.n_gpu_layers.maximum():
+            layers = d.n_gpu_layers
+            top = self.n_gpu_layers.maximum()
+            self.n_gpu_layers.setValue(top if layers is None or layers < 0 else layers)
+        self.device.setCurrentIndex(max(self.device.findData(d.device), 0))
+        self.kv_type.setCurrentIndex(max(self.kv_type.findData(d.kv_type), 0))
+        self.flash_attn.setChecked(d.flash_attn)
+        self.cache_ram.setValue(d.cache_ram_mb or 0)
+
+    def apply(self) -> None:
+        from desktop.errors import UserError
+
+        try:
+            load_settings.save(self.model_id, self.settings())
+        except (UserError, OSError) as exc:
+            self.header.setText(str(exc))
+            return
+        self.accept()
+        self.reload_requested.emit(self.model_id)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False

@@ -1,0 +1,453 @@
+"""The model picker above the chat: which model answers, and a way to choose another.
+
+A button names the loaded model (or the one loading); its menu lists the models on this
+computer (the bundled one and the library's), with format and size and a check on the loaded
+one, the models of saved servers when remote engines are there, and "Get more models…",
+"Connect to a server…" and "Load settings…". Picking a model loads it through the window's own
+load path (its load settings applied) and keeps the open chat.
+
+The picker also remembers the last model that loaded (settings_keys.LAST_MODEL), which the app
+loads at the next start (``startup_model``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
+
+from desktop.ui import settings_keys
+from desktop.ui.icons import set_icon
+from desktop.units import format_bytes
+
+REMOTE_PREFIX = "remote://"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str  # a GGUF path, an ONNX folder, or remote://server/model
+    name: str
+    format: str  # "GGUF" | "ONNX" | "Server"
+    size: int = 0
+    detail: str = ""  # "bundled", the server's name...
+    missing: bool = False  # the file is gone
+
+
+def same_model(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    if a.startswith(REMOTE_PREFIX) or b.startswith(REMOTE_PREFIX):
+        return a == b
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def bundled_model() -> str | None:
+    from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+    try:
+        return str(default_model_path())
+    except DefaultModelMissing:
+        return None
+
+
+def local_models() -> list[ModelEntry]:
+    """The bundled model first, then the library's installed models (by name)."""
+    entries: list[ModelEntry] = []
+    bundled = bundled_model()
+    if bundled:
+        from desktop.models.default_model import FILENAME
+
+        entries.append(ModelEntry(bundled, FILENAME.removesuffix(".gguf"), "GGUF",
+                                  _size(bundled), "bundled"))
+    try:
+        from desktop.models.library import Library, LibraryError
+
+        try:
+            installed = Library().models()
+        except LibraryError:
+            installed = []  # a damaged list is the library window's to report
+    except ImportError:
+        installed = []
+    for model in installed:
+        if any(same_model(model.path, e.id) for e in entries):
+            continue
+        entries.append(ModelEntry(model.path, model.name, model.format.upper(), model.size,
+                                  model.source, not os.path.exists(model.path)))
+    return entries
+
+
+def remote_models() -> list[ModelEntry]:
+    """Models of the servers the user connected to (desktop.models.remotes, when it exists)."""
+    if not _module_exists("desktop.models.remotes"):
+        return []
+    try:
+        from desktop.models.remotes import saved_models
+
+        saved = saved_models()
+    except Exception:  # noqa: BLE001 - another module's file; the picker still lists local models
+        return []
+    return [ModelEntry(m.id, m.model, "Server", 0, m.server_name) for m in saved]
+
+
+def _size(path: str) -> int:
+    try:
+        from desktop.models.fit import model_size
+
+        return model_size(path)
+    except OSError:
+        return 0
+
+
+def describe_entry(entry: ModelEntry) -> str:
+    parts = [entry.format]
+    if entry.size:
+        parts.append(format_bytes(entry.size))
+    if entry.detail and entry.format == "Server":
+        parts.append(entry.detail)
+    return " · ".join(parts)
+
+
+def remembered_model() -> str | None:
+    value = QSettings().value(settings_keys.LAST_MODEL, "", type=str)
+    return value or None
+
+
+def startup_model() -> tuple[str | None, str]:
+    """The model to load at start and a notice for the user ('' when none is due): the one used
+    last, or the bundled one when that is gone."""
+    from PySide6.QtCore import QCoreApplication
+
+    last = remembered_model()
+    bundled = bundled_model()
+    if not last:
+        return bundled, ""
+    if last.startswith(REMOTE_PREFIX) or os.path.exists(last):
+        return last, ""
+    name = Path(last).name
+    if bundled:
+        notice = QCoreApplication.translate(
+            "ModelPicker", "The model you used last, {name}, is no longer at {path}; the bundled "
+            "model is loaded instead. Choose another model above the chat.").format(name=name, path=last)
+    else:
+        notice = QCoreApplication.translate(
+            "ModelPicker", "The model you used last, {name}, is no longer at {path}.").format(
+            name=name, path=last)
+    return bundled, notice
+
+
+def load_at_start(window) -> bool:
+    """Load the model for a new start into ``window`` (C3); False when there is none to load."""
+    from PySide6.QtCore import QCoreApplication
+
+    model_id, notice = startup_model()
+    picker = window.model_picker
+    if model_id is None:
+        from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+        try:
+            default_model_path()
+        except DefaultModelMissing as exc:
+            window.show_error(notice + ("\n" if notice else "") + str(exc))
+        window.model_label.setText(QCoreApplication.translate("ModelPicker", "No model loaded"))
+        return False
+    picker.pending_notice = notice
+    bundled = bundled_model()
+    if bundled and not same_model(model_id, bundled):
+        # The remembered model exists but may no longer load (a damaged file, a server gone).
+        picker.fallback_id = bundled
+        picker.fallback_notice = QCoreApplication.translate(
+            "ModelPicker", "The model you used last could not be loaded, so the bundled model is "
+            "loaded instead.")
+    window.load_model(model_id)
+    return True
+
+
+class ModelPicker(QWidget):
+    """The top bar of the chat column. Built by the main window with itself as ``window``: the
+    picker uses its load path (load_model/_switch_model), library and host events.
+
+    model_chosen(str): the user picked a model (the window loads it).
+    """
+
+    model_chosen = Signal(str)
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.window_ = window
+        self.loaded_id: str | None = None
+        self.loaded_name = ""
+        self.pending_id: str | None = None
+        # The model to load instead when the one asked for at start fails (C3's fallback).
+        self.fallback_id: str | None = None
+        self.fallback_notice = ""
+        self.pending_notice = ""  # said once the next model is loaded (a load hides the banner)
+        self._watching_banner = False
+        self._load_settings_dialog = None
+
+        self.button = QToolButton()
+        self.button.setObjectName("modelPicker")
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.button.setToolTip(self.tr("Choose the model that answers"))
+        self.button.setAccessibleName(self.tr("Model"))
+        set_icon(self.button, "mdi6.cube-outline")
+        self.menu = QMenu(self)
+        self.menu.aboutToShow.connect(self._fill_menu)
+        self.button.setMenu(self.menu)
+        self.settings_button = QToolButton()
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.setToolTip(self.tr("Load settings: context length, threads, GPU…"))
+        self.settings_button.setAccessibleName(self.tr("Load settings"))
+        set_icon(self.settings_button, "mdi6.tune-variant", tone="muted")
+        self.settings_button.clicked.connect(lambda: self.open_load_settings())
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # a load reports no fraction: busy until it is done
+        self.progress.setTextVisible(False)
+        self.progress.setFixedSize(80, 6)
+        self.progress.hide()
+        self.detail = QLabel()
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setStyleSheet("color: palette(placeholder-text);")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.settings_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.detail)
+        layout.addStretch(1)
+
+        self.load_settings_action = QAction(self.tr("&Load settings…"), self)
+        self.load_settings_action.triggered.connect(lambda: self.open_load_settings())
+        host = window.host
+        host.model_loaded.connect(self._on_loaded)
+        host.model_load_failed.connect(self._on_failed)
+        host.model_unloaded.connect(self._on_unloaded)
+        self.model_chosen.connect(window._switch_model)
+        meter = getattr(window, "context_meter", None)
+        if meter is not None and hasattr(meter, "settings_requested"):
+            # "Context length…" beside a message too long to fit opens where it is raised.
+            meter.settings_requested.connect(lambda: self.open_load_settings("n_ctx"))
+        self.model_menu: QMenu | None = None
+        self._show_state()
+
+    def add_menu(self, menubar, before: QMenu | None = None) -> QMenu:
+        """The Model menu (Model ▸ Load settings…, the name error messages use)."""
+        menu = QMenu(self.tr("&Model"), menubar)
+        choose = menu.addAction(self.tr("&Choose model…"))
+        choose.triggered.connect(self.button.showMenu)
+        menu.addAction(self.load_settings_action)
+        menu.addSeparator()
+        more = menu.addAction(self.tr("&Get more models…"))
+        more.triggered.connect(self.window_.show_library)
+        if before is not None:
+            menubar.insertMenu(before.menuAction(), menu)
+        else:
+            menubar.addMenu(menu)
+        self.model_menu = menu
+        return menu
+
+    # -- state ---------------------------------------------------------------------------
+    def set_loading(self, model_id: str) -> None:
+        """The window asked for a model: say so until it is loaded or fails."""
+        self.pending_id = str(model_id)
+        self._show_state()
+
+    def _on_loaded(self, info) -> None:
+        self.pending_id = None
+        self.fallback_id, self.fallback_notice = None, ""
+        self.loaded_id = info.path
+        self.loaded_name = info.name
+        if info.path:
+            # Remembered only once it loads: a model that fails is not the next start's.
+            QSettings().setValue(settings_keys.LAST_MODEL, info.path)
+        self._show_state()
+        notice, self.pending_notice = self.pending_notice, ""
+        if notice:
+            self.window_.show_notice(notice)
+
+    def _on_failed(self, _message: str) -> None:
+        self.pending_id = None
+        fallback, self.fallback_id = self.fallback_id, None
+        self._show_state()
+        if fallback:
+            notice, self.fallback_notice = self.fallback_notice, ""
+            self.pending_notice = "\n".join(n for n in (self.pending_notice, notice, _message) if n)
+            self.window_.load_model(fallback)
+
+    def _on_unloaded(self) -> None:
+        self.loaded_id = None
+        self.loaded_name = ""
+        self._show_state()
+
+    def _show_state(self) -> None:
+        loading = self.pending_id is not None
+        self.progress.setVisible(loading)
+        if loading:
+            text = self.tr("Loading {name}…").format(name=self._name_of(self.pending_id))
+        elif self.loaded_id:
+            text = self.loaded_name or self._name_of(self.loaded_id)
+        else:
+            text = self.tr("Choose a model")
+        self.button.setText(text)
+        self.settings_button.setEnabled(bool(self.loaded_id or self.pending_id)
+                                        and not (self.loaded_id or "").startswith(REMOTE_PREFIX))
+        self.load_settings_action.setEnabled(self.settings_button.isEnabled())
+        self.detail.setText("")
+        if not loading and self.loaded_id:
+            entry = self._entry(self.loaded_id)
+            if entry is not None:
+                self.detail.setText(describe_entry(entry))
+
+    def _name_of(self, model_id: str) -> str:
+        entry = self._entry(model_id)
+        if entry is not None:
+            return entry.name
+        if model_id.startswith(REMOTE_PREFIX):
+            return model_id.rsplit("/", 1)[-1]
+        return Path(model_id).name
+
+    def _entry(self, model_id: str) -> ModelEntry | None:
+        for entry in self.entries():
+            if same_model(entry.id, model_id):
+                return entry
+        return None
+
+    def entries(self) -> list[ModelEntry]:
+        """Every model the menu lists: local ones, then servers' (read fresh each time: a
+        download or another window may have added one)."""
+        entries = local_models()
+        loaded = self.loaded_id
+        if loaded and not any(same_model(e.id, loaded) for e in entries):
+            # Opened as a file (File ▸ Open model file…), not installed: still the one loaded.
+            fmt = "Server" if loaded.startswith(REMOTE_PREFIX) else (
+                "ONNX" if os.path.isdir(loaded) else "GGUF")
+            size = 0 if fmt == "Server" else _size(loaded)
+            entries.append(ModelEntry(loaded, self.loaded_name or Path(loaded).name, fmt, size, "opened"))
+        return entries + [e for e in remote_models() if not any(same_model(e.id, x.id) for x in entries)]
+
+    # -- menu ----------------------------------------------------------------------------
+    def _fill_menu(self) -> None:
+        menu = self.menu
+        menu.clear()
+        group = QActionGroup(menu)
+        entries = self.entries()
+        local = [e for e in entries if e.format != "Server"]
+        remote = [e for e in entries if e.format == "Server"]
+        menu.addSection(self.tr("On this computer"))
+        for entry in local:
+            self._add_entry(menu, group, entry)
+        if remote:
+            menu.addSection(self.tr("On servers"))
+            for entry in remote:
+                self._add_entry(menu, group, entry)
+        menu.addSeparator()
+        more = menu.addAction(self.tr("Get more models…"))
+        set_icon(more, "mdi6.download-outline")
+        more.triggered.connect(self.window_.show_library)
+        if _module_exists("desktop.ui.remote_dialog"):
+            connect = menu.addAction(self.tr("Connect to a server…"))
+            set_icon(connect, "mdi6.server-network")
+            connect.triggered.connect(self.connect_to_server)
+        menu.addAction(self.load_settings_action)
+        self.load_settings_action.setEnabled(self.settings_button.isEnabled())
+
+    def _add_entry(self, menu: QMenu, group: QActionGroup, entry: ModelEntry) -> None:
+        label = f"{entry.name}\t{describe_entry(entry)}"
+        if entry.detail == "bundled":
+            label = self.tr("{name} (bundled)").format(name=entry.name) + f"\t{describe_entry(entry)}"
+        action = menu.addAction(label)
+        action.setCheckable(True)
+        action.setActionGroup(group)
+        action.setData(entry.id)
+        action.setChecked(same_model(entry.id, self.loaded_id))
+        action.setToolTip(entry.id)
+        if entry.missing:
+            action.setEnabled(False)
+            action.setText(action.text() + " " + self.tr("(file missing)"))
+        action.triggered.connect(lambda _checked=False, model_id=entry.id: self.choose(model_id))
+
+    def choose(self, model_id: str) -> None:
+        """Load this model (nothing to do if it is the one loaded)."""
+        if same_model(model_id, self.loaded_id) and self.pending_id is None:
+            self._show_state()
+            return
+        self.model_chosen.emit(model_id)
+
+    def connect_to_server(self) -> None:
+        from desktop.ui.remote_dialog import RemoteDialog
+
+        dialog = RemoteDialog(self.window_)
+        dialog.exec()
+
+    # -- load settings -------------------------------------------------------------------
+    def offer_fix(self, message: str) -> None:
+        """Under an error that names the context length setting, a button that opens it."""
+        from desktop.engines.context import context_setting
+
+        button = getattr(self.window_, "banner_fix", None)
+        if button is None:
+            return
+        if not self._watching_banner:
+            # The button goes when the banner does (a send, a model loaded, a new message).
+            self.window_.banner.installEventFilter(self)
+            button.clicked.connect(lambda: self.open_load_settings("n_ctx"))
+            self._watching_banner = True
+        if context_setting() in message and self.settings_button.isEnabled():
+            button.setText(self.tr("Open Context length in load settings…"))
+            button.show()
+        else:
+            button.hide()
+
+    def eventFilter(self, watched, event):  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Hide and watched is getattr(self.window_, "banner", None):
+            self.window_.banner_fix.hide()
+        return super().eventFilter(watched, event)
+
+    def settings_model(self) -> str | None:
+        """The model the load settings are for: the loaded one, else the one loading."""
+        return self.loaded_id or self.pending_id
+
+    def open_load_settings(self, focus: str | None = None):
+        """Show the load settings of the loaded model; ``focus`` is a field ("n_ctx")."""
+        model_id = self.settings_model()
+        if not model_id:
+            self.window_.show_error(self.tr("Load a model first: its load settings are kept per model."))
+            return None
+        from desktop.ui.load_settings_dialog import LoadSettingsDialog
+
+        info = getattr(self.window_, "model_info", None)
+        if info is not None and not same_model(info.path, model_id):
+            info = None
+        dialog = LoadSettingsDialog(model_id, info, self.window_)
+        dialog.reload_requested.connect(self.window_.load_model)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._load_settings_dialog = dialog
+        dialog.destroyed.connect(lambda *_: setattr(self, "_load_settings_dialog", None))
+        if focus:
+            dialog.focus_field(focus)
+        dialog.open()
+        return dialog
