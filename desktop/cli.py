@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop import cli_models
 
     cli_models.add_parsers(sub)
+    from desktop.server import cli as server_cli
+
+    server_cli.add_parser(sub)
     return parser
 
 
@@ -63,6 +66,10 @@ def run_cli(argv: list[str]) -> int:
     setup_logging()
     if args.command == "ask":
         return ask(args)
+    if args.command == "serve":
+        from desktop.server import cli as server_cli
+
+        return server_cli.run(args)
     if args.command in ("models", "hardware"):
         from desktop import cli_models
 

@@ -104,6 +104,14 @@ class SamplingParams:
     context_policy: str = "rolling"
     # The chat's "Think" switch, passed as enable_thinking to a template that reads it.
     thinking: bool = True
+    # Per request, set by the API server (desktop/server), never by a chat's settings:
+    # texts that end the reply (not included in it); a GBNF grammar the llama.cpp engine samples
+    # under (JSON output); and raw_prompt, which takes the last message's content as the whole
+    # prompt, without the chat template (/v1/completions).
+    stop: list[str] | None = None
+    grammar: str | None = None
+    raw_prompt: bool = False
+    REQUEST_FIELDS = ("stop", "grammar", "raw_prompt")
 
     # The fields a user sets per conversation (and a model may recommend), in the order shown.
     SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")

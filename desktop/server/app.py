@@ -1,0 +1,664 @@
+"""The OpenAI-compatible HTTP API, as a Starlette app over a ``Backend``.
+
+The app holds no engine: it checks a request, turns it into a ``Job`` and relays what the
+engine's thread pushes back, as one JSON body or as server-sent events in OpenAI's chunk shape
+(``data: {...}`` lines, ``data: [DONE]`` last). Errors use OpenAI's shape,
+``{"error": {"message", "type", "param", "code"}}``, with the status a client library maps to
+the right exception (400, 401, 404, 413, 503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import math
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from desktop.engines import stops
+from desktop.engines.base import (
+    SAMPLING_RANGES,
+    CancelToken,
+    ContextOverflowError,
+    GenerationStats,
+    SamplingParams,
+    Thought,
+)
+from desktop.server.backend import (
+    DEFAULT_MAX_TOKENS_CAP,
+    DEFAULT_QUEUE_LIMIT,
+    OWNER,
+    Backend,
+    EmbeddingsUnavailable,
+    Job,
+    ModelCard,
+)
+
+DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long chat is tens of kB; a runaway client is refused early
+RETRY_AFTER_S = 2
+MAX_STOPS = 16
+# How often a request still waiting for the engine checks that its client is still there.
+_DISCONNECT_POLL_S = 0.2
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type = status, message, type
+        self.param, self.code, self.retry_after = param, code, retry_after
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return JSONResponse(error_body(self.message, self.type, self.param, self.code),
+                            status_code=self.status, headers=headers)
+
+
+def error_body(message: str, type: str = "invalid_request_error", param: str | None = None,
+               code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One finished request, for the window's live log (plain values, any thread may hold it)."""
+
+    method: str
+    path: str
+    status: int
+    client: str
+    duration_s: float
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    stream: bool = False
+    finish_reason: str | None = None
+
+
+@dataclass
+class _Limits:
+    max_body: int
+    max_tokens_cap: int
+    queue_limit: int
+
+
+def create_app(
+    backend: Backend,
+    *,
+    api_key: str | None = None,
+    cors_origins: Sequence[str] = (),
+    max_body: int = DEFAULT_MAX_BODY,
+    max_tokens_cap: int = DEFAULT_MAX_TOKENS_CAP,
+    queue_limit: int = DEFAULT_QUEUE_LIMIT,
+    on_request: Callable[[RequestRecord], None] | None = None,
+) -> Starlette:
+    """The API over ``backend``. ``api_key``: every /v1 request must carry it as a Bearer token.
+    ``cors_origins``: browsers on those origins may call it (none by default). ``on_request`` is
+    called on the server's thread after each request."""
+    api = _Api(backend, _Limits(max_body, max_tokens_cap, queue_limit))
+    routes = [
+        Route("/v1/models", api.list_models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", api.get_model, methods=["GET"]),
+        Route("/v1/chat/completions", api.chat_completions, methods=["POST"]),
+        Route("/v1/completions", api.completions, methods=["POST"]),
+        Route("/v1/embeddings", api.embeddings, methods=["POST"]),
+        Route("/health", api.health, methods=["GET"]),
+    ]
+    middleware = []
+    if cors_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                                     allow_methods=["GET", "POST", "OPTIONS"],
+                                     allow_headers=["Authorization", "Content-Type"]))
+    middleware.append(Middleware(_Guard, api_key=api_key, on_request=on_request))
+
+    async def http_error(_request, exc: HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return JSONResponse(error_body(str(exc.detail), code=code), status_code=exc.status_code)
+
+    async def api_error(_request, exc: ApiError):
+        return exc.response()
+
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: http_error, ApiError: api_error})
+    app.state.api = api
+    return app
+
+
+class _Guard:
+    """Checks the API key before anything else, and reports each request when it ends."""
+
+    def __init__(self, app, api_key: str | None, on_request):
+        self.app, self.api_key, self.on_request = app, api_key, on_request
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+        scope.setdefault("state", {})
+
+        async def tracking_send(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            if self.api_key and scope["path"] != "/health" and not self._authorized(scope):
+                response = ApiError(401, "Incorrect API key provided. Send it as 'Authorization: "
+                                    "Bearer <key>' (EdgeChat ▸ Server shows the key).",
+                                    code="invalid_api_key").response()
+                await response(scope, receive, tracking_send)
+                return
+            await self.app(scope, receive, tracking_send)
+        finally:
+            if self.on_request is not None:
+                info = scope["state"].get("edgechat", {})
+                client = scope.get("client")
+                with contextlib.suppress(Exception):  # a log must never fail a request
+                    self.on_request(RequestRecord(
+                        method=scope["method"], path=scope["path"], status=status["code"],
+                        client=f"{client[0]}:{client[1]}" if client else "",
+                        duration_s=time.perf_counter() - started, **info))
+
+    def _authorized(self, scope) -> bool:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                return scheme.lower() == "bearer" and secrets.compare_digest(
+                    token.strip().encode(), self.api_key.encode())
+        return False
+
+
+def _note(request: Request, **values) -> None:
+    request.scope["state"].setdefault("edgechat", {}).update(values)
+
+
+class _Api:
+    def __init__(self, backend: Backend, limits: _Limits):
+        self.backend = backend
+        self.limits = limits
+        self.in_flight = 0  # jobs queued or running; only the event loop's thread changes it
+
+    # -- models -----------------------------------------------------------------------------
+    async def health(self, _request: Request):
+        return JSONResponse({"status": "ok" if self.backend.models() else
+                             ("loading" if self.backend.loading else "no model")})
+
+    async def list_models(self, _request: Request):
+        return JSONResponse({"object": "list", "data": [_model_json(c) for c in self.backend.models()]})
+
+    async def get_model(self, request: Request):
+        return JSONResponse(_model_json(self._model(request.path_params["model_id"])))
+
+    def _model(self, requested) -> ModelCard:
+        cards = self.backend.models()
+        if not cards:
+            if self.backend.loading:
+                raise ApiError(503, "The model is still loading; try again shortly.",
+                               type="server_error", code="model_loading", retry_after=RETRY_AFTER_S)
+            raise ApiError(503, "No model is loaded in EdgeChat. Load one, then try again.",
+                           type="server_error", code="model_not_loaded", retry_after=10)
+        if requested is None or requested == "":
+            return cards[0]  # like llama.cpp's server: the one loaded model answers
+        if not isinstance(requested, str):
+            raise ApiError(400, "'model' must be a string.", param="model")
+        for card in cards:
+            if requested in card.names():
+                return card
+        names = ", ".join(c.id for c in cards)
+        raise ApiError(404, f"The model '{requested}' does not exist here. Available: {names}.",
+                       param="model", code="model_not_found")
+
+    # -- generation -------------------------------------------------------------------------
+    async def chat_completions(self, request: Request):
+        body = await self._body(request)
+        card = self._model(body.get("model"))
+        _note(request, model=card.id)
+        messages = _messages(body.get("messages"))
+        params = self._params(body, card)
+        _response_format(body.get("response_format"), card, params)
+        kwargs = body.get("chat_template_kwargs")
+        if isinstance(kwargs, dict) and isinstance(kwargs.get("enable_thinking"), bool):
+            params.thinking = kwargs["enable_thinking"]
+        return await self._generate(request, body, card, messages, params, chat=True)
+
+    async def completions(self, request: Request):
+        body = await self._body(request)
+        card = self._model(body.get("model"))
+        _note(request, model=card.id)
+        prompt = body.get("prompt")
+        if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+            prompt = prompt[0]
+        if not isinstance(prompt, str):
+            raise ApiError(400, "'prompt' must be a string (one prompt per request).", param="prompt")
+        if not card.grammar:
+            raise ApiError(400, "Raw text completions need the llama.cpp engine; use "
+                           "/v1/chat/completions with this model.", param="model")
+        if body.get("echo"):
+            raise ApiError(400, "'echo' is not supported.", param="echo")
+        params = self._params(body, card)
+        params.raw_prompt = True
+        return await self._generate(request, body, card, [{"role": "user", "content": prompt}], params,
+                                    chat=False)
+
+    async def embeddings(self, request: Request):
+        body = await self._body(request)
+        card = self._model(body.get("model"))
+        _note(request, model=card.id)
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ApiError(400, "'input' must be a string or a list of strings.", param="input")
+        try:
+            vectors = await asyncio.to_thread(self.backend.embed, card, texts)
+        except EmbeddingsUnavailable as exc:
+            raise ApiError(400, str(exc), param="model", code="embeddings_not_available") from None
+        return JSONResponse({"object": "list", "model": card.id, "data": [
+            {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+
+    async def _body(self, request: Request) -> dict:
+        limit = self.limits.max_body
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, f"The request body is larger than {limit:,} bytes.", code="body_too_large")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > limit:
+                raise ApiError(413, f"The request body is larger than {limit:,} bytes.",
+                               code="body_too_large")
+        try:
+            body = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        return body
+
+    def _params(self, body: dict, card: ModelCard) -> SamplingParams:
+        params = SamplingParams()
+        # The model's own recommendation first, as the window does; the request overrides it.
+        for key, value in card.sampling.items():
+            if key in SAMPLING_RANGES and key != "max_tokens" and _in_range(key, value):
+                setattr(params, key, SAMPLING_RANGES[key][0](value))
+        n = body.get("n")
+        if n is not None and n != 1:
+            raise ApiError(400, "Only n=1 is supported: one reply per request.", param="n")
+        for key in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed"):
+            value = body.get(key)
+            if value is None:
+                continue
+            if not _in_range(key, value):
+                kind, low, high = SAMPLING_RANGES[key]
+                raise ApiError(400, f"'{key}' must be a {kind.__name__} from {low:g} to {high:g}.",
+                               param=key)
+            setattr(params, key, SAMPLING_RANGES[key][0](value))
+        cap = self.limits.max_tokens_cap
+        max_tokens = cap
+        for key in ("max_completion_tokens", "max_tokens"):
+            value = body.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ApiError(400, f"'{key}' must be a whole number of at least 1.", param=key)
+            if value > cap:
+                raise ApiError(400, f"'{key}' may be at most {cap:,} on this server.", param=key)
+            max_tokens = value
+            break
+        params.max_tokens = max_tokens
+        stop = body.get("stop")
+        if isinstance(stop, str):
+            stop = [stop]
+        if stop is not None:
+            if (not isinstance(stop, list) or len(stop) > MAX_STOPS
+                    or not all(isinstance(s, str) and s for s in stop)):
+                raise ApiError(400, f"'stop' must be a string or a list of up to {MAX_STOPS} "
+                               "non-empty strings.", param="stop")
+            params.stop = stop or None
+        return params
+
+    async def _generate(self, request: Request, body: dict, card: ModelCard, messages: list[dict],
+                        params: SamplingParams, *, chat: bool):
+        stream = bool(body.get("stream"))
+        options = body.get("stream_options")
+        include_usage = stream and isinstance(options, dict) and bool(options.get("include_usage"))
+        _note(request, stream=stream)
+        if self.in_flight >= self.limits.queue_limit:
+            raise ApiError(503, f"The server is busy ({self.in_flight} requests are waiting). "
+                           "Try again shortly.", type="server_error", code="server_busy",
+                           retry_after=RETRY_AFTER_S)
+        run = _Run(asyncio.get_running_loop(), params.stop, self._job_ended)
+        self.in_flight += 1
+        try:
+            self.backend.submit(Job(messages, params, run.cancel, run, model=card))
+        except BaseException:
+            self.in_flight -= 1
+            raise
+        try:
+            # The first event decides the status: an overlong prompt is a 413, not a broken stream.
+            first = await run.next_event(request)
+        except _ClientGone:
+            return Response(status_code=499)
+        if first[0] == "fail":
+            raise _api_error(first[1])
+        ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
+        created = int(time.time())
+        if not stream:
+            try:
+                text, thinking, stats = await run.collect(request, first)
+            except _ClientGone:
+                return Response(status_code=499)
+            if isinstance(stats, BaseException):
+                raise _api_error(stats)
+            finish = run.finish_reason(stats)
+            _note(request, prompt_tokens=stats.prompt_tokens,
+                  completion_tokens=stats.completion_tokens, finish_reason=finish)
+            usage = _usage(stats)
+            if chat:
+                message = {"role": "assistant", "content": text}
+                if thinking:
+                    message["reasoning_content"] = thinking
+                choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+                return JSONResponse({"id": ident, "object": "chat.completion", "created": created,
+                                     "model": card.id, "choices": [choice], "usage": usage,
+                                     "system_fingerprint": None})
+            choice = {"index": 0, "text": thinking + text, "logprobs": None, "finish_reason": finish}
+            return JSONResponse({"id": ident, "object": "text_completion", "created": created,
+                                 "model": card.id, "choices": [choice], "usage": usage})
+        events = self._events(request, run, first, ident, created, card, chat, include_usage)
+        # ping=0: a reply streams continuously; a keep-alive comment would only add framing.
+        return EventSourceResponse(events, sep="\n", ping=0, client_close_handler_callable=run.client_closed,
+                                   headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    def _job_ended(self) -> None:
+        self.in_flight -= 1
+
+    async def _events(self, request, run: _Run, first, ident, created, card, chat, include_usage):
+        obj = "chat.completion.chunk" if chat else "text_completion"
+
+        def chunk(delta=None, text=None, finish=None, usage=False):
+            if chat:
+                choices = [{"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish}]
+            else:
+                choices = [{"index": 0, "text": text or "", "logprobs": None, "finish_reason": finish}]
+            out = {"id": ident, "object": obj, "created": created, "model": card.id,
+                   "system_fingerprint": None, "choices": choices}
+            if include_usage:
+                out["usage"] = None
+            return {"data": json.dumps(out, ensure_ascii=False, separators=(",", ":"))}
+
+        try:
+            if chat:
+                yield chunk({"role": "assistant", "content": ""})
+            event = first
+            while True:
+                kind, value = event
+                if kind == "pieces":
+                    answer = "".join(p for p in value if not isinstance(p, Thought))
+                    thought = "".join(p for p in value if isinstance(p, Thought))
+                    if chat:
+                        if thought:
+                            yield chunk({"reasoning_content": thought})
+                        if answer:
+                            yield chunk({"content": answer})
+                    elif answer or thought:
+                        yield chunk(text=thought + answer)
+                elif kind == "fail":
+                    error = _api_error(value)
+                    yield {"data": json.dumps(error_body(error.message, error.type, error.param,
+                                                         error.code))}
+                    break
+                else:  # done
+                    stats: GenerationStats = value
+                    finish = run.finish_reason(stats)
+                    _note(request, prompt_tokens=stats.prompt_tokens,
+                          completion_tokens=stats.completion_tokens, finish_reason=finish)
+                    yield chunk({} if chat else None, finish=finish)
+                    if include_usage:
+                        final = {"id": ident, "object": obj, "created": created, "model": card.id,
+                                 "system_fingerprint": None, "choices": [], "usage": _usage(stats)}
+                        yield {"data": json.dumps(final, separators=(",", ":"))}
+                    break
+                event = await run.next_event(None)
+            yield {"data": "[DONE]"}
+        finally:
+            # Normal end, or the client went away (sse-starlette cancels this generator on
+            # disconnect): either way the engine must not go on writing for nobody.
+            run.cancel.set()
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Run:
+    """One job's output crossing from the engine's thread to the event loop. The engine's
+    thread appends to a deque (atomic) and wakes the loop once per batch it finds waiting."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: list[str] | None, on_end: Callable[[], None]):
+        self.loop = loop
+        self.cancel = CancelToken()
+        self._pieces: collections.deque = collections.deque()
+        self._end: tuple | None = None
+        self._on_end = on_end
+        self._wake = asyncio.Event()
+        self._woken = False
+        # The engine also stops at these (llama.cpp); this guard covers engines that cannot.
+        self._guard = stops.EndMarkerGuard(stop) if stop else None
+        self.stopped = False  # a stop text ended the reply
+
+    # engine thread
+    def piece(self, text: str) -> None:
+        self._pieces.append(text)
+        self._poke()
+
+    def finish(self, stats: GenerationStats) -> None:
+        self._ended(("done", stats))
+
+    def fail(self, error: BaseException) -> None:
+        self._ended(("fail", error))
+
+    def _ended(self, end: tuple) -> None:
+        self._end = end
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody counts any more
+            self.loop.call_soon_threadsafe(self._on_end)
+        self._woken = False
+        self._poke()
+
+    def _poke(self) -> None:
+        if not self._woken:
+            self._woken = True
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._wake.set)
+
+    # event loop
+    async def client_closed(self, _message=None) -> None:
+        self.cancel.set()
+
+    async def next_event(self, request: Request | None) -> tuple:
+        """("pieces", [...]) with everything that arrived, else ("done", stats) or ("fail", exc).
+        While waiting with a ``request`` (no response started yet), a client that leaves cancels
+        the job and raises _ClientGone."""
+        while True:
+            self._wake.clear()
+            self._woken = False
+            end = self._end  # read first: once it is set, every piece is already in the deque
+            pieces = []
+            while self._pieces:
+                pieces.append(self._pieces.popleft())
+            if pieces:
+                pieces = self._filter(pieces)
+                if pieces:
+                    return ("pieces", pieces)
+                continue
+            if end is not None:
+                guard = self._guard
+                if guard is not None and not self.stopped and end[0] == "done":
+                    held = guard.finish()
+                    if held:
+                        return ("pieces", [held])
+                return end
+            if request is None:
+                await self._wake.wait()
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), _DISCONNECT_POLL_S)
+            except asyncio.TimeoutError:
+                if await request.is_disconnected():
+                    self.cancel.set()
+                    raise _ClientGone from None
+
+    def _filter(self, pieces: list[str]) -> list[str]:
+        guard = self._guard
+        if guard is None:
+            return pieces
+        if self.stopped:
+            return []
+        out: list[str] = []
+        for piece in pieces:
+            if isinstance(piece, Thought):
+                out.append(piece)
+                continue
+            text = guard.feed(piece)
+            if text:
+                out.append(text)
+            if guard.ended:
+                self.stopped = True
+                self.cancel.set()
+                break
+        return out
+
+    async def collect(self, request: Request, first) -> tuple[str, str, GenerationStats | BaseException]:
+        answer: list[str] = []
+        thinking: list[str] = []
+        event = first
+        while True:
+            kind, value = event
+            if kind != "pieces":
+                return "".join(answer), "".join(thinking), value
+            for piece in value:
+                (thinking if isinstance(piece, Thought) else answer).append(piece)
+            event = await self.next_event(request)
+
+    def finish_reason(self, stats: GenerationStats) -> str:
+        if self.stopped:
+            return "stop"
+        return "length" if stats.finish_reason == "length" else "stop"
+
+
+def _api_error(exc: BaseException) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ContextOverflowError):
+        return ApiError(413, str(exc), param="messages", code="context_length_exceeded")
+    from desktop.errors import UserError
+
+    if isinstance(exc, UserError):
+        return ApiError(500, str(exc), type="server_error", code="engine_error")
+    import logging
+
+    logging.getLogger(__name__).error("API request failed", exc_info=exc)
+    return ApiError(500, f"The engine failed: {type(exc).__name__}", type="server_error",
+                    code="engine_error")
+
+
+def _usage(stats: GenerationStats) -> dict:
+    return {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
+            "total_tokens": stats.prompt_tokens + stats.completion_tokens}
+
+
+def _model_json(card: ModelCard) -> dict:
+    out = {"id": card.id, "object": "model", "created": card.created, "owned_by": OWNER}
+    # What llama.cpp's server and vLLM report, so clients can size their prompts.
+    if card.context_length:
+        out["context_length"] = card.context_length
+        out["max_model_len"] = card.context_length
+    out["meta"] = {"name": card.name, "backend": card.backend}
+    return out
+
+
+def _in_range(key: str, value) -> bool:
+    kind, low, high = SAMPLING_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and (not math.isfinite(value) or (kind is int and value != int(value))):
+        return False
+    return low <= value <= high
+
+
+_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+
+
+def _messages(raw) -> list[dict]:
+    if not isinstance(raw, list) or not raw:
+        raise ApiError(400, "'messages' must be a non-empty list.", param="messages")
+    out = []
+    for i, message in enumerate(raw):
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            raise ApiError(400, f"messages[{i}] must have a role: system, developer, user or assistant.",
+                           param=f"messages[{i}].role")
+        content = message.get("content")
+        if content is None and message["role"] == "assistant":
+            content = ""
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(
+                        part.get("text"), str):
+                    raise ApiError(400, f"messages[{i}]: only text content is supported.",
+                                   param=f"messages[{i}].content")
+                parts.append(part["text"])
+            content = "\n".join(parts)
+        if not isinstance(content, str):
+            raise ApiError(400, f"messages[{i}].content must be a string.", param=f"messages[{i}].content")
+        out.append({"role": _ROLES[message["role"]], "content": content})
+    return out
+
+
+def _response_format(fmt, card: ModelCard, params: SamplingParams) -> None:
+    if fmt is None:
+        return
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "text":
+        return
+    if kind not in ("json_object", "json_schema"):
+        raise ApiError(400, "response_format.type must be 'text', 'json_object' or 'json_schema'.",
+                       param="response_format")
+    if not card.grammar:
+        raise ApiError(400, f"response_format {kind} needs the llama.cpp engine (this model runs on "
+                       f"{card.backend}).", param="response_format")
+    from llama_cpp import llama_grammar
+
+    if kind == "json_object":
+        params.grammar = llama_grammar.JSON_GBNF
+        return
+    spec = fmt.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(schema, dict):
+        raise ApiError(400, "response_format.json_schema.schema must be a JSON schema object.",
+                       param="response_format")
+    try:
+        params.grammar = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # noqa: BLE001 - the converter raises many kinds on schemas it cannot take
+        raise ApiError(400, f"This JSON schema cannot be enforced: {exc}", param="response_format") from None
+
+
+# SamplingParams must keep the fields this module sets.
+assert {"stop", "grammar", "raw_prompt"} <= {f.name for f in fields(SamplingParams)}

@@ -1,0 +1,186 @@
+"""What the API server asks of whoever owns the engine, and the headless owner.
+
+The server runs on an asyncio loop; engines are not thread-safe and run on one thread of their
+own (or in the window's generation worker). A request becomes a ``Job``: its messages and
+sampling, a ``CancelToken`` the server sets when the client goes away, and a ``Sink`` the
+engine's thread pushes pieces into. Jobs run one at a time, first come first served.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from desktop.engines.base import CancelToken, Engine, GenerationStats, ModelInfo, SamplingParams
+
+OWNER = "edgechat"
+DEFAULT_MAX_TOKENS_CAP = 8192
+DEFAULT_QUEUE_LIMIT = 32  # requests waiting for or holding the engine; more are answered 503
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One model the server offers: what /v1/models lists and what a request may name."""
+
+    id: str
+    path: str
+    name: str
+    backend: str
+    context_length: int | None
+    # The model's recommended sampling (GGUF general.sampling.*), as SamplingParams fields.
+    sampling: dict = field(default_factory=dict)
+    created: int = 0
+
+    @property
+    def grammar(self) -> bool:
+        """Whether response_format (JSON via a grammar) and raw completions can be honoured."""
+        return self.backend == "llama.cpp"
+
+    def names(self) -> set[str]:
+        return {self.id, self.path, self.name}
+
+
+def model_card(info: ModelInfo) -> ModelCard:
+    base = os.path.basename(os.path.normpath(info.path))
+    stem = base[: -len(".gguf")] if base.lower().endswith(".gguf") else base
+    try:
+        created = int(os.path.getmtime(info.path))
+    except OSError:
+        created = 0
+    sampling = (info.extra or {}).get("sampling") or {}
+    return ModelCard(id=stem, path=info.path, name=info.name, backend=info.backend,
+                     context_length=info.n_ctx or info.context_length,
+                     sampling=dict(sampling) if isinstance(sampling, dict) else {}, created=created)
+
+
+class Sink(Protocol):
+    """Where a job's output goes; called from the engine's thread."""
+
+    def piece(self, text: str) -> None: ...  # a str, or a desktop.engines.base.Thought
+
+    def finish(self, stats: GenerationStats) -> None: ...
+
+    def fail(self, error: BaseException) -> None: ...
+
+
+@dataclass
+class Job:
+    messages: list[dict]
+    params: SamplingParams
+    cancel: CancelToken
+    sink: Sink
+    model: ModelCard | None = None
+
+
+class EmbeddingsUnavailable(Exception):
+    pass
+
+
+class Backend(Protocol):
+    def models(self) -> list[ModelCard]:
+        """The models ready to serve (empty while none is loaded)."""
+
+    @property
+    def loading(self) -> bool:
+        """A model is on its way: requests get 503 with Retry-After, not 404."""
+
+    def submit(self, job: Job) -> None:
+        """Queue the job behind the others; the sink hears the outcome, exactly once."""
+
+    def embed(self, model: ModelCard, texts: list[str]) -> list[list[float]]:
+        """Embeddings, or raise EmbeddingsUnavailable with the reason."""
+
+
+_STOP = object()
+
+
+class EngineBackend:
+    """The headless backend (``edgechat serve``): one engine, owned by one dedicated thread that
+    opens it, runs the queued jobs in order and closes it."""
+
+    def __init__(self, path: str, *, opener: Callable[..., Engine] | None = None, **options):
+        self._path = path
+        self._options = options
+        self._opener = opener
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._card: ModelCard | None = None
+        self._ready = threading.Event()
+        self.load_error: BaseException | None = None
+        self.engine_stats: GenerationStats | None = None  # the latest job's, for the benchmark
+        self._thread = threading.Thread(target=self._run, name="edgechat-engine", daemon=True)
+        self._thread.start()
+
+    def wait_loaded(self, timeout: float | None = None) -> ModelCard:
+        """Block until the model is open; raises what opening it raised."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the model is still loading")
+        if self.load_error is not None:
+            raise self.load_error
+        assert self._card is not None
+        return self._card
+
+    # Backend protocol
+    def models(self) -> list[ModelCard]:
+        return [self._card] if self._card is not None else []
+
+    @property
+    def loading(self) -> bool:
+        return not self._ready.is_set()
+
+    def submit(self, job: Job) -> None:
+        self._jobs.put(job)
+
+    def embed(self, model: ModelCard, texts: list[str]) -> list[list[float]]:
+        raise EmbeddingsUnavailable(
+            "Embeddings are not available for this model: EdgeChat loads it for chat, and "
+            "llama.cpp needs a separate embedding context for them.")
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._jobs.put(_STOP)
+        self._thread.join(timeout)
+
+    # The engine's thread
+    def _run(self) -> None:
+        engine = None
+        try:
+            opener = self._opener
+            if opener is None:
+                from desktop.engines import open_engine as opener
+            engine = opener(self._path, **self._options)
+            self._card = model_card(engine.info)
+        except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the load
+            self.load_error = exc
+        finally:
+            self._ready.set()
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is _STOP:
+                    break
+                if engine is None:
+                    job.sink.fail(self.load_error or RuntimeError("no model"))
+                    continue
+                run_job(engine, job)
+                self.engine_stats = engine.last_stats
+        finally:
+            if engine is not None:
+                engine.close()
+
+
+def run_job(engine: Engine, job: Job) -> None:
+    """One job on the engine's thread: pieces to the sink, then its stats (or its failure)."""
+    if job.cancel.is_set():  # the client left while it waited
+        job.sink.finish(GenerationStats(finish_reason="cancelled"))
+        return
+    try:
+        for piece in engine.stream(job.messages, job.params, job.cancel):
+            job.sink.piece(piece)
+        stats = engine.last_stats or GenerationStats()
+    except BaseException as exc:  # noqa: BLE001 - the request gets it; the engine's thread goes on
+        job.sink.fail(exc)
+        return
+    job.sink.finish(stats)

@@ -1,0 +1,92 @@
+"""``edgechat serve``: the OpenAI-compatible API without the window.
+
+The engine lives on one dedicated thread (EngineBackend); uvicorn runs on the main thread, so
+Ctrl+C is uvicorn's own graceful stop (open streams end and their generations are cancelled).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from desktop.server import keys
+from desktop.server.backend import DEFAULT_MAX_TOKENS_CAP, DEFAULT_QUEUE_LIMIT
+from desktop.server.runner import LOOPBACK, needs_key
+
+
+def add_parser(sub) -> None:
+    serve = sub.add_parser("serve", help="serve a model over the OpenAI API (for other apps)")
+    serve.add_argument("--model", help="a GGUF file or an ONNX GenAI folder (default: the embedded "
+                       "SmolLM2 model)")
+    serve.add_argument("--host", default=LOOPBACK,
+                       help="address to listen on (default 127.0.0.1: this computer only; any "
+                       "other address requires an API key)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--api-key", help="the key clients must send (default: none on 127.0.0.1; "
+                       "generated and kept in the OS keyring otherwise)")
+    serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages from ORIGIN call the API (repeatable; off by default)")
+    serve.add_argument("--ctx", type=int, help="context length to allocate")
+    serve.add_argument("--threads", type=int)
+    serve.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"), default="auto")
+    serve.add_argument("--max-tokens-cap", type=int, default=DEFAULT_MAX_TOKENS_CAP,
+                       help="the most tokens one reply may ask for")
+    serve.add_argument("--queue", type=int, default=DEFAULT_QUEUE_LIMIT,
+                       help="requests that may wait for the engine; more are answered 503")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"edgechat: {message}", file=sys.stderr)
+    return code
+
+
+def run(args) -> int:
+    from desktop.models.default_model import DefaultModelMissing, default_model_path
+    from desktop.server.app import create_app
+    from desktop.server.backend import EngineBackend
+    from desktop.server.runner import ServerStartError, address, serve_forever
+
+    try:
+        model = args.model or str(default_model_path())
+    except DefaultModelMissing as exc:
+        return _fail(str(exc))
+    if args.model and not os.path.exists(args.model):
+        return _fail(f"model not found: {args.model}")
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port must be from 0 to 65535, not {args.port}", 2)
+    api_key = args.api_key
+    if api_key is None and needs_key(args.host):
+        api_key, new, kept = keys.ensure()
+        if new:
+            where = "kept in the OS keyring" if kept else "not stored: no OS keyring, so it lasts this run"
+            print(f"API key ({where}); clients send it as 'Authorization: Bearer <key>':\n{api_key}",
+                  file=sys.stderr)
+        else:
+            print("API key: the one in the OS keyring (shown when it was made).", file=sys.stderr)
+
+    options = {"device": args.device}
+    if args.ctx:
+        options["n_ctx"] = args.ctx
+    if args.threads:
+        options["n_threads"] = args.threads
+    print(f"Loading {model} …", file=sys.stderr)
+    backend = EngineBackend(model, **options)
+    try:
+        card = backend.wait_loaded()
+    except Exception as exc:  # noqa: BLE001 - a load failure's message is meant for the user
+        backend.close()
+        return _fail(str(exc))
+    app = create_app(backend, api_key=api_key, cors_origins=args.cors,
+                     max_tokens_cap=args.max_tokens_cap, queue_limit=args.queue)
+
+    def started(port: int) -> None:
+        print(f"Serving {card.id} ({card.backend}) at {address(args.host, port)}  (Ctrl+C stops)",
+              file=sys.stderr, flush=True)
+
+    try:
+        serve_forever(app, args.host, args.port, on_started=started)
+    except ServerStartError as exc:
+        return _fail(str(exc))
+    finally:
+        backend.close()
+    return 0

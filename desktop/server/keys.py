@@ -1,0 +1,52 @@
+"""The API key for a server reachable from other machines: generated here, kept only in the OS
+keyring (like the Hugging Face token, see desktop/models/tokens.py), shown to the user once."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from desktop.models import tokens
+
+USERNAME = "api-server-key"
+PREFIX = "ec-"
+
+
+def generate() -> str:
+    return PREFIX + secrets.token_urlsafe(32)
+
+
+def stored() -> str | None:
+    if not tokens.status().available:
+        return None
+    try:
+        return tokens._backend().get_password(tokens.SERVICE, USERNAME) or None
+    except Exception:  # noqa: BLE001 - a locked or broken keyring: as if none were stored
+        return None
+
+
+def store(key: str) -> bool:
+    """Keep the key in the OS keyring; False where there is none (the key then lives only for
+    this run, and the user is told)."""
+    if not tokens.status().available:
+        return False
+    try:
+        tokens._backend().set_password(tokens.SERVICE, USERNAME, key)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def forget() -> None:
+    with contextlib.suppress(Exception):
+        tokens._backend().delete_password(tokens.SERVICE, USERNAME)
+
+
+def ensure() -> tuple[str, bool, bool]:
+    """(key, new, kept): the stored key, else a new one, stored when a keyring allows. ``new``
+    says it was just made (show it once); ``kept`` that the keyring holds it."""
+    key = stored()
+    if key:
+        return key, False, True
+    key = generate()
+    return key, True, store(key)

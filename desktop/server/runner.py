@@ -1,0 +1,137 @@
+"""Running the API with uvicorn: on the calling thread (``edgechat serve``, where uvicorn's own
+Ctrl+C handling applies) or on a thread of its own (the window, tests, the benchmark)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import threading
+
+from desktop.errors import UserError
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServerStartError(UserError):
+    pass
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def needs_key(host: str) -> bool:
+    """Anything but loopback is reachable from other machines: it must not be open to all."""
+    return not is_loopback(host)
+
+
+def _config(app, host: str, port: int):
+    import uvicorn
+
+    # lifespan off: the app has no startup work, and the window starts/stops it repeatedly.
+    # The graceful timeout bounds a stop while streams are open (they are cancelled then).
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                          timeout_graceful_shutdown=2, access_log=False)
+
+
+def bind(config):
+    """The listening socket, bound now so a port in use is reported before anything starts."""
+    try:
+        return config.bind_socket()
+    except SystemExit:  # uvicorn logs the OSError and exits; the caller wants an error
+        raise ServerStartError(f"Could not listen on {config.host}:{config.port}: the port is in use "
+                               "or the address is not on this computer.") from None
+
+
+def address(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v1"
+
+
+def serve_forever(app, host: str, port: int, on_started=None) -> None:
+    """Serve on this thread until Ctrl+C (uvicorn finishes open requests, then returns)."""
+    import uvicorn
+
+    config = _config(app, host, port)
+    sock = bind(config)
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        on_started(sock.getsockname()[1])
+    server.run(sockets=[sock])
+
+
+class ServerThread:
+    """uvicorn on its own thread with its own event loop; start() returns once it listens."""
+
+    def __init__(self, app, host: str = LOOPBACK, port: int = 8080):
+        import uvicorn
+
+        self.config = _config(app, host, port)
+        self.host = host
+        self.port = port
+        self._server = uvicorn.Server(self.config)
+        self._thread: threading.Thread | None = None
+        self._sock = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def url(self) -> str:
+        return address(self.host, self.port)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._sock = bind(self.config)
+        self.port = self._sock.getsockname()[1]  # port 0 asks the OS for a free one
+        started = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self.loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._serve(started))
+            except BaseException as exc:  # noqa: BLE001 - reported to start() or logged
+                errors.append(exc)
+            finally:
+                started.set()
+                # sse-starlette leaves a shutdown watcher task per loop: end it quietly.
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="edgechat-api", daemon=True)
+        self._thread.start()
+        started.wait(timeout)
+        if errors:
+            raise ServerStartError(f"The API server did not start: {errors[0]}")
+
+    async def _serve(self, started: threading.Event) -> None:
+        task = asyncio.ensure_future(self._server.serve(sockets=[self._sock]))
+        while not self._server.started and not task.done():
+            await asyncio.sleep(0.01)
+        started.set()
+        await task
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop listening, end open streams (their generations are cancelled), join the thread."""
+        self._server.should_exit = True
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(1.0)
+        if self._sock is not None:
+            self._sock.close()
+        return not self._thread.is_alive()
