@@ -54,6 +54,7 @@ class FaultServer:
         self.mode = "ok"
         self.models = ["fault-model"]
         self.context_length: int | None = None
+        self.models_delay = 0.0
         self.pieces = ["Hello", ",", " remote", " world", "!", " How", " are", " you", "?", " Bye"]
         self.reasoning: list[str] = []
         self.delay = 0.0
@@ -78,6 +79,7 @@ class FaultServer:
         return None
 
     async def _models(self, request: Request):
+        await asyncio.sleep(self.models_delay)
         refused = self._auth(request)
         if refused is not None:
             return refused
