@@ -997,6 +997,9 @@ class MainWindow(QMainWindow):
 
     def _update_model_label(self) -> None:
         info = self.model_info
+        # A chat leaves this computer only with a remote model: the status bar says so, and where.
+        remote = info is not None and info.backend == "remote"
+        self.model_label.setStyleSheet("color: palette(link); font-weight: 600;" if remote else "")
         if info is None:
             self.model_label.setText(self.tr("No model loaded"))
             return
@@ -1011,6 +1014,9 @@ class MainWindow(QMainWindow):
         details.append(device)
         self.model_label.setText(" · ".join(details))
         tip = info.path
+        if remote:
+            tip = self.tr("Chats go to the server at {url}: your messages leave this computer.").format(
+                url=(info.extra or {}).get("base_url") or info.device) + "\n" + tip
         if info.fallback_reason:
             tip += "\n" + self.tr("Device: {device} ({reason})").format(
                 device=info.device, reason=info.fallback_reason)
