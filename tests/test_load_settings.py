@@ -131,13 +131,13 @@ def test_saved_settings_apply_at_every_load_and_the_dialog_shows_them(make_windo
         3072, 2, 0, "q8_0", True)
 
 
-def test_the_dialog_offers_the_recommended_values_when_nothing_is_saved(make_window, model_path):
+def test_with_nothing_saved_the_dialog_shows_the_loaded_values(make_window, model_path):
     window = make_window()
     dialog = window.model_picker.open_load_settings()
     defaults, _ = load_settings.defaults_for(model_path)
-    assert dialog.n_ctx.value() == defaults.n_ctx
-    assert "recommended" in dialog.header.text()
-    dialog.n_ctx.setValue(1024)
+    # What it is loaded with (the engine's own default context), and the recommendation a click away.
+    assert dialog.n_ctx.value() == window.model_info.n_ctx == 4096
+    assert "Restore defaults gives the ones recommended" in dialog.header.text()
     dialog.restore_defaults()
     assert dialog.n_ctx.value() == defaults.n_ctx
     dialog.reject()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -54,7 +55,7 @@ class LoadSettingsDialog(QDialog):
         self.defaults, self.reasons = load_settings.defaults_for(self.model_id, self.profile, self.shape)
         saved = load_settings.get(self.model_id)
         self.saved = saved is not None
-        current = saved if saved is not None else self.defaults
+        current = saved if saved is not None else self._loaded_or_defaults()
         name = info.name if info is not None else os.path.basename(self.model_id.rstrip("/\\"))
         self.setWindowTitle(self.tr("Load settings — {name}").format(name=name))
         self.setMinimumWidth(560)
@@ -168,6 +169,20 @@ class LoadSettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self._update_notes()
 
+    def _loaded_or_defaults(self) -> LoadSettings:
+        """With nothing saved: what the model is loaded with now (so "Reload" alone changes
+        nothing), else the recommended values."""
+        info, d = self.info, self.defaults
+        if info is None:
+            return d
+        extra = info.extra or {}
+        layers = extra.get("n_gpu_layers")
+        return replace(
+            d, n_ctx=info.n_ctx or d.n_ctx, n_threads=extra.get("threads") or d.n_threads,
+            n_gpu_layers=layers if isinstance(layers, int) else d.n_gpu_layers,
+            kv_type=extra.get("kv_type") if extra.get("kv_type") in KV_TYPES else d.kv_type,
+            flash_attn=bool(extra.get("flash_attn", d.flash_attn)))
+
     def _header_text(self, name: str) -> str:
         parts = []
         info = self.info
@@ -183,6 +198,9 @@ class LoadSettingsDialog(QDialog):
                 name=name, settings=", ".join(now)))
         parts.append(self.tr("These settings are kept for this model and used every time it loads.")
                      if self.saved else
+                     self.tr("Nothing is saved for this model yet: these are the values it is "
+                             "loaded with; Restore defaults gives the ones recommended for this "
+                             "computer.") if self.info is not None else
                      self.tr("Nothing is saved for this model yet: these are the values recommended "
                              "for this computer."))
         return " ".join(parts)

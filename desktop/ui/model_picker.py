@@ -80,7 +80,7 @@ def local_models() -> list[ModelEntry]:
     if bundled:
         from desktop.models.default_model import FILENAME
 
-        entries.append(ModelEntry(bundled, FILENAME.removesuffix(".gguf"), "GGUF",
+        entries.append(ModelEntry(bundled, FILENAME.split(".")[0], "GGUF",
                                   _size(bundled), "bundled"))
     try:
         from desktop.models.library import Library, LibraryError
