@@ -31,6 +31,9 @@ class ContextMeter(QWidget):
         self.settings_button.setFlat(True)
         self.settings_button.setToolTip(self.tr("Model ▸ Load settings… ▸ Context length"))
         self.settings_button.clicked.connect(self.settings_requested)
+        from desktop.ui.icons import set_icon
+
+        set_icon(self.settings_button, "mdi6.tune-variant", tone="accent")
         self.settings_button.hide()
         layout.addWidget(self.settings_button)
         self.state = "unknown"

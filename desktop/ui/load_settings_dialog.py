@@ -78,7 +78,9 @@ class LoadSettingsDialog(QDialog):
             column.setSpacing(2)
             column.addWidget(field)
             reason = _reason_label()
-            reason.setText(self.reasons.get(key, "") + (("\n" + note) if note else ""))
+            why = self.reasons.get(key, "")
+            why = self.tr("Recommended: {why}").format(why=why) if why else ""
+            reason.setText(why + (("\n" + note) if note else ""))
             self.reason_labels[key] = reason
             column.addWidget(reason)
             form.addRow(label, box)
@@ -92,8 +94,8 @@ class LoadSettingsDialog(QDialog):
         self.n_ctx.setGroupSeparatorShown(True)
         self.n_ctx.setSuffix(self.tr(" tokens"))
         self.n_ctx.setValue(current.n_ctx or min(4096, self.trained))
-        cap = (self.tr("At most {tokens}: what this model was trained for.").format(tokens=f"{trained:,}")
-               if trained else self.tr("This model does not say what it was trained for."))
+        # The reason names the training length; without one, say why there is no real cap.
+        cap = "" if trained else self.tr("This model does not say what it was trained for.")
         row("n_ctx", self.tr("Context length"), self.n_ctx, cap)
 
         self.n_threads = QSpinBox()

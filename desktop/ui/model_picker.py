@@ -215,6 +215,10 @@ class ModelPicker(QWidget):
         self.button.setToolTip(self.tr("Choose the model that answers"))
         self.button.setAccessibleName(self.tr("Model"))
         set_icon(self.button, "mdi6.cube-outline")
+        # Room for the menu arrow, so it never sits on the model's name.
+        self.button.setStyleSheet("QToolButton#modelPicker { padding: 3px 18px 3px 6px; }"
+                                  "QToolButton#modelPicker::menu-indicator { subcontrol-origin: padding;"
+                                  " subcontrol-position: right center; right: 4px; }")
         self.menu = QMenu(self)
         self.menu.aboutToShow.connect(self._fill_menu)
         self.button.setMenu(self.menu)
@@ -415,9 +419,10 @@ class ModelPicker(QWidget):
             # The button goes when the banner does (a send, a model loaded, a new message).
             self.window_.banner.installEventFilter(self)
             button.clicked.connect(lambda: self.open_load_settings("n_ctx"))
+            set_icon(button, "mdi6.tune-variant", tone="accent")
             self._watching_banner = True
         if context_setting() in message and self.settings_button.isEnabled():
-            button.setText(self.tr("Open Context length in load settings…"))
+            button.setText(self.tr("Change the context length…"))
             button.show()
         else:
             button.hide()
