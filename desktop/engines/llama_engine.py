@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
+import logging
 import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template, counter, families, reasoning, stops
+from desktop.engines import chat_template, counter, families, prompt_cache, reasoning, stops
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -33,6 +35,7 @@ from desktop.engines.gguf import model_name, read_gguf, sampling_defaults
 from desktop.text import translate
 from desktop.units import format_parameters
 
+log = logging.getLogger(__name__)
 # KV-cache element types the user may choose (llama.cpp's names; GGML_TYPE_* in llama_cpp).
 KV_TYPES = ("f16", "q8_0", "q4_0")
 
@@ -63,6 +66,7 @@ class LlamaEngine(Engine):
         device: str = "auto",
         kv_type: str = "f16",
         flash_attn: bool = False,
+        cache_ram_mb: int | None = None,
     ):
         path = os.fspath(path)
         if kv_type not in KV_TYPES:
@@ -164,6 +168,81 @@ class LlamaEngine(Engine):
             },
         )
         self._stats: GenerationStats | None = None
+        self._cache = self._open_cache(path, gguf.file_size, cache_ram_mb)
+        self._info.extra["cache_ram_mb"] = self._cache.ram.budget_bytes // prompt_cache.MIB
+
+    def _open_cache(self, path: str, file_size: int | None, cache_ram_mb: int | None):
+        """The prompt cache of this model with these load settings (see prompt_cache.py)."""
+        llm = self._llm
+        cp = llm.context_params
+        # What shapes the KV state's bytes; threads and batch sizes do not.
+        settings = {
+            "n_ctx": llm.n_ctx(),
+            "type_k": int(cp.type_k), "type_v": int(cp.type_v),
+            "flash_attn": int(getattr(cp, "flash_attn_type", getattr(cp, "flash_attn", 0))),
+            "n_gpu_layers": int(llm.model_params.n_gpu_layers),
+            "llama_cpp": getattr(self._llama_cpp, "__version__", "?"),
+        }
+        space = prompt_cache.cache_space(path, settings, self._template, "llama")
+        if cache_ram_mb is None:
+            cache_ram_mb = prompt_cache.default_ram_budget_mb(file_size, llm.n_ctx(), _available_ram())
+        disk = None
+        budget = prompt_cache.disk_budget_bytes()
+        if budget > 0:
+            try:
+                disk = prompt_cache.DiskTier(prompt_cache.prompt_cache_dir(), space, budget)
+            except OSError as exc:  # an unwritable cache folder: RAM only
+                log.warning("prompt cache: no disk tier: %s", exc)
+        return prompt_cache.PromptCache(space, max(int(cache_ram_mb), 0) * prompt_cache.MIB, disk)
+
+    def _resume(self, tokens: list[int]) -> None:
+        """Bring back the cached state sharing the most leading tokens with ``tokens``, when it
+        shares more than the state already in the context (another chat, a restart, an edit)."""
+        cache, llm = self._cache, self._llm
+        live = prompt_cache.common_prefix(llm.input_ids[: llm.n_tokens], tokens)
+        source, shared = cache.lookup(tokens)
+        gain = shared - live
+        if source is None or gain < prompt_cache.MIN_REUSE_TOKENS:
+            return
+        if isinstance(source, os.PathLike):
+            held = cache.disk.tokens_of(source)
+            # A file read costs its whole size: not for a short shared head (a system prompt).
+            if held is None or gain * 8 < len(held):
+                return
+        found = cache.fetch(source)
+        if found is None:
+            return
+        held, payload = found
+        lc = self._llama_cpp
+        buffer = (ctypes.c_uint8 * len(payload)).from_buffer(payload)
+        if not lc.llama_state_seq_set_data(llm._ctx.ctx, buffer, len(payload), 0):
+            log.warning("prompt cache: llama.cpp refused a cached state of %d tokens; recomputing", len(held))
+            llm._ctx.kv_cache_clear()
+            llm.n_tokens = 0
+            return
+        llm.input_ids[: len(held)] = held
+        llm.n_tokens = len(held)
+        llm._requires_eval = True  # the state holds no logits: the last prompt token is read again
+
+    def _remember(self) -> None:
+        """Keep the context's state after a reply: in RAM at once, on disk in the background."""
+        cache, llm = self._cache, self._llm
+        n = llm.n_tokens
+        if n < prompt_cache.MIN_REUSE_TOKENS:
+            return
+        lc, ctx = self._llama_cpp, llm._ctx.ctx
+        llm._ctx.kv_cache_seq_rm(-1, n, -1)  # an aborted prefill may have left cells past n
+        size = lc.llama_state_seq_get_size(ctx, 0)
+        payload = bytearray(size)
+        written = lc.llama_state_seq_get_data(ctx, (ctypes.c_uint8 * size).from_buffer(payload), size, 0)
+        if not written:
+            return
+        del payload[written:]
+        cache.store(llm.input_ids[:n].copy(), payload)
+
+    def flush_cache(self, timeout: float | None = None) -> bool:
+        """Wait until the states queued for the disk are written (tests, benchmarks, closing)."""
+        return self._cache.flush(timeout)
 
     @property
     def info(self) -> ModelInfo:
@@ -216,6 +295,7 @@ class LlamaEngine(Engine):
         stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=len(dropped),
                                               dropped_indices=dropped)
         llm = self._llm
+        self._resume(tokens)
         stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         is_eog = self._llama_cpp.llama_vocab_is_eog
         vocab = self._vocab
@@ -282,8 +362,17 @@ class LlamaEngine(Engine):
             stats.total_s = time.perf_counter() - started
             stats.tokens_per_s = decode_rate(count, first, last)
             thinking.fill(stats)
+            # After the reply's last token, never between tokens: a copy of the KV rows (a
+            # ctypes call, so the GIL is free), then the disk write on the cache's own thread.
+            try:
+                self._remember()
+            except Exception:  # noqa: BLE001 - a state not kept only costs a recomputation later
+                log.warning("prompt cache: could not keep the state", exc_info=True)
 
     def close(self) -> None:
+        cache = getattr(self, "_cache", None)
+        if cache is not None:
+            cache.flush(CLOSE_FLUSH_S)
         llm = getattr(self, "_llm", None)
         if llm is not None:
             self._llm = None
@@ -364,6 +453,19 @@ def _common_prefix(cached, tokens) -> int:
         n += 1
     # llama.cpp re-reads the last token when the whole prompt is cached, to get fresh logits
     return min(n, len(tokens) - 1)
+
+
+# Closing waits this long for states still being written; a cut write is discarded next time.
+CLOSE_FLUSH_S = 2.0
+
+
+def _available_ram() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no estimate: the budget's floor applies
+        return None
 
 
 _params_lock = threading.Lock()

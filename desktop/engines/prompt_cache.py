@@ -284,8 +284,10 @@ def read_state_payload(path: Path, space: str) -> bytearray | None:
         if got != len(data) or len(data) < _HEAD.size + _DIGEST_SIZE:
             log.warning("prompt cache: ignoring %s: truncated", path.name)
             return None
-        body, digest = view[:-_DIGEST_SIZE], bytes(view[-_DIGEST_SIZE:])
-        if hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() != digest:
+        digest = bytes(view[-_DIGEST_SIZE:])
+        with view[:-_DIGEST_SIZE] as body:
+            actual = hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest()
+        if actual != digest:
             log.warning("prompt cache: ignoring %s: checksum mismatch (damaged)", path.name)
             return None
         magic, version, meta_len = _HEAD.unpack_from(view)
@@ -298,7 +300,7 @@ def read_state_payload(path: Path, space: str) -> bytearray | None:
             return None
         start = _HEAD.size + meta_len + 4 * int(meta["n_tokens"])
         payload_bytes = int(meta["payload_bytes"])
-        if start + payload_bytes != len(body):
+        if start + payload_bytes != len(data) - _DIGEST_SIZE:
             log.warning("prompt cache: ignoring %s: damaged header", path.name)
             return None
         view.release()
