@@ -137,7 +137,9 @@ def test_remote_ids_are_their_own_backend():
     assert model_id == "remote://a1b2/Qwen/Qwen3-32B"
     assert parse_id(model_id) == ("a1b2", "Qwen/Qwen3-32B")  # a model name may hold "/"
     assert detect_backend(model_id) == "remote"
-    validate_model(model_id)  # no file to check: opening asks the server
+    with pytest.raises(RemoteError) as info:
+        validate_model(model_id)  # no file to check: the server is asked, and this one is not saved
+    assert "Connect to a server" in str(info.value)
     with pytest.raises(RemoteError):
         parse_id("remote://only-a-server")
 

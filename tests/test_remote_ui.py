@@ -89,12 +89,19 @@ def test_a_reply_cut_mid_way_keeps_its_text_and_says_so(make_window, qtbot, faul
     assert (stored.content, stored.status) == (half, "error")
 
 
-def test_a_server_that_went_away_is_reported_at_load(make_window, qtbot, memory_keyring):
-    window = make_window(load=False)
+@pytest.mark.slow
+def test_a_server_that_went_away_is_reported_and_the_local_model_stays(make_window, qtbot, memory_keyring):
+    window = make_window()  # the local default model
+    local = window.model_info
     saved = remotes.save_server(f"http://127.0.0.1:{_free_port()}/v1", ["m"], name="Gone box")
     with qtbot.waitSignal(window.host.model_load_failed, timeout=20_000) as failed:
         window.load_model(remotes.make_id(saved.id, "m"))
     assert "Could not connect" in failed.args[0]
+    assert window.model_info == local and "remote" not in window.model_label.text()
+    assert window.model_label.styleSheet() == ""
+    with qtbot.waitSignal(window.session.reply_finished, timeout=60_000):
+        window.send("Still here?")  # the local model still answers
+    assert window.chat_view.messages()[-1].text
 
 
 def test_the_dialog_lists_a_servers_models_and_adds_the_chosen_ones(qtbot, faults, memory_keyring):

@@ -41,7 +41,10 @@ def validate_model(path: str, backend: str | None = None) -> None:
     """A cheap check, before anything is unloaded, that ``path`` is a model we can open."""
     backend = backend or detect_backend(path)
     if backend == "remote":
-        return  # only the server can tell: opening it checks the address and the model
+        from desktop.engines.remote_engine import validate_remote
+
+        validate_remote(path)  # the server answers and offers the model
+        return
     if backend == "onnx":
         from desktop.engines.onnx_engine import validate_folder
 

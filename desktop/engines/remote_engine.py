@@ -701,6 +701,25 @@ def open_remote(model_id: str, n_ctx: int | None = None, **_options) -> RemoteEn
                         context_length=server.context_length)
 
 
+def validate_remote(model_id: str) -> None:
+    """Before the loaded model is given up for a remote one: the server answers and still offers
+    the model (one /v1/models request), so an unreachable server leaves the chat as it was."""
+    from desktop.models import remotes
+
+    server, model, api_key = remotes.resolve(model_id)
+    base_url = normalize_base_url(server.base_url)
+    client = make_client(base_url, api_key)
+    try:
+        offered = [m.get("id") for m in list_models(client, base_url)]
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+    if model not in offered:
+        raise RemoteModelGoneError(translate(
+            "Core", "The server at {where} no longer offers the model {model}. Choose another of its "
+            "models in \"Connect to a server…\".").format(where=host_label(base_url), model=model))
+
+
 class RemoteCounter:
     """The context meter's counter for a remote model (see engines/counter.py): the server's
     tokenizer, or the estimate, with the template's overhead estimated."""
