@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument
 
+from desktop.ui.conversation_list import DRAFT_ID
 from desktop.ui.markdown_view import MarkdownView
 from tests.conftest import LONG_PROMPT
 
@@ -137,7 +138,9 @@ def test_rename_and_delete(make_window, qtbot):
     assert window.conversation_model.index(0).data() == "Renamed"
     assert window.store.conversation(conversation_id).title == "Renamed"
     window.delete_conversation(conversation_id, confirm=False)
-    assert window.conversation_model.rowCount() == 0
+    # Only the new, unsaved chat the window moved to is left in the list.
+    model = window.conversation_model
+    assert [model.conversation_id(r) for r in range(model.rowCount())] == [DRAFT_ID]
     assert window.chat_view.messages() == []
     assert window.store.conversation(conversation_id) is None
 

@@ -7,6 +7,7 @@ import html
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QEvent,
     QModelIndex,
     QRectF,
     QSize,
@@ -79,7 +80,12 @@ class HtmlDelegate(QStyledItemDelegate):
 
 
 class SearchPanel(QWidget):
-    """Signals: hit_chosen(int conversation_id, int message_id); searching_changed(bool)."""
+    """Signals: hit_chosen(int conversation_id, int message_id); searching_changed(bool).
+
+    Keys: Down in the field moves into the results; Enter in the field opens the selected hit
+    (the first one if none is); Enter in the results opens the current hit; Up on the first
+    result goes back to the field.
+    """
 
     hit_chosen = Signal(int, int)
     searching_changed = Signal(bool)
@@ -110,6 +116,52 @@ class SearchPanel(QWidget):
         self.field.textChanged.connect(lambda _t: self._debounce.start())
         self.results.activated.connect(self._choose)
         self.results.clicked.connect(self._choose)
+        self.field.installEventFilter(self)
+        self.results.installEventFilter(self)
+        self.field.setAccessibleName(self.tr("Search all chats"))
+        self.results.setAccessibleName(self.tr("Search results"))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        key = event.key()
+        if watched is self.field:
+            if key == Qt.Key.Key_Down:
+                return self._enter_results()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._debounce.isActive():  # typed and pressed Enter at once: search now
+                    self._debounce.stop()
+                    self.run()
+                if self._enter_results():
+                    self._choose(self.results.currentIndex())
+                return True
+        elif watched is self.results and key == Qt.Key.Key_Up and self.results.currentIndex().row() <= 0:
+            self.field.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        return False
+
+    def _enter_results(self) -> bool:
+        """Focus the results with a hit selected (the current one, else the first)."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self.run()
+        if self.model.rowCount() == 0:
+            return False
+        index = self.results.currentIndex()
+        if not index.isValid():
+            index = self.model.index(0, 0)
+        self.results.setCurrentIndex(index)
+        self.results.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def query(self) -> str:
+        return self.field.text().strip()
+
+    def clear(self) -> None:
+        """End the search: empty the field, hide the results (the chat list comes back)."""
+        self.field.clear()
+        self._debounce.stop()
+        self.run()
 
     def run(self) -> None:
         query = self.field.text().strip()

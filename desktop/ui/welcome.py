@@ -1,0 +1,193 @@
+"""What an empty chat shows: a welcome, a few prompts to start from, and (while the small
+bundled model is loaded) a pointer to a better model for this computer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.units import format_bytes
+
+log = logging.getLogger(__name__)
+
+# (title on the card, the prompt sent); translated when shown.
+EXAMPLES = (
+    (QT_TRANSLATE_NOOP("WelcomeView", "Write code"),
+     QT_TRANSLATE_NOOP("WelcomeView", "Write a Python function that checks whether a word is a palindrome.")),
+    (QT_TRANSLATE_NOOP("WelcomeView", "Explain"),
+     QT_TRANSLATE_NOOP("WelcomeView", "Explain how a rainbow forms, in three sentences.")),
+    (QT_TRANSLATE_NOOP("WelcomeView", "Brainstorm"),
+     QT_TRANSLATE_NOOP("WelcomeView", "Give me five ideas for a rainy Sunday afternoon.")),
+    (QT_TRANSLATE_NOOP("WelcomeView", "Translate"),
+     QT_TRANSLATE_NOOP("WelcomeView", "Translate “Good morning, how are you?” into Chinese.")),
+)
+
+# Colours only from the palette: the view follows a theme switch when its sheet is re-applied.
+STYLE = """
+QLabel#welcome_title { font-size: 20px; font-weight: 600; }
+QLabel#welcome_subtitle, QLabel#recommend_detail { color: palette(placeholder-text); }
+QPushButton#example { text-align: left; padding: 10px 12px; border: 1px solid palette(mid);
+                      border-radius: 10px; background: palette(base); }
+QPushButton#example:hover, QPushButton#example:focus { border-color: palette(highlight); }
+QFrame#recommend_card { border: 1px solid palette(highlight); border-radius: 10px;
+                        background: palette(alternate-base); }
+"""
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("WelcomeView", text)
+
+
+def fetch_recommendation():
+    """desktop.models.recommend.recommend(), or None when that is missing or fails: the welcome
+    works without it."""
+    try:
+        from desktop.models.recommend import recommend
+    except ImportError:
+        return None
+    try:
+        return recommend()
+    except Exception:  # a hint, never a reason for the welcome to fail
+        log.exception("could not work out a recommended model")
+        return None
+
+
+class _Fetch(QObject):
+    # Reading the hardware can take a moment (it may ask the GPU driver): off the window's thread.
+    done = Signal(object)
+
+
+class WelcomeView(QWidget):
+    """Signals: prompt_chosen(str): an example was clicked (the window fills it in and sends it);
+    library_requested(): the recommendation's button (open the library on it)."""
+
+    prompt_chosen = Signal(str)
+    library_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("welcome")
+        self.recommendation = None
+        self._fetching = False
+        self._fetch = _Fetch(self)
+        self._fetch.done.connect(self.set_recommendation)
+        self.title = QLabel(self.tr("What shall we talk about?"))
+        self.title.setObjectName("welcome_title")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)
+        self.subtitle = QLabel(self.tr("Everything runs on this computer: your chats never leave it. "
+                                       "Pick a start or write your own message below."))
+        self.subtitle.setObjectName("welcome_subtitle")
+        self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.subtitle.setWordWrap(True)
+        self.example_buttons: list[QPushButton] = []
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for i, (title, prompt) in enumerate(EXAMPLES):
+            button = QPushButton(_t(title) + "\n" + _t(prompt))
+            button.setObjectName("example")
+            button.setToolTip(_t(prompt))
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            button.clicked.connect(lambda _c=False, p=prompt: self.prompt_chosen.emit(_t(p)))
+            self.example_buttons.append(button)
+            grid.addWidget(button, i // 2, i % 2)
+
+        self.card = QFrame()
+        self.card.setObjectName("recommend_card")
+        self.recommend_label = QLabel()
+        self.recommend_label.setWordWrap(True)
+        self.recommend_label.setTextFormat(Qt.TextFormat.PlainText)  # a name from the catalog
+        self.recommend_detail = QLabel()
+        self.recommend_detail.setObjectName("recommend_detail")
+        self.recommend_detail.setWordWrap(True)
+        self.recommend_detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.get_button = QPushButton(self.tr("Get it"))
+        self.get_button.clicked.connect(self.library_requested)
+        texts = QVBoxLayout()
+        texts.addWidget(self.recommend_label)
+        texts.addWidget(self.recommend_detail)
+        card_layout = QHBoxLayout(self.card)
+        card_layout.addLayout(texts, 1)
+        card_layout.addWidget(self.get_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.card.hide()
+
+        column = QWidget()
+        column.setMaximumWidth(640)
+        column.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        inner = QVBoxLayout(column)
+        inner.setSpacing(12)
+        inner.addWidget(self.title)
+        inner.addWidget(self.subtitle)
+        inner.addSpacing(8)
+        inner.addLayout(grid)
+        inner.addSpacing(8)
+        inner.addWidget(self.card)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.setStyleSheet(STYLE)
+
+    def restyle(self) -> None:
+        """Re-read the palette colours of the sheet (after a theme switch)."""
+        self.setStyleSheet(STYLE)
+
+    def set_recommendation(self, recommendation) -> None:
+        """Show a card for a desktop.models.recommend.Recommendation, or hide it (None)."""
+        self._fetching = False
+        self.recommendation = recommendation
+        if recommendation is None:
+            self.card.hide()
+            return
+        name = getattr(recommendation, "name", None) or getattr(recommendation, "repo_id", "")
+        rate = getattr(recommendation, "tokens_per_s", None)
+        if rate:
+            headline = self.tr("Recommended for this computer: {name} ≈ {rate} tok/s").format(
+                name=name, rate=f"{rate:.0f}")
+        else:
+            headline = self.tr("Recommended for this computer: {name}").format(name=name)
+        self.recommend_label.setText(headline)
+        details = []
+        if getattr(recommendation, "quantization", None):
+            details.append(recommendation.quantization)
+        size = getattr(recommendation, "file_bytes", None)
+        if size:
+            details.append(format_bytes(size))
+        details.append(self.tr("a bigger model than the small one bundled with EdgeChat: "
+                               "better answers"))
+        self.recommend_detail.setText(" · ".join(details))
+        self.card.show()
+
+    def show_recommendation_for(self, bundled_model_loaded: bool) -> None:
+        """While the bundled model is loaded, look up (once, in the background) what to suggest."""
+        if not bundled_model_loaded:
+            self.card.hide()
+            return
+        if self.recommendation is not None:
+            self.card.show()
+            return
+        if self._fetching:
+            return
+        self._fetching = True
+        fetch = self._fetch
+
+        def run():
+            result = fetch_recommendation()
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                fetch.done.emit(result)
+
+        threading.Thread(target=run, name="recommend", daemon=True).start()
