@@ -107,6 +107,9 @@ class HardwareProfile:
     models_dir: str | None = None
     disk_free: int | None = None  # bytes free on the disk that holds (or will hold) models_dir
     swap_total: int = 0  # swap (Linux), page file (Windows); macOS grows its swap on demand
+    # Bytes/s one core copies through RAM (read + write), probed once (see memory_bandwidth());
+    # None when the profile was made without it. The decode-speed estimate starts from it.
+    memory_bandwidth: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -642,6 +645,7 @@ def detect(models_dir: str | os.PathLike | None = None, refresh: bool = False) -
         models_dir=folder,
         disk_free=disk_free(folder) if folder else None,
         swap_total=_swap_total(),
+        memory_bandwidth=memory_bandwidth(),
     )
 
 
@@ -652,3 +656,111 @@ def _swap_total() -> int:
         return int(psutil.swap_memory().total)
     except (OSError, RuntimeError):  # no /proc/swaps in some containers
         return 0
+
+
+# --- memory bandwidth and the speed calibration -------------------------------------------------
+
+# Decoding a token on the CPU reads every weight once: its speed is bounded by how fast memory
+# is read. A copy of PROBE_BYTES (large enough to leave the CPU caches, small enough to take
+# well under half a second even on a busy machine) measures it; the best of a few copies, since
+# another program may be using the memory at the same moment.
+PROBE_BYTES = 32 * MIB
+PROBE_REPEATS = 5
+CALIBRATION_FILE = "speed_calibration.json"
+_probe_lock = threading.Lock()
+_probed: float | None = None
+
+
+def probe_memory_bandwidth(size: int = PROBE_BYTES, repeats: int = PROBE_REPEATS) -> float:
+    """Bytes per second copied (read + written) by one core, best of ``repeats`` copies."""
+    import ctypes
+
+    src = (ctypes.c_char * size)()
+    dst = (ctypes.c_char * size)()
+    # Touch both once: the first write to fresh pages costs page faults, not bandwidth.
+    ctypes.memset(src, 1, size)
+    ctypes.memset(dst, 0, size)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ctypes.memmove(dst, src, size)
+        elapsed = time.perf_counter() - start
+        if elapsed > 0:
+            best = max(best, 2 * size / elapsed)
+    return best
+
+
+def machine_key() -> str:
+    """What a calibration belongs to: the same file copied to another computer is not used."""
+    import psutil
+
+    cpu = _cpu()
+    ram_gib = round(psutil.virtual_memory().total / GIB)
+    return f"{platform.system()}|{normalize_machine(platform.machine())}|{cpu.name}|{cpu.logical}|{ram_gib}"
+
+
+def calibration_path() -> Path:
+    from desktop.paths import data_dir
+
+    return data_dir() / CALIBRATION_FILE
+
+
+def read_calibration() -> dict:
+    """The stored speed calibration of this machine ({} when none, damaged, or another machine's)."""
+    import json
+
+    try:
+        data = json.loads(calibration_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("machine") != machine_key():
+        return {}
+    return data
+
+
+def update_calibration(change: Callable[[dict], None]) -> dict:
+    """Apply ``change`` to the stored calibration under a file lock (the window's threads and a
+    second EdgeChat may record at once) and write it back atomically."""
+    import json
+
+    from filelock import FileLock
+
+    path = calibration_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.with_name(CALIBRATION_FILE + ".lock")), timeout=5):
+        data = read_calibration() or {"version": 1, "machine": machine_key()}
+        change(data)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    return data
+
+
+def memory_bandwidth(refresh: bool = False) -> float | None:
+    """This machine's copy bandwidth in bytes/s, probed once per process (about 0.2 s). The best
+    probe seen is kept with the calibration: a probe on a busy machine reads low, never high.
+    None if it cannot be probed."""
+    global _probed
+    with _probe_lock:
+        if _probed is not None and not refresh:
+            return _probed
+        try:
+            stored = float(read_calibration().get("bandwidth") or 0)
+        except (TypeError, ValueError):
+            stored = 0.0
+        try:
+            measured = probe_memory_bandwidth()
+        except (MemoryError, OSError, ValueError):
+            return stored or None
+        best = max(measured, stored)
+
+        def keep(data: dict) -> None:
+            data["bandwidth"] = max(best, float(data.get("bandwidth") or 0))
+            data["bandwidth_probed_at"] = time.time()
+
+        try:
+            best = update_calibration(keep)["bandwidth"]
+        except Exception:  # noqa: BLE001 - a read-only data folder must not stop detection
+            best = best  # the probe still counts for this process
+        _probed = best or None
+        return _probed

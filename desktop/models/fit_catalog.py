@@ -73,3 +73,15 @@ def verdict_text(variant: Variant, fit: Fit, profile: HardwareProfile) -> str:
         return {"dml": translate("Core", "needs DirectML"), "cuda": translate("Core", "needs CUDA")}.get(
             variant.execution_provider or "", translate("Core", "not usable here"))
     return fit.label
+
+
+def variant_speed(variant: Variant, fit: Fit, profile: HardwareProfile, calibration=None):
+    """The decode-speed estimate (speed.SpeedEstimate) of a catalog variant where its fit says
+    it runs: on the GPU it was judged to fit, else on the CPU. None without a size."""
+    from desktop.models.speed import calibrate, estimate
+
+    if not runnable(variant, profile):
+        return None
+    gpu = fit.gpu if fit.verdict == "gpu" else None
+    return estimate(variant.download_size, variant.format, profile, gpu=gpu,
+                    calibration=calibration or calibrate(profile))
