@@ -4,6 +4,7 @@ Ctrl+C handling applies) or on a thread of its own (the window, tests, the bench
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import threading
 
@@ -62,7 +63,10 @@ def serve_forever(app, host: str, port: int, on_started=None) -> None:
     server = uvicorn.Server(config)
     if on_started is not None:
         on_started(sock.getsockname()[1])
-    server.run(sockets=[sock])
+    # uvicorn stops gracefully on Ctrl+C, then raises the signal again for the caller: the stop
+    # was asked for, so it is a normal end here.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
 
 
 class ServerThread:
