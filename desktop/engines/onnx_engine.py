@@ -5,14 +5,19 @@
 - Context: ``max_length`` (prompt + reply, and the size of the KV cache allocated up front) is set
   from what the conversation needs, never left at the model's maximum: that runs DirectML out of
   memory (onnxruntime-genai #550).
-- Multi-turn: one generator is kept between turns. When the new prompt only extends what the
-  generator already holds, only the new text is encoded and appended; otherwise it is rewound to
-  the longest common token prefix, and rebuilt only when nothing is shared.
+- Multi-turn: the generator in use is kept between turns. When the new prompt only extends what
+  it already holds, only the new text is encoded and appended; otherwise it is rewound to the
+  longest common token prefix, and rebuilt only when nothing is shared.
+- Prompt cache: generators of other conversations are parked in an LRU bounded by
+  ``cache_ram_mb`` (each counted at its KV cache's size: layers x KV heads x head size x 2 x
+  bytes x max_length), and the one sharing the longest token prefix resumes. There is no disk
+  tier: onnxruntime-genai cannot export or import a generator's state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -21,7 +26,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template, counter, families, reasoning, stops
+from desktop.engines import chat_template, counter, families, prompt_cache, reasoning, stops
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -247,7 +252,7 @@ class OnnxEngine(Engine):
 
     def __init__(
         self, path: str | os.PathLike, device: str = "auto", n_ctx: int | None = None,
-        n_threads: int | None = None,
+        n_threads: int | None = None, cache_ram_mb: int | None = None,
     ):
         folder = model_dir(path)
         config = validate_folder(folder)
@@ -325,6 +330,15 @@ class OnnxEngine(Engine):
         self._gen_key = None
         self._gen_max_length = 0
         self._gen_text = ""
+        # Generators of other conversations, waiting to continue (see the module's docstring).
+        kv_bytes = 4 if chosen == "cpu" else 2  # the CPU builds keep float32 KV, GPU ones float16
+        self._kv_bytes_per_token = (int(decoder.get("num_hidden_layers") or 0)
+                                    * int(decoder.get("num_key_value_heads") or 0)
+                                    * int(decoder.get("head_size") or 0) * 2 * kv_bytes)
+        if cache_ram_mb is None:
+            cache_ram_mb = prompt_cache.default_ram_budget_mb(weights, self._n_ctx, _available_ram())
+        self._parked = prompt_cache.PrefixLRU(max(int(cache_ram_mb), 0) * prompt_cache.MIB)
+        self._info.extra["cache_ram_mb"] = int(cache_ram_mb)
         self._stats: GenerationStats | None = None
 
     def _load(self, folder: Path, device: str):
@@ -380,24 +394,40 @@ class OnnxEngine(Engine):
         """Bring the generator to hold ``prompt_text``; returns how many tokens it had to read."""
         needed = min(self._n_ctx, prompt_len + params.max_tokens)
         gen = self._gen
-        reusable = (
-            gen is not None
-            and self._gen_key == self._sampling_key(params)
-            and self._gen_max_length >= needed
-            and params.seed is None  # a seeded reply must be reproducible from a fresh state
-        )
+        key = self._sampling_key(params)
+
+        def usable(gen_key, gen_max_length) -> bool:
+            # A seeded reply must be reproducible from a fresh state.
+            return gen_key == key and gen_max_length >= needed and params.seed is None
+
+        reusable = gen is not None and usable(self._gen_key, self._gen_max_length)
         if reusable and prompt_text.startswith(self._gen_text) and len(prompt_text) > len(self._gen_text):
             new = self.encode(prompt_text[len(self._gen_text):])
             gen.append_tokens(new)
             return len(new)
         tokens = self.encode(prompt_text)
+        held_now = self._held_tokens() if reusable else []
+        common = prompt_cache.common_prefix(held_now, tokens)
+        if reusable and len(held_now) - common > common and self._parkable():
+            # Another conversation (it shares less than it would lose): keep it for later and
+            # start afresh rather than rewind over it.
+            reusable, common = False, 0
+        # Another conversation's generator may hold more of this prompt: swap it in.
+        best, best_n = None, 0
+        for entry in self._parked.entries():
+            held = entry.value
+            if usable(held.key, held.max_length):
+                n = prompt_cache.common_prefix(entry.tokens, tokens)
+                if n > best_n:
+                    best, best_n = entry, n
+        if best is not None and best_n >= common + prompt_cache.MIN_REUSE_TOKENS:
+            self._parked.take(best)
+            self._park(tokens)
+            held = best.value
+            self._gen, self._gen_key, self._gen_max_length, self._gen_text = (
+                held.gen, held.key, held.max_length, held.text)
+            gen, reusable, common = held.gen, True, best_n
         if reusable:
-            held = [int(t) for t in gen.get_sequence(0)]
-            common = 0
-            for a, b in zip(held, tokens, strict=False):
-                if a != b:
-                    break
-                common += 1
             # Re-read at least two tokens: a lone last token goes through the single-row kernel,
             # whose rounding differs from the prefill's, and greedy output then drifts from what
             # a fresh generator gives (measured: 1 token differs, 2 or more are identical).
@@ -409,11 +439,36 @@ class OnnxEngine(Engine):
         # Room for this reply and some of the next turns, in steps: never the model's maximum.
         step = MAX_LENGTH_STEP
         max_length = min(self._n_ctx, -(-needed // step) * step)
-        self._gen = None  # free the old KV cache before allocating the new one
+        self._park(tokens)  # park or free the old KV cache before allocating the new one
         self._gen = self._new_generator(params, max_length)
         self._gen_key, self._gen_max_length = self._sampling_key(params), max_length
         self._gen.append_tokens(tokens)
         return len(tokens)
+
+    def _held_tokens(self) -> list[int]:
+        return [int(t) for t in self._gen.get_sequence(0)] if self._gen is not None else []
+
+    def _park(self, tokens: list[int]) -> None:
+        """Put the current generator aside for its conversation to continue later, unless the
+        prompt about to replace it continues that conversation (then it is freed)."""
+        gen = self._gen
+        self._gen = None
+        if gen is None:
+            return
+        held = [int(t) for t in gen.get_sequence(0)]
+        superseded = prompt_cache.common_prefix(held, tokens) >= 0.9 * len(held)
+        if len(held) < prompt_cache.MIN_REUSE_TOKENS or superseded:
+            return
+        size = self._kv_bytes_per_token * self._gen_max_length
+        self._parked.put(held, _Parked(gen, self._gen_key, self._gen_max_length, self._gen_text), size)
+
+    def _parkable(self) -> bool:
+        return self._kv_bytes_per_token * self._gen_max_length <= self._parked.budget_bytes
+
+    @property
+    def parked(self) -> int:
+        """How many generators of other conversations are kept."""
+        return len(self._parked)
 
     def stream(
         self,
@@ -492,8 +547,26 @@ class OnnxEngine(Engine):
 
     def close(self) -> None:
         self._gen = None
+        self._parked.clear()
         self._tokenizer = None
         self._model = None
+
+
+@dataclasses.dataclass
+class _Parked:
+    gen: object
+    key: tuple
+    max_length: int
+    text: str
+
+
+def _available_ram() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no estimate: the budget's floor applies
+        return None
 
 
 def special_texts(folder: Path) -> list[str]:
