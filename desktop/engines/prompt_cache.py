@@ -197,6 +197,18 @@ def disk_budget_bytes() -> int:
     return DEFAULT_DISK_BUDGET_BYTES if mb is None else max(mb, 0) * MIB
 
 
+def disk_cache_bytes(folder: Path | None = None) -> int:
+    """How much the saved states take on disk."""
+    folder = folder or prompt_cache_dir()
+    total = 0
+    if folder.is_dir():
+        for f in folder.rglob("*"):
+            with contextlib.suppress(OSError):
+                if f.is_file():
+                    total += f.stat().st_size
+    return total
+
+
 def clear_disk_cache(folder: Path | None = None) -> int:
     """Delete every saved state; returns the bytes freed."""
     folder = folder or prompt_cache_dir()

@@ -21,6 +21,7 @@ from desktop.models import tokens
 from desktop.ui import settings_keys
 from desktop.ui.i18n import available_languages
 from desktop.ui.theme import apply_theme
+from desktop.units import format_bytes
 
 
 class SettingsDialog(QDialog):
@@ -69,6 +70,17 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        # Saved prompt states (desktop/engines/prompt_cache.py): rebuilt when needed, so safe to drop.
+        self.cache_label = QLabel()
+        self.cache_label.setWordWrap(True)
+        self.clear_cache_button = QPushButton(self.tr("Clear prompt cache"))
+        self.clear_cache_button.clicked.connect(self.clear_prompt_cache)
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(self.cache_label, 1)
+        cache_row.addWidget(self.clear_cache_button)
+        layout.addWidget(QLabel("<b>" + self.tr("Prompt cache") + "</b>"))
+        layout.addLayout(cache_row)
+        self._show_cache_size()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -107,6 +119,23 @@ class SettingsDialog(QDialog):
         else:
             self.message.setText(self.tr("Removed."))
         self.refresh()
+
+    def _show_cache_size(self) -> None:
+        from desktop.engines.prompt_cache import disk_cache_bytes
+
+        size = disk_cache_bytes()
+        self.cache_label.setText(self.tr(
+            "Conversations read by a model are kept on disk ({size}), so they continue at once "
+            "after a restart.").format(size=format_bytes(size)))
+        self.clear_cache_button.setEnabled(size > 0)
+
+    def clear_prompt_cache(self) -> None:
+        from desktop.engines.prompt_cache import clear_disk_cache
+
+        freed = clear_disk_cache()
+        self._show_cache_size()
+        self.cache_label.setText(self.tr("Prompt cache cleared: {size} freed.").format(
+            size=format_bytes(freed)))
 
     def _on_theme(self) -> None:
         choice = self.theme_combo.currentData()

@@ -45,6 +45,7 @@ class MessageItem:
     version: tuple[int, int] = (1, 1)  # (index from 1, count)
     thinking: str = ""  # a reasoning model's thinking, kept apart from the answer
     thinking_s: float | None = None  # how long it thought (None: still thinking, or unknown)
+    model: str = ""  # the model that wrote a reply (its badge), from the stored stats
 
 
 @dataclass(frozen=True)
@@ -293,8 +294,10 @@ class ChatSession(QObject):
                     detail = meta["error"]
                 elif isinstance(meta.get("stats"), dict):
                     detail = describe(meta["stats"])
+                stats = meta.get("stats") if isinstance(meta.get("stats"), dict) else {}
+                model = stats.get("model") if isinstance(stats.get("model"), str) else ""
                 item = MessageItem(message.id, message.role, message.content, message.status, detail,
-                                   **_thinking(meta))
+                                   model=model, **_thinking(meta))
                 if message.role == "assistant":
                     marks = meta.get("left_out")
                     left_out = [i for i in marks if isinstance(i, int)] if isinstance(marks, list) else []
@@ -555,6 +558,12 @@ def describe(stats: dict) -> str:
     if _stat(stats, "ttft_s") is not None:
         parts.append(QCoreApplication.translate("ChatController", "first token {seconds} s").format(
             seconds=f"{stats['ttft_s']:.2f}"))
+    prompt, evaluated = _stat(stats, "prompt_tokens"), _stat(stats, "prompt_tokens_evaluated")
+    if prompt and evaluated is not None and 0 <= evaluated < prompt:
+        # The prompt cache's work: what the engine did not have to read again.
+        parts.append(QCoreApplication.translate(
+            "ChatController", "{reused} of {total} prompt tokens reused").format(
+            reused=f"{int(prompt - evaluated):,}", total=f"{int(prompt):,}"))
     if isinstance(stats.get("model"), str) and stats["model"]:
         parts.append(QCoreApplication.translate("ChatController", "{model} on {engine} ({device})").format(
             model=stats["model"], engine=str(stats.get("backend") or "?"),
