@@ -25,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     ask = sub.add_parser("ask", help="answer one prompt and print the reply")
     ask.add_argument("prompt")
-    ask.add_argument("--model", help="a GGUF file or an ONNX GenAI folder (default: the embedded "
-                     "SmolLM2 model)")
+    ask.add_argument("--model", help="a GGUF file, an ONNX GenAI folder or a saved server's "
+                     "remote://SERVER/MODEL (default: the embedded SmolLM2 model)")
     ask.add_argument("--backend", choices=("llama", "onnx"),
                      help="the engine (default: from what --model points at)")
     ask.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"), default="auto",
@@ -90,7 +90,8 @@ def ask(args) -> int:
         model = args.model or str(default_model_path())
     except DefaultModelMissing as exc:
         return _fail(str(exc))
-    if args.model and not os.path.exists(args.model):
+    # A saved server's model (remote://<server>/<model>) is no file: loading asks the server.
+    if args.model and not args.model.startswith("remote://") and not os.path.exists(args.model):
         return _fail(f"model not found: {args.model}")
 
     from PySide6.QtCore import QCoreApplication, QTimer

@@ -554,3 +554,17 @@ def test_without_a_keyring_the_key_is_kept_for_the_session_only(data_dir):
     finally:
         remotes.set_api_key(saved.id, "")
         keyring.set_keyring(previous)
+
+
+def test_edgechat_ask_reaches_a_saved_server(faults):
+    import json
+
+    saved = remotes.save_server(faults.base_url, ["fault-model"], name="Box")
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "ask", "--model", remotes.make_id(saved.id, "fault-model"),
+         "--json", "hi"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["text"] == "".join(faults.pieces)
+    assert (line["backend"], line["device"]) == ("remote", f"127.0.0.1:{faults.port}")
