@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -79,7 +80,7 @@ class ChatSettings(QScrollArea):
         super().__init__(parent)
         self.store = store
         self.setWidgetResizable(True)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(250)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._settings: dict = {}
         self._model_defaults: dict = {}
@@ -87,8 +88,25 @@ class ChatSettings(QScrollArea):
 
         self.preset_combo = QComboBox()
         self.preset_combo.setAccessibleName(self.tr("Preset"))
-        self.save_preset_button = QPushButton(self.tr("Save as preset…"))
-        self.delete_preset_button = QPushButton(self.tr("Delete preset"))
+        self.save_preset_button = QToolButton()
+        self.delete_preset_button = QToolButton()
+        # Icons beside the preset, their words in the tooltip: the drawer stays narrow enough
+        # for an 800 px window without clipping.
+        for button, text, icon_name in ((self.save_preset_button, self.tr("Save as preset…"),
+                                         "mdi6.content-save-outline"),
+                                        (self.delete_preset_button, self.tr("Delete preset"),
+                                         "mdi6.delete-outline")):
+            button.setText(text)
+            button.setToolTip(text)
+            button.setAccessibleName(text)
+            button.setAutoRaise(True)
+            try:
+                from desktop.ui.icons import set_icon
+
+                set_icon(button, icon_name)
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            except Exception:  # noqa: BLE001 - without the icon set the words show instead
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.system_edit = QPlainTextEdit()
         self.system_edit.setPlaceholderText(self.tr("Instructions the model reads before the chat"))
         self.system_edit.setAccessibleName(self.tr("System prompt"))
@@ -101,6 +119,10 @@ class ChatSettings(QScrollArea):
         self.system_note.hide()
         self._system_role = True
         self.policy_combo = QComboBox()
+        for combo in (self.preset_combo, self.policy_combo):
+            # As narrow as the drawer is: a long choice is elided, not a reason to clip.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         for key, label in POLICY_LABELS:
             self.policy_combo.addItem(_t(label), key)
         # Shown only for a model whose template reads enable_thinking (Qwen 3, SmolLM3...).
@@ -111,6 +133,7 @@ class ChatSettings(QScrollArea):
         self.think_check.hide()
         self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for name, (label, low, high, step, decimals) in FIELDS.items():
             spin = QDoubleSpinBox() if decimals else QSpinBox()
             if decimals:
@@ -137,8 +160,8 @@ class ChatSettings(QScrollArea):
         title = QLabel("<b>" + self.tr("This chat's settings") + "</b>")
         layout.addWidget(title)
         layout.addWidget(QLabel(self.tr("Preset")))
-        layout.addWidget(self.preset_combo)
         presets_row = QHBoxLayout()
+        presets_row.addWidget(self.preset_combo, 1)
         presets_row.addWidget(self.save_preset_button)
         presets_row.addWidget(self.delete_preset_button)
         layout.addLayout(presets_row)
@@ -153,6 +176,8 @@ class ChatSettings(QScrollArea):
         layout.addWidget(self.reset_button)
         layout.addWidget(self.defaults_label)
         layout.addStretch(0)
+        for label in body.findChildren(QLabel):
+            label.setWordWrap(True)  # headings and notes wrap in a narrow drawer
         self.setWidget(body)
 
         self.system_edit.textChanged.connect(self._on_system_edited)

@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolTip, QWidget
+
+
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when narrower than its text: a long meter text must never
+    widen the chat column and squeeze the chat list (the full text is in the meter's tooltip)."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.is_elided():
+            QToolTip.showText(event.globalPos(), self.text(), self)  # what the "…" hides
+            return True
+        return super().event(event)
 
 
 class ContextMeter(QWidget):
@@ -18,7 +47,7 @@ class ContextMeter(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(140)
         self.bar.setMaximumHeight(10)
-        self.label = QLabel()
+        self.label = ElidedLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # the reason can be an engine's error text
         self._label_style = "color: palette(placeholder-text); font-size: 11px;"
         self.label.setStyleSheet(self._label_style)

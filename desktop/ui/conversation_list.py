@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -182,7 +182,7 @@ class GroupedDelegate(QStyledItemDelegate):
         header = self._header_height(option, index)
         if header:
             painter.save()
-            font = option.font
+            font = QFont(option.font)  # a copy: the row below keeps the list's font
             font.setPointSizeF(max(font.pointSizeF() * 0.85, 7))
             font.setBold(True)
             painter.setFont(font)
@@ -200,7 +200,9 @@ class GroupedDelegate(QStyledItemDelegate):
     def initStyleOption(self, option, index) -> None:  # noqa: N802
         super().initStyleOption(option, index)
         if index.data(Roles.ConversationId) == DRAFT_ID:
-            option.font.setItalic(True)
+            font = QFont(option.font)
+            font.setItalic(True)
+            option.font = font
 
     def updateEditorGeometry(self, editor, option, index) -> None:  # noqa: N802
         item = QStyleOptionViewItem(option)

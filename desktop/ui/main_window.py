@@ -50,7 +50,8 @@ from desktop.workers.generation import EngineHost
 # Closing the window ends every background thread within this (killing a busy engine process
 # if it must), so the app never hangs on exit.
 SHUTDOWN_S = 4.0
-SIDEBAR_WIDTH, DRAWER_WIDTH = 240, 300
+SIDEBAR_WIDTH, DRAWER_WIDTH, CHAT_MIN = 240, 300, 340
+COMPOSER_MAX = 840  # the conversation's column (chat_view.COLUMN_MAX) and its margins
 
 # The shell's own sheet: colours only from the palette, re-read on a theme switch (_restyle).
 SHELL_STYLE = """
@@ -176,8 +177,20 @@ class MainWindow(QMainWindow):
         inner.addWidget(self.banner_fix, 0, Qt.AlignmentFlag.AlignRight)
         inner.addWidget(self.earlier_button)
         inner.addWidget(self.chat_stack, 1)
-        inner.addLayout(input_row)
-        inner.addLayout(meter_row)
+        # The input lines up with the conversation's column: as wide, centred in the window.
+        self.composer = QWidget()
+        self.composer.setObjectName("composer")
+        self.composer.setMaximumWidth(COMPOSER_MAX)
+        self.composer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        composer_layout = QVBoxLayout(self.composer)
+        composer_layout.setContentsMargins(0, 4, 0, 0)
+        composer_layout.addLayout(input_row)
+        composer_layout.addLayout(meter_row)
+        composer_row = QHBoxLayout()
+        composer_row.addStretch(1)
+        composer_row.addWidget(self.composer, 1000)  # all the width up to its maximum
+        composer_row.addStretch(1)
+        inner.addLayout(composer_row)
         chat_layout.addLayout(inner, 1)
         self.chat_column = chat
         self.chat_settings = ChatSettings(store)
@@ -211,6 +224,9 @@ class MainWindow(QMainWindow):
         self._count_timer = QTimer(self, singleShot=True, interval=150)
         self._build_menu()
         self._build_help_menu()
+        from desktop.ui import server_panel  # Server ▸ API server… (issue 15)
+
+        server_panel.install(self)
         self._connect()
         self._set_tab_order()
         self.chat_settings.load(self.session.settings)
@@ -834,18 +850,35 @@ class MainWindow(QMainWindow):
             self.focus_input()
         self.chat_settings.setVisible(visible)
         if opening:
-            sizes = self.splitter.sizes()
-            if sizes[2] < self.chat_settings.minimumWidth():
-                # Its width comes out of the chat column, which keeps at least a readable width.
-                want = min(DRAWER_WIDTH, max(sizes[1] - 320, self.chat_settings.minimumWidth()))
-                sizes[1], sizes[2] = max(sizes[1] - want, 0), want
-                self.splitter.setSizes(sizes)
+            self._fit_drawer()
         for toggle in (self.chat_settings_button, self.chat_settings_action):
             blocked = toggle.blockSignals(True)
             toggle.setChecked(visible)
             toggle.blockSignals(blocked)
         if visible and focus:
             self.chat_settings.focus()
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        if self.chat_settings.isVisible():
+            # Once the splitter has its new width: a narrower window takes from the drawer and
+            # the list, not only from the chat.
+            QTimer.singleShot(0, self._refit_drawer)
+
+    def _refit_drawer(self) -> None:
+        if self.chat_settings.isVisible() and self.splitter.sizes()[1] < CHAT_MIN:
+            self._fit_drawer()
+
+    def _fit_drawer(self) -> None:
+        """Room for the opened drawer: from the chat column first, which keeps CHAT_MIN, then
+        from the chat list down to its minimum; the drawer itself scrolls when short."""
+        handles = self.splitter.handleWidth() * (2 if self.sidebar.isVisible() else 1)
+        room = max(self.splitter.width() - handles, 0)
+        side = self.splitter.sizes()[0] if self.sidebar.isVisible() else 0
+        drawer = max(self.chat_settings.minimumWidth(), min(DRAWER_WIDTH, room - side - CHAT_MIN))
+        if side and room - side - drawer < CHAT_MIN:
+            side = max(self.sidebar.minimumWidth(), room - drawer - CHAT_MIN)
+        self.splitter.setSizes([side, max(room - side - drawer, 0), drawer])
 
     def _on_chat_settings_changed(self, settings: dict) -> None:
         self.chat_settings.load(settings, self.session.model_defaults)
@@ -1060,7 +1093,9 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         # Every thread is asked to stop at once and waited for against one deadline: closing
         # takes the slowest of them (a prefill, a download, an import), never their sum.
-        owners = [self.host, self.counter, getattr(self, "_imports", None)]
+        # The API server first: it stops taking requests before the engine it feeds goes.
+        owners = [getattr(self, "server_bridge", None), self.host, self.counter,
+                  getattr(self, "_imports", None)]
         if self.library_window is not None:
             owners += self.library_window.worker_owners()
         shutdown_all(owners, SHUTDOWN_S)

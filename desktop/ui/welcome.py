@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ui.context_meter import ElidedLabel
 from desktop.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,10 @@ EXAMPLES = (
 STYLE = """
 QLabel#welcome_title { font-size: 20px; font-weight: 600; }
 QLabel#welcome_subtitle, QLabel#recommend_detail { color: palette(placeholder-text); }
-QPushButton#example { text-align: left; padding: 10px 12px; border: 1px solid palette(mid);
-                      border-radius: 10px; background: palette(base); }
-QPushButton#example:hover, QPushButton#example:focus { border-color: palette(highlight); }
+QFrame#example { border: 1px solid palette(mid); border-radius: 10px; background: palette(base); }
+QFrame#example:hover, QFrame#example:focus { border: 1px solid palette(highlight); }
+QLabel#example_title { font-weight: 600; }
+QLabel#example_prompt { color: palette(placeholder-text); }
 QFrame#recommend_card { border: 1px solid palette(highlight); border-radius: 10px;
                         background: palette(alternate-base); }
 """
@@ -63,6 +65,47 @@ def fetch_recommendation():
     except Exception:  # a hint, never a reason for the welcome to fail
         log.exception("could not work out a recommended model")
         return None
+
+
+class ExampleCard(QFrame):
+    """A prompt to start from: its title over the prompt itself; a click, Enter or Space sends
+    it. Signals: clicked()."""
+
+    clicked = Signal()
+
+    def __init__(self, title: str, prompt: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName("example")
+        self.prompt = prompt
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAccessibleName(prompt)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.title = QLabel(title)
+        self.title.setObjectName("example_title")
+        self.text = ElidedLabel(prompt)  # one line, whatever the width: the tooltip has it all
+        self.text.setObjectName("example_prompt")
+        self.setToolTip(prompt)
+        for label in (self.title, self.text):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 10)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event):  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.clicked.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class _Fetch(QObject):
@@ -93,16 +136,12 @@ class WelcomeView(QWidget):
         self.subtitle.setObjectName("welcome_subtitle")
         self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.subtitle.setWordWrap(True)
-        self.example_buttons: list[QPushButton] = []
+        self.example_buttons: list[ExampleCard] = []
         grid = QGridLayout()
         grid.setSpacing(8)
         for i, (title, prompt) in enumerate(EXAMPLES):
-            button = QPushButton(_t(title) + "\n" + _t(prompt))
-            button.setObjectName("example")
-            button.setToolTip(_t(prompt))
-            button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            button.clicked.connect(lambda _c=False, p=prompt: self.prompt_chosen.emit(_t(p)))
+            button = ExampleCard(_t(title), _t(prompt))
+            button.clicked.connect(lambda p=prompt: self.prompt_chosen.emit(_t(p)))
             self.example_buttons.append(button)
             grid.addWidget(button, i // 2, i % 2)
 
