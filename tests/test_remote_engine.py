@@ -465,6 +465,15 @@ def test_the_user_context_setting_is_capped_by_the_server(faults):
         assert engine.info.n_ctx == 4096 and engine.info.extra["context_source"] == "default"
 
 
+def test_the_llama_cpp_servers_allocated_context_wins_over_the_trained_one(faults):
+    faults.n_ctx_train = 131072
+    with RemoteEngine(faults.base_url, "fault-model") as engine:
+        assert engine.info.n_ctx == 131072  # no /props: what the model was trained for
+    faults.props_n_ctx = 8192
+    with RemoteEngine(faults.base_url, "fault-model") as engine:
+        assert engine.info.n_ctx == 8192  # what the server allocated
+
+
 def test_thinking_deltas_come_as_thoughts(faults):
     faults.reasoning = ["Let me", " think", " about it."]
     with RemoteEngine(faults.base_url, "fault-model") as engine:

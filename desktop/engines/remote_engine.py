@@ -237,14 +237,15 @@ def _positive_int(value) -> int | None:
     return None
 
 
-def context_length_of(model: dict) -> int | None:
+def context_length_of(model: dict, trained: bool = True) -> int | None:
     """The context a /v1/models entry reports, in each server's own words: vLLM
     ``max_model_len``; LM Studio ``loaded_context_length``/``max_context_length``; the llama.cpp
-    server ``meta.n_ctx`` (allocated) or ``meta.n_ctx_train``; others ``context_length``."""
+    server ``meta.n_ctx`` (allocated) or, with ``trained``, ``meta.n_ctx_train`` (what the model
+    was trained for: the server may have allocated less, see probe_context_length)."""
     meta = model.get("meta") if isinstance(model.get("meta"), dict) else {}
     for value in (model.get("max_model_len"), model.get("loaded_context_length"), meta.get("n_ctx"),
                   model.get("context_length"), model.get("context_window"),
-                  model.get("max_context_length"), meta.get("n_ctx_train")):
+                  model.get("max_context_length"), meta.get("n_ctx_train") if trained else None):
         found = _positive_int(value)
         if found:
             return found
@@ -273,8 +274,10 @@ def _get_json(client, root: str, method: str, path: str, body: dict | None = Non
 
 
 def probe_context_length(client, root: str, model: str) -> int | None:
-    """Servers that keep the context out of /v1/models: the llama.cpp server's /props, LM
-    Studio's /api/v0/models/<model>, Ollama's /api/show."""
+    """Servers that keep the context out of /v1/models: the llama.cpp server's /props (what it
+    allocated per request), LM Studio's /api/v0/models/<model>. Ollama's /api/show is not asked:
+    it reports what the model was trained for, while Ollama runs a smaller context unless told
+    (and cuts longer prompts silently), so the dialog's setting or the default is safer."""
     props = _get_json(client, root, "get", "/props")
     if isinstance(props, dict):
         settings = props.get("default_generation_settings")
@@ -286,11 +289,6 @@ def probe_context_length(client, root: str, model: str) -> int | None:
         found = context_length_of(studio)
         if found:
             return found
-    show = _get_json(client, root, "post", "/api/show", {"model": model})
-    if isinstance(show, dict) and isinstance(show.get("model_info"), dict):
-        for key, value in show["model_info"].items():
-            if key.endswith(".context_length") and _positive_int(value):
-                return _positive_int(value)
     return None
 
 
@@ -383,7 +381,8 @@ class RemoteEngine(Engine):
             raise RemoteModelGoneError(translate(
                 "Core", "The server at {where} does not offer the model {model} (it offers: {offered})."
             ).format(where=self._where, model=model, offered=offered))
-        reported = context_length_of(entry) or probe_context_length(self._client, self._root, model)
+        reported = (context_length_of(entry, trained=False)
+                    or probe_context_length(self._client, self._root, model) or context_length_of(entry))
         known = reported or _positive_int(context_length)
         chosen = min(int(n_ctx), known) if n_ctx and known else int(n_ctx or known or DEFAULT_N_CTX)
         self.tokenizer = RemoteTokenizer(self._client, self._root, model)

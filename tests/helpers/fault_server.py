@@ -40,6 +40,7 @@ class FaultServer:
             Route("/v1/models", self._models),
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/tokenize", self._tokenize, methods=["POST"]),
+            Route("/props", self._props),
         ])
         config = uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
@@ -55,6 +56,8 @@ class FaultServer:
         self.models = ["fault-model"]
         self.context_length: int | None = None
         self.models_delay = 0.0
+        self.n_ctx_train: int | None = None  # like the llama.cpp server: trained, in /v1/models
+        self.props_n_ctx: int | None = None  # and what it allocated, in /props
         self.pieces = ["Hello", ",", " remote", " world", "!", " How", " are", " you", "?", " Bye"]
         self.reasoning: list[str] = []
         self.delay = 0.0
@@ -88,7 +91,14 @@ class FaultServer:
         entry = {"object": "model", "owned_by": "fault"}
         if self.context_length:
             entry["max_model_len"] = self.context_length
+        if self.n_ctx_train:
+            entry["meta"] = {"n_ctx_train": self.n_ctx_train, "n_vocab": 32000}
         return JSONResponse({"object": "list", "data": [{"id": m, **entry} for m in self.models]})
+
+    async def _props(self, request: Request):
+        if not self.props_n_ctx:
+            return _error(404, "Not Found")
+        return JSONResponse({"default_generation_settings": {"n_ctx": self.props_n_ctx}})
 
     async def _tokenize(self, request: Request):
         if not self.tokenize:
