@@ -11,7 +11,10 @@ model card or a repository name may hold HTML (links, images) that must show as 
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import os
+from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -37,7 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.library import Library
+from desktop.models import speed
+from desktop.models.library import InstalledModel, Library
 from desktop.ui.table_model import Column, Roles, RowsModel
 from desktop.units import format_bytes, format_parameters
 from desktop.workers.base import Failure
@@ -80,6 +84,58 @@ class FilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802
         row = self.sourceModel().row(source_row)
         return self.predicate(row) and super().filterAcceptsRow(source_row, source_parent)
+
+    def lessThan(self, left, right):  # noqa: N802
+        # The source's Python values: a count above 2**31 is no number once in a QVariant.
+        model = self.sourceModel()
+        return model.sort_key(left.row(), left.column()) < model.sort_key(right.row(), right.column())
+
+
+@dataclasses.dataclass(frozen=True)
+class InstalledRow:
+    """One installed model as listed: the library's entry (or the bundled model), whether it is
+    the one loaded now, and its speed estimate here."""
+
+    model: InstalledModel
+    bundled: bool = False
+    loaded: bool = False
+    speed: object = None  # speed.SpeedEstimate
+
+    def __getattr__(self, name):  # name, path, format, size, source, id: the entry's own
+        if name.startswith("__") or name == "model":
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRow:
+    """One catalog model with its variants (GGUF file, ONNX folders) and the one picked."""
+
+    variants: tuple  # CatalogRow, one per variant
+    chosen: int = 0
+    recommended_here: bool = False  # "Recommended for this computer" (recommend.recommend())
+
+    @property
+    def current(self):
+        return self.variants[self.chosen]
+
+    def __getattr__(self, name):  # model, variant, fit, verdict, speed, speed_label: the pick's
+        if name.startswith("__") or name in ("variants", "chosen", "recommended_here"):
+            raise AttributeError(name)
+        return getattr(self.variants[self.chosen], name)
+
+
+def _variants(row) -> tuple:
+    return getattr(row, "variants", None) or (row,)
+
+
+def _same_path(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return os.path.normcase(str(Path(a).resolve())) == os.path.normcase(str(Path(b).resolve()))
+    except OSError:
+        return a == b
 
 
 def _table(model, stretch: int = 0, sort_column: int = 0) -> QTableView:
@@ -170,7 +226,9 @@ class DownloadRow(QWidget):
 
 
 class LibraryWindow(QWidget):
-    """Signals: model_chosen(str path): the user wants to chat with this model now."""
+    """Signals: model_chosen(str path): the user wants to chat with this model now (the main
+    window loads it). ``set_loaded(path)`` marks the model loaded there; ``show_recommended()``
+    opens the catalog on the model recommended for this computer."""
 
     model_chosen = Signal(str)
 
@@ -183,6 +241,10 @@ class LibraryWindow(QWidget):
         self.downloads: dict[str, DownloadRow] = {}
         self.profile = None
         self.catalog = None
+        self.recommendation = None  # recommend.Recommendation, once the survey is in
+        self._loaded: str | None = None  # the model id (path) loaded in the main window
+        self._bundled: InstalledModel | None | bool = False  # False: not looked up yet
+        self._show_recommended_when_ready = False
         self._search_id = 0  # the search whose answer is awaited; 0: none
 
         self.hardware_label = plain_label()
@@ -223,16 +285,27 @@ class LibraryWindow(QWidget):
 
     # -- tabs --------------------------------------------------------------------------------
     def _installed_tab(self) -> QWidget:
+        sources = {"bundled": self.tr("Comes with EdgeChat"), "download": self.tr("Downloaded"),
+                   "import": self.tr("Imported"), "discovered": self.tr("Found on this computer")}
         self.installed_model = RowsModel([
             Column(self.tr("Name"), lambda m: m.name),
+            Column(self.tr("In use"), lambda m: self.tr("● Loaded") if m.loaded else "",
+                   sort=lambda m: 0 if m.loaded else 1,
+                   tooltip=lambda m: self.tr("The model the chat uses now") if m.loaded else ""),
             Column(self.tr("Format"), lambda m: m.format.upper()),
             Column(self.tr("Size"), lambda m: format_bytes(m.size or None), sort=lambda m: m.size),
-            Column(self.tr("Source"), lambda m: m.source),
+            Column(self.tr("Speed here"), lambda m: self._speed_text(m.speed),
+                   sort=lambda m: m.speed.tokens_per_s if m.speed else None,
+                   tooltip=lambda m: self._speed_tooltip(m.speed)),
+            Column(self.tr("Source"), lambda m: sources.get(m.source, m.source)),
             Column(self.tr("Location"), lambda m: m.path, tooltip=lambda m: plain_tooltip(m.path)),
         ], self)
-        self.installed_view = _table(self.installed_model, stretch=4)
+        self.installed_view = _table(self.installed_model, stretch=6)
+        # Double-click or Enter on a model loads it, as "Chat with it" does.
+        self.installed_view.activated.connect(self._use_index)
         use = QPushButton(self.tr("Chat with it"))
         remove = QPushButton(self.tr("Remove"))
+        self.remove_button = remove
         import_file = QPushButton(self.tr("Import GGUF file…"))
         import_folder = QPushButton(self.tr("Import ONNX folder…"))
         find = QPushButton(self.tr("Find models from other apps"))
@@ -266,7 +339,9 @@ class LibraryWindow(QWidget):
         self._previewing = model.path if model is not None else None
         if model is None:
             self.installed_details.clear()
+            self.remove_button.setToolTip("")
             return
+        self.remove_button.setToolTip(self._bundled_reason() if getattr(model, "bundled", False) else "")
         self.installed_details.setPlainText(self.tr("Rendering a sample chat with {name}'s template…")
                                             .format(name=model.name))
         self.tasks.library.preview(model.path)  # opens the tokenizer: the library thread's work
@@ -278,8 +353,13 @@ class LibraryWindow(QWidget):
             self.tr("The prompt this model reads for a sample chat:") + "\n\n" + text)
 
     def _catalog_tab(self) -> QWidget:
+        # One row per model; its variants (GGUF file, ONNX folders) are picked in the details.
         self.catalog_model = RowsModel([
-            Column(self.tr("Model"), lambda r: r.model.display_name),
+            Column(self.tr("Model"), lambda r: ("★ " if getattr(r, "recommended_here", False) else "")
+                   + r.model.display_name,
+                   # The recommendation first, then by name.
+                   sort=lambda r: (0 if getattr(r, "recommended_here", False) else 1,
+                                   r.model.display_name.casefold())),
             Column(self.tr("Params"), lambda r: format_parameters(r.model.params),
                    sort=lambda r: r.model.params),
             Column(self.tr("Format"), lambda r: r.variant.format.upper() + (
@@ -287,21 +367,32 @@ class LibraryWindow(QWidget):
             Column(self.tr("Quantization"), lambda r: r.variant.quant),
             Column(self.tr("Size"), lambda r: format_bytes(r.variant.download_size or None),
                    sort=lambda r: r.variant.download_size or 0),
-            Column(self.tr("Fit here"), lambda r: r.verdict + ("  ★" if r.recommended else ""),
-                   tooltip=lambda r: plain_tooltip(r.fit.explain())),
+            Column(self.tr("On this computer"), self._rating_text,
+                   sort=lambda r: (getattr(r, "speed", None).tokens_per_s
+                                   if getattr(r, "speed", None) and r.fit.fits else -1.0),
+                   tooltip=self._rating_tooltip),
+            Column(self.tr("Variants"), lambda r: str(len(_variants(r))), sort=lambda r: len(_variants(r)),
+                   tooltip=lambda r: plain_tooltip("\n".join(self._variant_text(v) for v in _variants(r)))),
         ], self)
         self.catalog_proxy = FilterProxy(self)
         self.catalog_proxy.setSourceModel(self.catalog_model)
-        self.catalog_view = _table(self.catalog_proxy, stretch=0, sort_column=1)
+        self.catalog_view = _table(self.catalog_proxy, stretch=0, sort_column=0)
         # ONNX quantization names are long ("int4-rtn-block-32 (accuracy level 4)"): elide them.
         self.catalog_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        self.catalog_view.setColumnWidth(3, 130)
+        self.catalog_view.setColumnWidth(3, 150)
+        self.catalog_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.catalog_view.setColumnWidth(0, 230)
+        self.recommended_label = plain_label(self.tr("Finding the model to recommend for this computer…"))
+        self.recommended_button = QPushButton(self.tr("Show it"))
+        self.recommended_button.setEnabled(False)
+        self.recommended_button.clicked.connect(self.show_recommended)
         self.catalog_search = QLineEdit()
         self.catalog_search.setPlaceholderText(self.tr("Filter by name…"))
         self.format_filter = QComboBox()
         self.format_filter.addItems([self.tr("All formats"), "GGUF", "ONNX"])
         self.fit_filter = QComboBox()
-        self.fit_filter.addItems([self.tr("Any fit"), self.tr("Fits this machine"), self.tr("Runs on GPU")])
+        self.fit_filter.addItems([self.tr("Any fit"), self.tr("Fits this machine"), self.tr("Runs on GPU"),
+                                  self.tr("Usable speed or faster")])
         self.size_filter = QComboBox()
         self.size_filter.addItems([self.tr("Any size"), self.tr("Under 1 GB"), self.tr("Under 3 GB"),
                                    self.tr("Under 5 GB")])
@@ -311,21 +402,68 @@ class LibraryWindow(QWidget):
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
         self.catalog_view.selectionModel().currentRowChanged.connect(self._show_details)
+        # The quantization picker: the selected model's variants, with size and speed here.
+        self.variant_picker = QComboBox()
+        self.variant_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.variant_picker.setMinimumContentsLength(24)
+        self.variant_picker.view().setMinimumWidth(420)  # the list shows each variant whole
+        self.variant_picker.activated.connect(self._pick_variant)
         download = QPushButton(self.tr("Download"))
         download.clicked.connect(self._download_selected_variant)
+        self.download_button = download
         filters = QHBoxLayout()
-        for w in (self.catalog_search, self.format_filter, self.fit_filter, self.size_filter, download):
+        for w in (self.catalog_search, self.format_filter, self.fit_filter, self.size_filter):
             filters.addWidget(w)
+        recommended = QHBoxLayout()
+        recommended.addWidget(self.recommended_label, 1)
+        recommended.addWidget(self.recommended_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel(self.tr("Variant")))
+        right_layout.addWidget(self.variant_picker)
+        right_layout.addWidget(download)
+        right_layout.addWidget(self.details, 1)
         split = QSplitter()
         split.addWidget(self.catalog_view)
-        split.addWidget(self.details)
-        split.setSizes([700, 280])
+        split.addWidget(right)
+        split.setSizes([620, 380])
         split.setStretchFactor(0, 1)
         tab = QWidget()
         layout = QVBoxLayout(tab)
+        layout.addLayout(recommended)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
         return tab
+
+    # -- speed and rating text ---------------------------------------------------------------
+    @staticmethod
+    def _speed_text(estimate) -> str:
+        return speed.format_speed(estimate.tokens_per_s) if estimate is not None else ""
+
+    def _speed_tooltip(self, estimate) -> str:
+        if estimate is None:
+            return ""
+        return plain_tooltip(self.tr("Estimated decode speed {speed}, {how}.").format(
+            speed=speed.format_speed(estimate.tokens_per_s), how=estimate.note))
+
+    def _rating_text(self, row) -> str:
+        label = getattr(row, "speed_label", None)
+        estimate = getattr(row, "speed", None)
+        if label is None:  # a row made without a speed: the fit's own words
+            return row.verdict
+        if not row.fit.fits or estimate is None:
+            # "needs CUDA" says more than "won't fit" for a folder built for another provider
+            return row.verdict if row.verdict != row.fit.label else speed.label_text("wont_fit")
+        return f"{speed.format_speed(estimate.tokens_per_s)} · {speed.label_text(label)}"
+
+    def _rating_tooltip(self, row) -> str:
+        text = row.fit.explain()
+        estimate = getattr(row, "speed", None)
+        if estimate is not None and row.fit.fits:
+            text = self.tr("Estimated decode speed {speed}, {how}.").format(
+                speed=speed.format_speed(estimate.tokens_per_s), how=estimate.note) + "\n" + text
+        return plain_tooltip(text)
 
     def _search_tab(self) -> QWidget:
         self.search_edit = QLineEdit()
@@ -377,22 +515,131 @@ class LibraryWindow(QWidget):
             self.hardware_label.setText(self.tr("Detecting hardware…"))
         self.tasks.library.survey()
 
+    def bundled_model(self) -> InstalledModel | None:
+        """The model that comes with EdgeChat, as an installed entry (None if it is missing)."""
+        if self._bundled is False:
+            from desktop.models.default_model import DefaultModelMissing, default_model_path
+
+            try:
+                path = default_model_path()
+                self._bundled = InstalledModel(
+                    id="bundled", name=path.stem, format="gguf", path=str(path), source="bundled",
+                    size=path.stat().st_size)
+            except (DefaultModelMissing, OSError):
+                self._bundled = None
+        return self._bundled
+
+    def _bundled_reason(self) -> str:
+        return self.tr("This model comes with EdgeChat and cannot be removed: it is the one that "
+                       "loads when no other model can.")
+
     def refresh_installed(self) -> None:
+        """The library's models, and the bundled one unless the library lists its file too."""
         self.library.reload()
-        self.installed_model.set_rows(self.library.models())
+        current = self.installed_view.currentIndex().data(Roles.Row)
+        models = [(m, False) for m in self.library.models()]
+        bundled = self.bundled_model()
+        if bundled is not None and not any(_same_path(m.path, bundled.path) for m, _ in models):
+            models.insert(0, (bundled, True))
+        calibration = speed.calibrate(self.profile) if self.profile is not None else None
+        rows = [InstalledRow(m, bundled=is_bundled, loaded=_same_path(m.path, self._loaded),
+                             speed=self._installed_speed(m, calibration))
+                for m, is_bundled in models]
+        self.installed_model.set_rows(rows)
+        if current is not None:  # keep the selection across a refresh
+            for i, row in enumerate(rows):
+                if row.path == current.path:
+                    self.installed_view.setCurrentIndex(self.installed_model.index(i, 0))
+                    break
+
+    def _installed_speed(self, model: InstalledModel, calibration):
+        if calibration is None:  # before the survey: no probe on the GUI thread
+            return None
+        profile = self.profile
+        engine = speed.engine_of(model.format)
+        # On a GPU an engine here can use when the weights fit it with room (as fit.py judges).
+        gpus = [g for g in profile.usable_gpus(engine or "llama", model.execution_provider)
+                if g.vram_usable and g.vram_usable > 1.3 * (model.size or 0)] if engine else []
+        return speed.estimate(model.size, model.format, profile, gpu=gpus[0] if gpus else None,
+                              calibration=calibration)
+
+    def set_loaded(self, model_id: str | None) -> None:
+        """Mark the model loaded in the main window (a path; None: nothing is loaded)."""
+        self._loaded = model_id
+        self.refresh_installed()
+
+    def show_recommended(self) -> None:
+        """Open the catalog on the model recommended for this computer, with its variant picked
+        (once the survey is in, if it is still running)."""
+        self.show()
+        self.raise_()
+        self.tabs.setCurrentIndex(1)
+        if self.recommendation is None:
+            self._show_recommended_when_ready = self.catalog is None
+            return
+        self._show_recommended_when_ready = False
+        for combo in (self.format_filter, self.fit_filter, self.size_filter):
+            combo.setCurrentIndex(0)
+        self.catalog_search.clear()
+        for i, row in enumerate(self.catalog_model.rows()):
+            if getattr(row, "recommended_here", False):
+                index = self.catalog_proxy.mapFromSource(self.catalog_model.index(i, 0))
+                self.catalog_view.setCurrentIndex(index)
+                self.catalog_view.scrollTo(index)
+                self.catalog_view.setFocus()
+                break
 
     @Slot(object)
     def _on_surveyed(self, survey: Survey) -> None:
         self.profile = survey.profile
         self.hardware_label.setText(survey.hardware_summary)
+        self.refresh_installed()  # now with speeds
         if survey.catalog is None:
             self.show_message(survey.catalog_error or "", error=True)
             return
         self.catalog = survey.catalog
-        self.catalog_model.set_rows(list(survey.rows))
+        self.recommendation = getattr(survey, "recommendation", None)
+        self.catalog_model.set_rows(self._group(survey.rows))
+        self._apply_catalog_filters()
+        pick = self.recommendation
+        if pick is None:
+            self.recommended_label.setText(self.tr(
+                "No catalog model both fits this computer with room to spare and writes at a usable "
+                "speed here (5 tokens/s or more)."))
+            self.recommended_button.setEnabled(False)
+        else:
+            self.recommended_label.setText(self.tr(
+                "Recommended for this computer: {name} ({quant}, {format}, {size}) {speed} · {label}")
+                .format(name=pick.name, quant=pick.quantization, format=pick.format.upper(),
+                        size=format_bytes(pick.file_bytes or None), speed=pick.speed_text,
+                        label=speed.label_text(pick.label)))
+            self.recommended_button.setEnabled(True)
+        if self._show_recommended_when_ready:
+            self.show_recommended()
         if self.catalog.skipped:
             self.show_message(self.tr("{count} catalog entries were skipped as malformed.")
                               .format(count=len(self.catalog.skipped)))
+
+    def _group(self, rows) -> list[ModelRow]:
+        """One row per model, its default variant picked: the recommended one, else the best
+        that fits here (fit_catalog.best_variant), else its first."""
+        pick = self.recommendation
+        grouped: dict[str, list] = {}
+        for row in rows:
+            grouped.setdefault(row.model.id, []).append(row)
+        result = []
+        rank = {"fast": 3, "usable": 2, "slow": 1}
+        for model_id, variants in grouped.items():
+            here = pick is not None and pick.model_id == model_id
+
+            def merit(i: int, variants=variants, here=here) -> tuple:
+                v = variants[i]
+                tps = v.speed.tokens_per_s if getattr(v, "speed", None) and v.fit.fits else 0.0
+                return (here and v.variant.id == pick.variant_id,
+                        rank.get(getattr(v, "speed_label", ""), 0), v.recommended, tps)
+
+            result.append(ModelRow(tuple(variants), max(range(len(variants)), key=merit), here))
+        return result
 
     @Slot(object)
     def _on_failure(self, failure: Failure) -> None:
@@ -414,9 +661,18 @@ class LibraryWindow(QWidget):
                 return False
             if fit == 2 and row.fit.verdict != "gpu":
                 return False
+            if fit == 3 and getattr(row, "speed_label", None) not in ("fast", "usable"):
+                return False
             return not (limit and (v.download_size or 0) > limit)
 
-        self.catalog_proxy.set_predicate(accept)
+        # A model is listed when one of its variants passes, showing that variant.
+        for i, row in enumerate(self.catalog_model.rows()):
+            if isinstance(row, ModelRow) and not accept(row.current):
+                passing = [j for j, v in enumerate(row.variants) if accept(v)]
+                if passing:
+                    self.catalog_model.replace_row(i, dataclasses.replace(row, chosen=passing[0]))
+        self.catalog_proxy.set_predicate(lambda row: any(accept(v) for v in _variants(row)))
+        self._show_details(self.catalog_view.currentIndex())
 
     def _selected(self, view, model):
         index = view.currentIndex()
@@ -424,6 +680,7 @@ class LibraryWindow(QWidget):
 
     def _show_details(self, current, _previous=None) -> None:
         row = current.data(Roles.Row) if current.isValid() else None
+        self._fill_variant_picker(row)
         if row is None:
             self.details.clear()
             return
@@ -452,8 +709,47 @@ class LibraryWindow(QWidget):
         }.get(m.reasoning)
         if thinking:
             lines[4:4] = [f"{self.tr('Reasoning:')} {thinking}", ""]
+        estimate = getattr(row, "speed", None)
+        if estimate is not None and fit.fits:
+            lines[4:4] = [self.tr("Speed here: {speed} ({label}), {how}.").format(
+                speed=speed.format_speed(estimate.tokens_per_s),
+                label=speed.label_text(row.speed_label), how=estimate.note)]
+        if getattr(row, "recommended_here", False):
+            lines[1:1] = [self.tr("★ Recommended for this computer: the most capable model that fits "
+                                  "with room to spare and writes at a usable speed here.")]
         # Plain text: a description with markup shows as written, it is never rendered.
         self.details.setPlainText("\n".join(lines))
+
+    def _variant_text(self, row) -> str:
+        v = row.variant
+        fmt = v.format.upper() + (f" {v.execution_provider}" if v.execution_provider else "")
+        parts = [v.quant, fmt, format_bytes(v.download_size or None)]
+        rating = self._rating_text(row)
+        return " · ".join([*parts, rating] if rating else parts)
+
+    def _fill_variant_picker(self, row) -> None:
+        picker = self.variant_picker
+        picker.blockSignals(True)
+        picker.clear()
+        if row is not None:
+            for variant in _variants(row):
+                picker.addItem(self._variant_text(variant))
+                picker.setItemData(picker.count() - 1, plain_tooltip(variant.fit.explain()),
+                                   Qt.ItemDataRole.ToolTipRole)
+            picker.setCurrentIndex(getattr(row, "chosen", 0))
+        picker.setEnabled(row is not None and len(_variants(row)) > 1)
+        self.download_button.setEnabled(row is not None)
+        picker.blockSignals(False)
+
+    def _pick_variant(self, chosen: int) -> None:
+        index = self.catalog_view.currentIndex()
+        if not index.isValid():
+            return
+        source = self.catalog_proxy.mapToSource(index).row()
+        row = self.catalog_model.row(source)
+        if isinstance(row, ModelRow) and 0 <= chosen < len(row.variants) and chosen != row.chosen:
+            self.catalog_model.replace_row(source, dataclasses.replace(row, chosen=chosen))
+            self._show_details(self.catalog_view.currentIndex())
 
     # -- actions -----------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
@@ -461,13 +757,24 @@ class LibraryWindow(QWidget):
         self.message.setStyleSheet("color: #b00020;" if error else "")
 
     def _use_selected(self) -> None:
-        model = self._selected(self.installed_view, self.installed_model)
-        if model is not None:
-            self.model_chosen.emit(model.path)
+        self._use_index(self.installed_view.currentIndex())
+
+    def _use_index(self, index) -> None:
+        model = index.data(Roles.Row) if index.isValid() else None
+        if model is None:
+            return
+        if getattr(model, "loaded", False):
+            self.show_message(self.tr("{name} is the model loaded now.").format(name=model.name))
+            return
+        self.show_message(self.tr("Loading {name} in the chat window…").format(name=model.name))
+        self.model_chosen.emit(model.path)
 
     def _remove_selected(self, confirm: bool = True) -> None:
         model = self._selected(self.installed_view, self.installed_model)
         if model is None:
+            return
+        if getattr(model, "bundled", False):
+            self.show_message(self._bundled_reason(), error=True)
             return
         what = (self.tr("Its files will be deleted.") if model.source == "download"
                 else self.tr("Its files stay where they are."))
@@ -479,7 +786,7 @@ class LibraryWindow(QWidget):
             if box.exec() != QMessageBox.StandardButton.Yes:
                 return
         self.show_message(self.tr("Removing {name}…").format(name=model.name))
-        self.tasks.library.remove(model.id)
+        self.tasks.library.remove(model.model.id if isinstance(model, InstalledRow) else model.id)
 
     @Slot(object)
     def _on_removed(self, model) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop import APP_NAME
 from desktop.engines.base import GenerationStats, ModelInfo
+from desktop.models import speed
 from desktop.storage import ConversationStore
 from desktop.ui import settings_keys
 from desktop.ui.chat_binder import ChatBinder
@@ -487,6 +488,7 @@ class MainWindow(QMainWindow):
 
             self.library_window = LibraryWindow(parent=self)
             self.library_window.model_chosen.connect(self._switch_model)
+            self.library_window.set_loaded(self.model_info.path if self.model_info else None)
         self.library_window.show()
         self.library_window.raise_()
         return self.library_window
@@ -916,7 +918,7 @@ class MainWindow(QMainWindow):
         """Back to the input after a message's action, unless it opened an editor (Edit)."""
         if action == "edit":
             return
-        QTimer.singleShot(0, self._focus_back_from_view)
+        QTimer.singleShot(0, self.focus_input)
 
     def _focus_back_from_view(self) -> None:
         focus = QApplication.focusWidget()
@@ -977,6 +979,8 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loading = False
         self.model_info = info
+        if self.library_window is not None:
+            self.library_window.set_loaded(info.path)
         self.banner.hide()
         self._update_model_label()
         defaults = (info.extra or {}).get("sampling") or {}
@@ -1027,6 +1031,10 @@ class MainWindow(QMainWindow):
         self.last_stats = stats
         rate = stats.tokens_per_s
         self.speed_label.setText(f"{rate:.1f} tok/s" if rate else "")
+        info = self.model_info
+        if info is not None and rate and stats.completion_tokens >= speed.MIN_TOKENS:
+            # Each real reply refines the library's speed estimates for this computer.
+            speed.record_measurement(info.path, info.file_size, info.backend, rate)
 
     def _update_model_label(self) -> None:
         info = self.model_info

@@ -319,7 +319,9 @@ class CatalogRow:
     variant: object  # catalog.Variant
     fit: object  # fit.Fit
     verdict: str
-    recommended: bool
+    recommended: bool  # the best variant of its model here (fit_catalog.best_variant)
+    speed: object = None  # speed.SpeedEstimate, or None when it cannot be said
+    speed_label: str = "unknown"  # speed.speed_label(): fast, usable, slow, wont_fit
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,7 @@ class Survey:
     catalog: object | None  # catalog.Catalog
     rows: tuple[CatalogRow, ...] = ()
     catalog_error: str | None = None
+    recommendation: object = None  # recommend.Recommendation: "Recommended for this computer"
 
 
 @dataclass(frozen=True)
@@ -351,8 +354,9 @@ LIBRARY_EVENTS = {
 
 def survey(models_dir: str) -> Survey:
     from desktop import hardware
+    from desktop.models import recommend, speed
     from desktop.models.catalog import CatalogError, load_catalog
-    from desktop.models.fit_catalog import assess_variant, best_variant, verdict_text
+    from desktop.models.fit_catalog import assess_variant, best_variant, variant_speed, verdict_text
 
     profile = hardware.detect(models_dir)
     summary = "  ·  ".join(profile.summary_lines()[1:])
@@ -361,13 +365,18 @@ def survey(models_dir: str) -> Survey:
     except CatalogError as exc:
         return Survey(profile, summary, None, catalog_error=str(exc))
     rows = []
+    calibration = speed.calibrate(profile)
     for model in catalog.models:
         best = best_variant(model, profile)
         for variant in model.variants:
             fit = assess_variant(model, variant, profile)
+            estimate = variant_speed(variant, fit, profile, calibration)
+            label = speed.speed_label(estimate.tokens_per_s if estimate else None, fit.fits and
+                                      estimate is not None)
             rows.append(CatalogRow(model, variant, fit, verdict_text(variant, fit, profile),
-                                   best is not None and best.id == variant.id))
-    return Survey(profile, summary, catalog, tuple(rows))
+                                   best is not None and best.id == variant.id, estimate, label))
+    pick = recommend.recommend(profile, catalog, calibration)
+    return Survey(profile, summary, catalog, tuple(rows), recommendation=pick)
 
 
 class LibraryWorker(with_events(Worker, LIBRARY_EVENTS)):
