@@ -7,6 +7,14 @@ Each conversation chooses what happens when its history no longer fits (``POLICI
   chat is about) as well as the newest messages; the middle goes.
 - ``stop``: leave nothing out; refuse with ``ContextFullError`` so the app can ask the user.
 
+When messages are left out, the kept window starts at a *checkpoint* (every third of the prompt
+budget, counted from the chat's start) rather than at the latest message that would fit: the
+prompt then stays the same from one turn to the next, so the engines' prompt caches reuse it, and
+an overflowing chat pays one recomputation per third of its context, not one per turn.
+Shifting the KV cache instead (llama.cpp's context shift) would reuse every turn, but gives a
+state that full recomputation never would (the kept tokens were read with the dropped ones in
+view), so replies would depend on the chat's history of cache hits.
+
 A single message that cannot fit even alone is refused with a clear error rather than cut
 mid-sentence. Nothing here raises anything but a ``ContextOverflowError`` (whose message is for
 the user), so an overflow never surfaces as a backend exception or a hang.
@@ -89,7 +97,39 @@ def _fit_window(system, rest, head: int, measure, limit: int) -> list[int] | Non
             best, hi = indices, mid - 1
         else:
             lo = mid + 1
+    if best is None:
+        return None
+    start = best[head]
+    snapped = _checkpoint(rest, start, limit)
+    if snapped > start:
+        indices = list(range(head)) + list(range(snapped, len(rest)))
+        if measure(system + [rest[i] for i in indices]) <= limit:
+            return indices
     return best
+
+
+def _weight(message: dict) -> int:
+    # A stand-in for its tokens that never changes as the chat grows (UTF-8 bytes / 4: near
+    # the token count for English, a quarter under it for Chinese): measuring every message
+    # with the tokenizer would cost a render per message at every turn.
+    content = message.get("content")
+    return len(str(content or "").encode("utf-8")) // 4 + 4
+
+
+def _checkpoint(rest: list[dict], start: int, limit: int) -> int:
+    """The first checkpoint at or after ``start``: the first user message at or past each
+    multiple of a third of ``limit`` in the chat's running weight (see the module's docstring).
+    ``start`` itself when there is none before the newest message."""
+    step = max(limit // 3, 1)
+    position = 0
+    k = 1
+    for i, message in enumerate(rest[:-1]):  # the newest message always stays
+        if position >= k * step and message.get("role") == "user":
+            if i >= start:
+                return i
+            k = position // step + 1
+        position += _weight(message)
+    return start
 
 
 def prompt_limit(n_ctx: int, max_tokens: int) -> int:
