@@ -128,6 +128,7 @@ def test_the_dialog_lists_a_servers_models_and_adds_the_chosen_ones(qtbot, fault
     assert not dialog.add_button.isEnabled()  # nothing ticked yet
     dialog.models_list.item(1).setCheckState(Qt.CheckState.Checked)
     dialog.name_edit.setText("Lab server")
+    dialog.timeout_spin.setValue(120)
     with qtbot.waitSignal(dialog.model_chosen) as chosen:
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     [model] = remotes.saved_models()
@@ -135,6 +136,7 @@ def test_the_dialog_lists_a_servers_models_and_adds_the_chosen_ones(qtbot, fault
     assert (model.server_name, model.model, model.base_url) == ("Lab server", "small-model", faults.base_url)
     assert remotes.get_api_key(remotes.parse_id(model.id)[0]) == "sk-dialog"
     assert "sk-dialog" not in (remotes._path()).read_text()
+    assert remotes.servers()[0].read_timeout == 120
 
 
 def test_the_dialog_test_can_be_cancelled_and_bad_addresses_are_explained(qtbot, faults, memory_keyring):

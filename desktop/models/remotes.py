@@ -132,9 +132,11 @@ def saved_models() -> list[RemoteModel]:
 
 
 def save_server(base_url: str, models, name: str = "", api_key: str | None = None,
-                context_length: int | None = None, server_id: str | None = None) -> RemoteServer:
+                context_length: int | None = None, server_id: str | None = None,
+                read_timeout: float | None = None) -> RemoteServer:
     """Add a server (or update the one with this id or address) with the models chosen from it.
-    ``api_key`` None keeps the stored key; "" removes it."""
+    ``api_key`` None keeps the stored key; "" removes it. ``context_length``/``read_timeout``
+    None keep what is saved; 0 goes back to the default."""
     base_url = normalize_base_url(base_url)
     models = [m for m in dict.fromkeys(models) if isinstance(m, str) and m]
     with locked(_path().with_suffix(".lock"), translate("Core", "The list of servers")):
@@ -148,6 +150,8 @@ def save_server(base_url: str, models, name: str = "", api_key: str | None = Non
                     models=models)
         if context_length is not None:
             item["context_length"] = context_length or None
+        if read_timeout is not None:
+            item["read_timeout"] = read_timeout or None
         _write(items)
     saved = _server(item)
     if api_key is not None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from desktop.engines.remote_engine import READ_TIMEOUT_S
 from desktop.errors import UserError
 from desktop.models import remotes
 from desktop.workers.remote import RemoteLister, ServerListing
@@ -70,6 +71,13 @@ class RemoteDialog(QDialog):
         self.context_spin.setToolTip(self.tr(
             "The context length to assume when the server does not report one (vLLM and the "
             "llama.cpp server do). Used for the context meter and for fitting long chats."))
+        self.timeout_spin = QSpinBox()
+        self.timeout_spin.setRange(5, 3600)
+        self.timeout_spin.setSuffix(self.tr(" s"))
+        self.timeout_spin.setValue(int(READ_TIMEOUT_S))
+        self.timeout_spin.setToolTip(self.tr(
+            "How long the server may stay silent (reading a long prompt, or between words) before "
+            "the reply is given up."))
         form = QFormLayout()
         form.addRow(self.tr("Server"), self.server_combo)
         form.addRow(self.tr("Address"), self.url_edit)
@@ -77,6 +85,7 @@ class RemoteDialog(QDialog):
         form.addRow(self.tr("API key"), self.key_edit)
         form.addRow("", self.key_note)
         form.addRow(self.tr("Context length"), self.context_spin)
+        form.addRow(self.tr("Wait for the server"), self.timeout_spin)
 
         self.test_button = QPushButton(self.tr("Test connection"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
@@ -173,11 +182,13 @@ class RemoteDialog(QDialog):
             self.url_edit.clear()
             self.name_edit.clear()
             self.context_spin.setValue(0)
+            self.timeout_spin.setValue(int(READ_TIMEOUT_S))
             self.key_edit.setPlaceholderText(self.tr("optional"))
         else:
             self.url_edit.setText(server.base_url)
             self.name_edit.setText(server.name)
             self.context_spin.setValue(server.context_length or 0)
+            self.timeout_spin.setValue(int(server.read_timeout or READ_TIMEOUT_S))
             has_key = remotes.get_api_key(server.id) is not None
             self.key_edit.setPlaceholderText(self.tr("a key is stored: type to replace it") if has_key
                                              else self.tr("optional"))
@@ -283,6 +294,7 @@ class RemoteDialog(QDialog):
             saved = remotes.save_server(
                 self.url_edit.text(), self.checked_models(), name=self.name_edit.text(),
                 api_key=typed_key or None, context_length=self.context_spin.value(),
+                read_timeout=float(self.timeout_spin.value()),
                 server_id=server.id if server is not None else None)
         except UserError as exc:
             self._say(str(exc), error=True)  # the typed values stay for another try
