@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QAbstractListModel,
     QCoreApplication,
+    QEvent,
     QModelIndex,
     QObject,
     QRect,
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLineEdit,
     QListView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -163,6 +165,17 @@ class ConversationListModel(QAbstractListModel):
         return -1
 
 
+class RenameEdit(QLineEdit):
+    """The in-place rename box: Esc cancels the rename here, before the window's Esc (stop a
+    reply, close a panel) sees it."""
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
+
+
 class GroupedDelegate(QStyledItemDelegate):
     """Draws a chat's row, with its group's heading above it when it starts a group."""
 
@@ -203,6 +216,11 @@ class GroupedDelegate(QStyledItemDelegate):
             font = QFont(option.font)
             font.setItalic(True)
             option.font = font
+
+    def createEditor(self, parent, option, index):  # noqa: N802
+        editor = RenameEdit(parent)
+        editor.setFrame(False)
+        return editor
 
     def updateEditorGeometry(self, editor, option, index) -> None:  # noqa: N802
         item = QStyleOptionViewItem(option)

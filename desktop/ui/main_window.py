@@ -378,6 +378,43 @@ class MainWindow(QMainWindow):
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
+    def _tab_groups(self) -> list[QWidget]:
+        return [self.composer, self.chat_stack, self.top_bar_widget, self.chat_settings, self.sidebar]
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt's signature
+        """Tab moves through the window in reading order: the input and its buttons, the
+        messages, the top bar, the drawer, the chat list. Qt's own chain follows the order the
+        widgets were made in, which put the oldest message's buttons right after the input."""
+        current = QApplication.focusWidget()
+        groups = [g for g in self._tab_groups() if g.isVisible()]
+        if current is None or not any(g is current or g.isAncestorOf(current) for g in groups):
+            return super().focusNextPrevChild(next)
+        order = self._tab_chain(groups)
+        if current not in order:
+            return super().focusNextPrevChild(next)
+        target = order[(order.index(current) + (1 if next else -1)) % len(order)]
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
+
+    def _tab_chain(self, groups: list[QWidget]) -> list[QWidget]:
+        """The widgets Tab stops at, group by group; within a group in Qt's focus chain order."""
+        members: dict[int, list[QWidget]] = {id(g): [] for g in groups}
+        widget, seen = self.nextInFocusChain(), 0
+        while widget is not None and widget is not self and seen < 100_000:
+            seen += 1
+            if (widget.focusPolicy() & Qt.FocusPolicy.TabFocus) == Qt.FocusPolicy.TabFocus \
+                    and widget.isEnabled() and widget.isVisible() and widget.focusProxy() is None:
+                for group in groups:
+                    if group.isAncestorOf(widget):
+                        members[id(group)].append(widget)
+                        break
+            widget = widget.nextInFocusChain()
+        ordered = [w for g in groups for w in members[id(g)]]
+        # The input's row: input, Send, Stop, Chat settings, whatever the chain says.
+        head = [w for w in (self.prompt, self.send_button, self.stop_button, self.chat_settings_button)
+                if w in ordered]
+        return head + [w for w in ordered if w not in head]
+
     def _place_model_picker(self) -> None:
         """Put the model picker (C7, engineer 12A's widget) in the top bar if it exists and has
         no place yet."""

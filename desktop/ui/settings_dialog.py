@@ -3,7 +3,7 @@ keyring)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -19,12 +19,17 @@ from PySide6.QtWidgets import (
 
 from desktop.models import tokens
 from desktop.ui import settings_keys
-from desktop.ui.i18n import available_languages
+from desktop.ui.i18n import available_languages, choose_language
 from desktop.ui.theme import apply_theme
 from desktop.units import format_bytes
 
 
 class SettingsDialog(QDialog):
+    """Signals: restart_requested(): "Restart now" after a language change (the main window
+    restarts EdgeChat on the same chat)."""
+
+    restart_requested = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -43,6 +48,12 @@ class SettingsDialog(QDialog):
             settings.value(settings_keys.LANGUAGE, "system")), 0))
         self.language_note = QLabel()
         self.language_note.setWordWrap(True)
+        # A language is read when the widgets are made: restarting shows it everywhere at once,
+        # and the window comes back on the same chat.
+        self.restart_button = QPushButton(self.tr("Restart now"))
+        self.restart_button.hide()
+        self.restart_button.clicked.connect(self._restart)
+        self._start_language = choose_language(settings.value(settings_keys.LANGUAGE, "system"))
         self.theme_combo.currentIndexChanged.connect(self._on_theme)
         self.language_combo.currentIndexChanged.connect(self._on_language)
         appearance = QFormLayout()
@@ -65,7 +76,10 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>" + self.tr("Appearance") + "</b>"))
         layout.addLayout(appearance)
-        layout.addWidget(self.language_note)
+        language_row = QHBoxLayout()
+        language_row.addWidget(self.language_note, 1)
+        language_row.addWidget(self.restart_button)
+        layout.addLayout(language_row)
         layout.addWidget(QLabel("<b>" + self.tr("Hugging Face access token") + "</b>"))
         layout.addWidget(self.status_label)
         layout.addLayout(row)
@@ -145,4 +159,11 @@ class SettingsDialog(QDialog):
     def _on_language(self) -> None:
         QSettings().setValue(settings_keys.LANGUAGE, self.language_combo.currentData())
         # Widgets take their text when they are built; a restart rebuilds them all.
-        self.language_note.setText(self.tr("The new language is used from the next start of EdgeChat."))
+        changed = choose_language(self.language_combo.currentData()) != self._start_language
+        self.language_note.setText(self.tr("The new language is used from the next start of EdgeChat.")
+                                   if changed else "")
+        self.restart_button.setVisible(changed)
+
+    def _restart(self) -> None:
+        self.accept()
+        self.restart_requested.emit()
