@@ -29,6 +29,10 @@ COMPONENTS = (
 def component_version(name: str, distribution: str | None) -> str | None:
     if name == "Qt":
         return qVersion()
+    if name == "PySide6":  # installed as PySide6 or as its Essentials/Addons parts
+        import PySide6
+
+        return PySide6.__version__
     if distribution is None:
         return None
     if distribution == "llama_cpp_python" and "llama_cpp" in sys.modules:

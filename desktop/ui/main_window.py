@@ -78,6 +78,11 @@ def _start_again(program: str, args: list[str]) -> None:
     QProcess.startDetached(program, args)
 
 
+def _quit_soon() -> None:
+    # Closing the window usually quits already; the library or a dialog may still be open.
+    QTimer.singleShot(0, QCoreApplication.quit)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, store: ConversationStore, host: EngineHost, parent=None):
         super().__init__(parent)
@@ -558,7 +563,7 @@ class MainWindow(QMainWindow):
         # so the new process does not just bring this one forward.
         app.aboutToQuit.connect(lambda: _start_again(program, args))
         self.close()
-        QTimer.singleShot(0, app.quit)
+        _quit_soon()
 
     def _switch_model(self, path: str) -> None:
         if self.session.busy:
