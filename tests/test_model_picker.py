@@ -172,3 +172,19 @@ def test_an_error_naming_the_context_setting_offers_to_open_it(make_window, qtbo
     model_menu = window.model_picker.model_menu
     assert model_menu.title().replace("&", "") == "Model"
     assert "Load settings…" in [a.text().replace("&", "") for a in model_menu.actions()]
+
+
+def test_models_of_saved_servers_are_listed_apart(make_window, qtbot):
+    remotes = pytest.importorskip("desktop.models.remotes")
+    remotes.save_server("http://127.0.0.1:9/v1", ["qwen2.5-7b"], name="GPU box")
+    window = make_window(load=False)
+    actions = _actions(window)
+    assert "qwen2.5-7b" in actions and "Server · GPU box" in actions["qwen2.5-7b"].text()
+    sections = [a.text() for a in window.model_picker.menu.actions() if a.isSeparator() and a.text()]
+    assert sections == ["On this computer", "On servers"]
+    picked = []
+    window.model_picker.model_chosen.disconnect()  # only the pick is checked: no server runs here
+    window.model_picker.model_chosen.connect(picked.append)
+    actions["qwen2.5-7b"].trigger()
+    assert len(picked) == 1
+    assert picked[0].startswith("remote://") and picked[0].endswith("/qwen2.5-7b")

@@ -266,7 +266,7 @@ class ModelPicker(QWidget):
         menu.addAction(self.load_settings_action)
         menu.addSeparator()
         more = menu.addAction(self.tr("&Get more models…"))
-        more.triggered.connect(self.window_.show_library)
+        more.triggered.connect(self.get_more_models)
         if before is not None:
             menubar.insertMenu(before.menuAction(), menu)
         else:
@@ -371,7 +371,7 @@ class ModelPicker(QWidget):
         menu.addSeparator()
         more = menu.addAction(self.tr("Get more models…"))
         set_icon(more, "mdi6.download-outline")
-        more.triggered.connect(self.window_.show_library)
+        more.triggered.connect(self.get_more_models)
         if _module_exists("desktop.ui.remote_dialog"):
             connect = menu.addAction(self.tr("Connect to a server…"))
             set_icon(connect, "mdi6.server-network")
@@ -394,6 +394,11 @@ class ModelPicker(QWidget):
             action.setText(action.text() + " " + self.tr("(file missing)"))
         action.triggered.connect(lambda _checked=False, model_id=entry.id: self.choose(model_id))
 
+    def get_more_models(self) -> None:
+        """The library, on the model recommended for this computer when it knows one."""
+        recommended = getattr(self.window_, "show_recommended_model", None)
+        (recommended or self.window_.show_library)()
+
     def choose(self, model_id: str) -> None:
         """Load this model (nothing to do if it is the one loaded)."""
         if same_model(model_id, self.loaded_id) and self.pending_id is None:
@@ -401,11 +406,16 @@ class ModelPicker(QWidget):
             return
         self.model_chosen.emit(model_id)
 
-    def connect_to_server(self) -> None:
+    def connect_to_server(self):
         from desktop.ui.remote_dialog import RemoteDialog
 
         dialog = RemoteDialog(self.window_)
-        dialog.exec()
+        # "Add and use" loads the server's model like any other pick (its dialog shuts its own
+        # worker down when it closes).
+        dialog.model_chosen.connect(self.choose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # -- load settings -------------------------------------------------------------------
     def offer_fix(self, message: str) -> None:
