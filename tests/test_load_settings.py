@@ -157,3 +157,20 @@ def _no_remembered_model():
 
     QSettings().remove(settings_keys.LAST_MODEL)
     yield
+
+
+def test_an_onnx_folder_gets_its_own_settings_applied_and_shown(make_window, qtbot, onnx_model):
+    load_settings.save(onnx_model, LoadSettings(n_ctx=2048, n_threads=1, device="cpu"))
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.host.model_loaded, timeout=120_000) as loaded:
+        window.load_model(str(onnx_model))
+    info = loaded.args[0]
+    assert info.backend == "onnxruntime-genai"
+    assert info.n_ctx == 2048 and info.extra["threads"] == 1 and info.device == "CPU"
+    dialog = window.model_picker.open_load_settings()
+    assert dialog.n_ctx.value() == 2048 and dialog.n_ctx.maximum() == 8192
+    assert dialog.device.currentData() == "cpu"
+    assert not dialog.kv_type.isEnabled() and not dialog.flash_attn.isEnabled()  # llama.cpp's only
+    assert "ONNX" in dialog.reason_labels["kv_type"].text()
+    assert dialog.settings().engine_options("onnx").keys() >= {"n_ctx", "n_threads", "device"}
+    dialog.reject()
