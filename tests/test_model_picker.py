@@ -188,3 +188,17 @@ def test_models_of_saved_servers_are_listed_apart(make_window, qtbot):
     actions["qwen2.5-7b"].trigger()
     assert len(picked) == 1
     assert picked[0].startswith("remote://") and picked[0].endswith("/qwen2.5-7b")
+
+
+def test_two_picks_in_a_row_end_on_the_second(make_window, qtbot, copy_installed, model_path):
+    window = make_window()
+    picker = window.model_picker
+    loads = []
+    window.host.model_loaded.connect(lambda info: loads.append(info.path))
+    picker.choose(str(copy_installed))
+    picker.choose(str(model_path))
+    assert picker.button.text() == "Loading SmolLM2-135M-Instruct…"
+    qtbot.waitUntil(lambda: len(loads) == 2, timeout=60_000)
+    # After the first of the two loads, the picker still says the second is coming.
+    assert picker.pending_id is None and same_model(picker.loaded_id, str(model_path))
+    assert picker.button.text() == "SmolLM2-135M-Instruct"

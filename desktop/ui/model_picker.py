@@ -199,7 +199,8 @@ class ModelPicker(QWidget):
         self.window_ = window
         self.loaded_id: str | None = None
         self.loaded_name = ""
-        self.pending_id: str | None = None
+        self.pending_id: str | None = None  # the newest load asked for and not answered yet
+        self._requests: list[str] = []  # every load asked for, in order: each gets one answer
         # The model to load instead when the one asked for at start fails (C3's fallback).
         self.fallback_id: str | None = None
         self.fallback_notice = ""
@@ -277,11 +278,18 @@ class ModelPicker(QWidget):
     # -- state ---------------------------------------------------------------------------
     def set_loading(self, model_id: str) -> None:
         """The window asked for a model: say so until it is loaded or fails."""
-        self.pending_id = str(model_id)
+        self._requests.append(str(model_id))
+        self.pending_id = self._requests[-1]
         self._show_state()
 
+    def _answered(self) -> None:
+        """One load ended (loaded or failed): the worker answers them in the order asked."""
+        if self._requests:
+            self._requests.pop(0)
+        self.pending_id = self._requests[-1] if self._requests else None
+
     def _on_loaded(self, info) -> None:
-        self.pending_id = None
+        self._answered()
         self.fallback_id, self.fallback_notice = None, ""
         self.loaded_id = info.path
         self.loaded_name = info.name
@@ -293,13 +301,13 @@ class ModelPicker(QWidget):
         if notice:
             self.window_.show_notice(notice)
 
-    def _on_failed(self, _message: str) -> None:
-        self.pending_id = None
+    def _on_failed(self, message: str) -> None:
+        self._answered()
         fallback, self.fallback_id = self.fallback_id, None
         self._show_state()
         if fallback:
             notice, self.fallback_notice = self.fallback_notice, ""
-            self.pending_notice = "\n".join(n for n in (self.pending_notice, notice, _message) if n)
+            self.pending_notice = "\n".join(n for n in (self.pending_notice, notice, message) if n)
             self.window_.load_model(fallback)
 
     def _on_unloaded(self) -> None:
