@@ -752,7 +752,7 @@ def memory_bandwidth(refresh: bool = False) -> float | None:
             measured = probe_memory_bandwidth()
         except (MemoryError, OSError, ValueError):
             return stored or None
-        best = max(measured, stored)
+        best = max(measured, stored, _probed or 0.0)
 
         def keep(data: dict) -> None:
             data["bandwidth"] = max(best, float(data.get("bandwidth") or 0))

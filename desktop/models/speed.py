@@ -5,14 +5,16 @@ about the bytes read (the GGUF file, or an ONNX folder's weights) over the memor
 plus a part that does not grow with the file: sampling over the vocabulary, the engine's own
 bookkeeping, Python between tokens. Both parts are measured here, never taken from a table:
 
-* the bandwidth by a short memory copy (``hardware.memory_bandwidth()``, kept with the profile);
-* the fixed part, per engine (llama.cpp and ONNX Runtime differ), from real replies: every reply
-  in the chat records its model's size and speed (``record_measurement``), and what a model
-  showed it can read per second also raises the bandwidth when the copy read low.
+* per engine (llama.cpp and ONNX Runtime differ), from real replies: every reply in the chat
+  records its model's size and speed (``record_measurement``); the bytes a model read per second
+  are the engine's effective bandwidth here, and models of different sizes also separate the
+  fixed part from the reads (``calibrate``);
+* before any reply, from a short memory copy (``hardware.memory_bandwidth()``, kept with the
+  hardware profile), scaled by what decoding achieves of it (``PROBE_TO_DECODE``).
 
-Until an engine has written a reply here, its fixed part is borrowed from the other engine, or
-guessed (``DEFAULT_OVERHEAD_S``), and the estimate says so. On a GPU the bandwidth is the
-board's (a table of common boards, else a conservative guess, said as such).
+An engine with no reply yet borrows the other engine's numbers, and the estimate says which it
+used. On a GPU the bandwidth is the board's (a table of common boards, else a conservative
+guess, said as such).
 """
 
 from __future__ import annotations
@@ -39,11 +41,14 @@ LABELS = {
     "unknown": QT_TRANSLATE_NOOP("Core", "Speed unknown"),
 }
 
-# Per-token time that does not grow with the weights, before any reply was measured here.
-# SmolLM2-135M on a 2-core Xeon spends about 9 ms of its 13 ms per token outside weight reads.
-DEFAULT_OVERHEAD_S = 0.010
+# Before any reply was measured here: decoding reads weights at about this share of what the
+# probe copies (2-core Xeon: 23.5 GB/s copied, SmolLM2-135M decoded at 7.4 GB/s of weights; the
+# dequantizing and the matrix products take their share of each byte's time).
+PROBE_TO_DECODE = 0.3
 # When no probe ran: a single DDR4 channel, the least a desktop or laptop has.
 FALLBACK_BANDWIDTH = 10e9
+# Two models whose sizes differ by this much separate the per-token fixed part from the reads.
+MIN_SIZE_SPREAD = 1.8
 # How many recent speeds of one model are kept; the best of them counts, since a reply on a
 # busy machine (another program, a download) is slower than the model is.
 KEEP_PER_MODEL = 8
@@ -137,31 +142,59 @@ def measurements(engine: str, data: dict | None = None) -> list[tuple[int, float
 
 @dataclass(frozen=True)
 class Calibration:
-    bandwidth: float  # bytes/s of weights read while decoding on the CPU
-    overhead_s: dict  # engine -> fixed seconds per token
-    measured: frozenset  # the engines whose overhead comes from replies here
-    probed: bool  # whether the bandwidth comes from a probe (or a reply) here
+    bandwidth: dict  # engine -> bytes of weights read per second while decoding on the CPU
+    overhead_s: dict  # engine -> seconds per token that do not grow with the weights
+    measured: frozenset  # the engines whose numbers come from replies here
+    probed: bool  # whether the probe ran (False: FALLBACK_BANDWIDTH)
+
+
+def fit_line(points: list[tuple[int, float]]) -> tuple[float, float] | None:
+    """(bandwidth, overhead) of t = overhead + bytes / bandwidth through models of different
+    sizes (least squares); None when their sizes are too alike to tell the two apart."""
+    sizes = [size for size, _ in points]
+    if len(points) < 2 or max(sizes) < MIN_SIZE_SPREAD * min(sizes):
+        return None
+    xs, ts = sizes, [1 / tps for _, tps in points]
+    mx, mt = statistics.fmean(xs), statistics.fmean(ts)
+    slope = sum((x - mx) * (t - mt) for x, t in zip(xs, ts, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    if slope <= 0:
+        return None
+    # Never more than most of the fastest model's time: the rest is reading its weights.
+    overhead = min(max(0.0, mt - slope * mx), 0.8 * min(ts))
+    return 1 / slope, overhead
 
 
 def calibrate(profile: HardwareProfile | None = None, data: dict | None = None) -> Calibration:
-    """The bandwidth and each engine's fixed part, from the probe and the replies measured here."""
+    """Each engine's decode bandwidth and fixed part here, from the replies measured and the probe.
+
+    One measured model gives the bandwidth as its bytes times its speed: the fixed part cannot be
+    told from the reads with one size, and counting it as reads errs on the slow side for bigger
+    models (on a 2-core Xeon a 490 MB Q4_K_M model ran at 2.9 tok/s where this predicts 2.6, and
+    the 135M model's F16 build at 7.9 where it predicts 4.9). Models of clearly different sizes
+    separate the two (fit_line).
+    """
     data = hardware.read_calibration() if data is None else data
     probe = (profile.memory_bandwidth if profile is not None and profile.memory_bandwidth
              else None) or _stored_or_probe(data)
-    points = {engine: measurements(engine, data) for engine in ENGINES}
-    # A model that read its weights faster than the probe copied shows the bandwidth is at least
-    # that (several cores read in parallel; the probe copies on one).
-    shown = max((size * tps for pts in points.values() for size, tps in pts), default=0.0)
-    bandwidth = max(probe or 0.0, shown) or FALLBACK_BANDWIDTH
-    overhead, measured = {}, set()
-    for engine, pts in points.items():
-        if pts:
-            overhead[engine] = statistics.median(max(0.0, 1 / tps - size / bandwidth) for size, tps in pts)
-            measured.add(engine)
+    bandwidth, overhead, measured = {}, {}, set()
     for engine in ENGINES:
-        if engine not in overhead:
-            overhead[engine] = next((overhead[e] for e in ENGINES if e in measured), DEFAULT_OVERHEAD_S)
-    return Calibration(bandwidth, overhead, frozenset(measured), bool(probe or shown))
+        points = measurements(engine, data)
+        if not points:
+            continue
+        line = fit_line(points)
+        if line is None:
+            bandwidth[engine] = statistics.median(size * tps for size, tps in points)
+            overhead[engine] = 0.0
+        else:
+            bandwidth[engine], overhead[engine] = line
+        measured.add(engine)
+    for engine in ENGINES:
+        if engine not in measured:
+            donor = next((e for e in ENGINES if e in measured), None)
+            bandwidth[engine] = (bandwidth[donor] if donor else
+                                 (probe or FALLBACK_BANDWIDTH) * PROBE_TO_DECODE)
+            overhead[engine] = overhead[donor] if donor else 0.0
+    return Calibration(bandwidth, overhead, frozenset(measured), bool(probe))
 
 
 def _stored_or_probe(data: dict) -> float | None:
@@ -201,8 +234,8 @@ def estimate(file_bytes: int | None, backend: str | None, profile: HardwareProfi
                 else translate("Core", "on {gpu}: its memory bandwidth is not known here, so a "
                                "conservative guess").format(gpu=gpu.name))
         return SpeedEstimate(tps, "gpu", bandwidth, GPU_OVERHEAD_S, False, note)
-    overhead = cal.overhead_s[engine]
-    tps = 1 / (overhead + file_bytes / cal.bandwidth)
+    overhead, bandwidth = cal.overhead_s[engine], cal.bandwidth[engine]
+    tps = 1 / (overhead + file_bytes / bandwidth)
     measured = engine in cal.measured
     if measured:
         note = translate("Core", "from replies measured on this computer")
@@ -210,7 +243,7 @@ def estimate(file_bytes: int | None, backend: str | None, profile: HardwareProfi
         note = translate("Core", "from replies measured on this computer with the other engine")
     else:
         note = translate("Core", "from this computer's memory speed; refined after the first reply")
-    return SpeedEstimate(tps, "cpu", cal.bandwidth, overhead, measured, note)
+    return SpeedEstimate(tps, "cpu", bandwidth, overhead, measured, note)
 
 
 def estimate_tokens_per_s(file_bytes: int | None, backend: str | None,
