@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 
 from desktop.models.library import Library
 from desktop.ui.library_window import LibraryWindow
+from desktop.ui.table_model import Roles
 from tests.hubserver import HubServer, point_huggingface_hub_at
 
 
@@ -36,8 +37,10 @@ def test_models_pass_qtmodeltester(window, qtbot, qtmodeltester, model_path):
     for model in (window.installed_model, window.catalog_model, window.catalog_proxy,
                   window.search_model):
         qtmodeltester.check(model)
-    assert window.installed_model.rowCount() == 1
-    assert window.catalog_model.rowCount() >= 30
+    assert window.installed_model.rowCount() == 1  # the bundled file, imported: listed once
+    # One row per model, its variants behind the picker.
+    assert window.catalog_model.rowCount() == len(window.catalog.models) >= 20
+    assert sum(len(r.variants) for r in window.catalog_model.rows()) >= 30
     assert "RAM" in window.hardware_label.text()
 
 
@@ -63,8 +66,13 @@ def test_catalog_filters_and_details(window):
         window.catalog_search.setText(query)
         window.catalog_view.setCurrentIndex(proxy.index(0, 0))
         assert says in window.details.toPlainText()
-    recommended = [window.catalog_model.index(r, 5).data() for r in range(window.catalog_model.rowCount())]
-    assert any(text.endswith("★") for text in recommended)
+    # Every variant says its speed here and what that means.
+    for row in window.catalog_model.rows():
+        for variant in row.variants:
+            text = window._variant_text(variant)
+            assert any(word in text for word in ("Fast", "Usable", "Slow", "Won't fit", "needs")), text
+            if variant.fit.fits and variant.speed is not None:
+                assert "tok/s" in text
 
 
 def test_download_from_the_catalog_with_pause_and_resume(window, qtbot, hub):
@@ -88,10 +96,11 @@ def test_download_from_the_catalog_with_pause_and_resume(window, qtbot, hub):
     assert get.range and get.range != "bytes=0-"  # resumed, not restarted
     installed = window.library.get(key)
     assert installed is not None and installed.source == "download"
-    assert window.installed_model.rowCount() == 1
+    assert window.installed_model.rowCount() == 2  # with the bundled model
     chosen = []
     window.model_chosen.connect(chosen.append)
-    window.installed_view.setCurrentIndex(window.installed_model.index(0, 0))
+    (row,) = [i for i, r in enumerate(window.installed_model.rows()) if r.path == installed.path]
+    window.installed_view.setCurrentIndex(window.installed_model.index(row, 0))
     window._use_selected()
     assert chosen == [installed.path]
 
@@ -154,3 +163,116 @@ def test_settings_without_a_keyring_explain_and_refuse(qtbot):
         assert not dialog.save_button.isEnabled() and not dialog.token_edit.isEnabled()
     finally:
         keyring.set_keyring(previous)
+
+
+# -- the bundled model, the loaded one, the recommendation -----------------------------------------
+
+def installed_rows(window) -> list:
+    return window.installed_model.rows()
+
+
+def test_the_bundled_model_is_installed_and_marked_when_loaded(window, qtbot, model_path):
+    (bundled,) = installed_rows(window)
+    assert bundled.bundled and bundled.path == str(model_path)
+    assert window.installed_model.index(0, 5).data() == "Comes with EdgeChat"
+    assert window.installed_model.index(0, 1).data() == ""
+    window.set_loaded(str(model_path))
+    assert installed_rows(window)[0].loaded
+    assert window.installed_model.index(0, 1).data() == "● Loaded"
+    assert "tok/s" in window.installed_model.index(0, 4).data()  # its speed here
+    window.set_loaded(None)
+    assert not installed_rows(window)[0].loaded
+
+
+def test_enter_or_double_click_loads_an_installed_model(window, qtbot, model_path, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy.gguf"
+    shutil.copyfile(model_path, copy)
+    window.library.import_path(copy)
+    window.refresh_installed()
+    window.set_loaded(str(model_path))
+    view = window.installed_view
+    (row,) = [i for i, r in enumerate(installed_rows(window)) if r.path == str(copy.resolve())]
+    window.tabs.setCurrentIndex(0)
+    view.setFocus()
+    view.setCurrentIndex(window.installed_model.index(row, 0))
+    with qtbot.waitSignal(window.model_chosen, timeout=1_000) as chosen:
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert chosen.args == [str(copy.resolve())]
+    assert "Loading" in window.message.text()
+    rect = view.visualRect(window.installed_model.index(row, 0))
+    # A double click is a press and release, then the double-click event (as a mouse sends it).
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.waitSignal(window.model_chosen, timeout=1_000) as chosen:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert chosen.args == [str(copy.resolve())]
+    # The loaded one is not loaded again: the window says it is already in use.
+    (loaded,) = [i for i, r in enumerate(installed_rows(window)) if r.loaded]
+    view.setCurrentIndex(window.installed_model.index(loaded, 0))
+    with qtbot.assertNotEmitted(window.model_chosen):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert "loaded now" in window.message.text()
+
+
+def test_remove_is_refused_for_the_bundled_model(window, qtbot, model_path):
+    window.installed_view.setCurrentIndex(window.installed_model.index(0, 0))
+    assert "cannot be removed" in window.remove_button.toolTip()
+    with qtbot.assertNotEmitted(window.tasks.library.removed, wait=300):
+        window._remove_selected(confirm=False)
+    assert "comes with EdgeChat and cannot be removed" in window.message.text()
+    assert model_path.exists() and installed_rows(window)[0].bundled
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen has no window stack
+def test_variant_picker_and_recommendation(window, qtbot):
+    rows = window.catalog_model.rows()
+    assert window.recommendation is not None, "a 2-core machine with 20 GB still gets a pick"
+    (pick,) = [r for r in rows if r.recommended_here]
+    assert pick.variant.id == window.recommendation.variant_id
+    assert "Recommended for this computer" in window.recommended_label.text()
+    assert "tok/s" in window.recommended_label.text()
+    window.tabs.setCurrentIndex(0)
+    window.show_recommended()
+    assert window.tabs.currentIndex() == 1
+    current = window.catalog_view.currentIndex().data(Roles.Row)
+    assert current is pick
+    assert window.catalog_view.currentIndex().data().startswith("★ ")
+    assert "Recommended for this computer" in window.details.toPlainText()
+    # A model with several variants: the picker lists them, and picking one shows it.
+    (index,) = [i for i, r in enumerate(rows) if r.model.id == "phi-3-mini-4k-instruct"]
+    proxy_index = window.catalog_proxy.mapFromSource(window.catalog_model.index(index, 0))
+    window.catalog_view.setCurrentIndex(proxy_index)
+    picker = window.variant_picker
+    assert picker.count() == 4 and picker.isEnabled()
+    onnx_cpu = [i for i in range(picker.count()) if "ONNX cpu" in picker.itemText(i)][0]
+    picker.setCurrentIndex(onnx_cpu)
+    picker.activated.emit(onnx_cpu)
+    row = window.catalog_model.row(index)
+    assert row.variant.format == "onnx" and row.variant.execution_provider == "cpu"
+    assert "ONNX cpu" in window.details.toPlainText()
+    assert window.catalog_view.currentIndex().sibling(proxy_index.row(), 2).data() == "ONNX (cpu)"
+
+
+def test_sorting_by_parameters_and_size_holds_above_two_to_the_31(window, qtbot):
+    """8 B parameters and 5 GB files are past what a 32-bit int holds: they sort as numbers."""
+    from desktop.ui.library_window import FilterProxy
+    from desktop.ui.table_model import Column, RowsModel
+
+    counts = [8_000_000_000, 1_000_000_000, 135_000_000, 3_800_000_000, 2**31 + 1, 2**31 - 1]
+    model = RowsModel([Column("n", str, sort=lambda n: n)])
+    model.set_rows(counts)
+    proxy = FilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(0)
+    assert [proxy.index(i, 0).data() for i in range(len(counts))] == [str(n) for n in sorted(counts)]
+    model.sort(0, Qt.SortOrder.DescendingOrder)  # a view without a proxy sorts the model itself
+    assert model.rows() == sorted(counts, reverse=True)
+    # The real catalog, by the Params column and the Size column.
+    view = window.catalog_view
+    for column, key in ((1, lambda r: r.model.params), (4, lambda r: r.variant.download_size or 0)):
+        view.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+        proxy = window.catalog_proxy
+        shown = [proxy.index(i, 0).data(Roles.Row) for i in range(proxy.rowCount())]
+        values = [key(r) for r in shown]
+        assert values == sorted(values) and max(values) > 2**31 > min(values)
