@@ -27,14 +27,16 @@ def window_factory(qtbot, tmp_path):
         window.store.close()
 
 
-def test_dark_and_light_themes_repaint_the_window(qapp, window_factory):
+def test_dark_and_light_themes_repaint_the_window(qapp, qtbot, window_factory):
     try:
         assert apply_theme(qapp, "dark") == "dark" and is_dark(qapp.palette())
         window = window_factory()
         assert is_dark(window.chat_view.palette()) and is_dark(window.prompt.palette())
         assert apply_theme(qapp, "light") == "light"
-        qapp.processEvents()  # widgets take the new palette from a posted change event
-        assert not is_dark(window.prompt.palette())
+        # Widgets take the new palette from a posted change event, and the style sheets that
+        # name palette colours are applied again after it.
+        qtbot.waitUntil(lambda: not is_dark(window.prompt.palette()), timeout=2000)
+        assert not is_dark(window.chat_view.palette())
     finally:
         apply_theme(qapp, "system")
     # Offscreen reports no colour scheme: "system" keeps the style's own (light) palette.

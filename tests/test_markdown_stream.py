@@ -6,14 +6,14 @@ import statistics
 import time
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QApplication
 
 from desktop.ui import markdown_view
 from desktop.ui.chat_view import ChatView, MessageWidget
 from desktop.ui.markdown_stream import BlockSplitter, highlight, language_family
-from desktop.ui.markdown_view import COPY_LINK_PROPERTY, GITHUB, MarkdownView
+from desktop.ui.markdown_view import CODE_BOTTOM_PROPERTY, COPY_LINK_PROPERTY, GITHUB, MarkdownView
 
 P = QTextFormat.Property
 
@@ -92,7 +92,10 @@ Last paragraph.
 
 
 def structure(document: QTextDocument) -> list[tuple]:
-    """Each block but the copy links: text, heading, list, code, table cell, quote and spans."""
+    """Each block but the code headers: text, heading, list, code, table cell, quote and spans.
+
+    A code block's last line is padded (the box around the code): its margin before that counts.
+    """
     out = []
     block = document.begin()
     while block.isValid():
@@ -115,7 +118,8 @@ def structure(document: QTextDocument) -> list[tuple]:
                  items.count()) if items else None,
                 (cell.row(), cell.column()) if cell else None,
                 fmt.intProperty(P.BlockQuoteLevel), fmt.indent(), fmt.topMargin(),
-                fmt.bottomMargin(), tuple(spans),
+                fmt.doubleProperty(CODE_BOTTOM_PROPERTY) if fmt.hasProperty(CODE_BOTTOM_PROPERTY)
+                else fmt.bottomMargin(), tuple(spans),
             ))
         block = block.next()
     return out
@@ -142,15 +146,13 @@ def chunks(text: str, how: str, seed: int = 1) -> list[str]:
     return out
 
 
-def copy_links(document: QTextDocument) -> list[tuple[str, str]]:
+def headers(document: QTextDocument) -> list[tuple[str, int]]:
+    """Each code block's header line: its text (the language) and the code block's number."""
     found = []
     block = document.begin()
     while block.isValid():
         if block.blockFormat().hasProperty(COPY_LINK_PROPERTY):
-            it = block.begin()
-            while not it.atEnd():
-                found.append((it.fragment().text(), it.fragment().charFormat().anchorHref()))
-                it += 1
+            found.append((block.text(), block.blockFormat().intProperty(COPY_LINK_PROPERTY)))
         block = block.next()
     return found
 
@@ -180,7 +182,7 @@ def test_a_streamed_reply_ends_as_a_one_shot_render(qtbot, how):
     assert again.code_blocks() == view.code_blocks()
 
 
-def test_every_code_block_gets_a_copy_link_that_copies_it(qtbot):
+def test_every_code_block_has_a_header_with_its_language_and_a_copy_button(qtbot):
     view = MarkdownView()
     qtbot.addWidget(view)
     view.resize(700, 400)
@@ -189,20 +191,28 @@ def test_every_code_block_gets_a_copy_link_that_copies_it(qtbot):
         view.append_markdown(chunk)
     codes = [BASH, PYTHON, JS, "indented code\n\nmore indented code", "tilde fence\n```not a close"]
     assert view.code_blocks() == codes
-    assert copy_links(view.document()) == [("Copy", f"copy:{i}") for i in range(len(codes))]
+    assert headers(view.document()) == [("bash", 0), ("python", 1), ("js", 2), ("", 3), ("", 4)]
+    qtbot.waitUntil(lambda: view.copy_button(4) is not None and view.copy_button(4).isVisible())
 
-    # Click the third link (the JavaScript block) the way a user does.
+    # The copy button sits on the right of its block's header line, inside the view.
     block = view.document().begin()
     while block.blockFormat().intProperty(COPY_LINK_PROPERTY) != 2 or not block.text():
         block = block.next()
-    cursor = QTextCursor(block)
-    cursor.setPosition(block.position() + 2)
-    point = view.cursorRect(cursor).center()
+    header = view.document().documentLayout().blockBoundingRect(block)
+    button = view.copy_button(2)
+    assert button.geometry().top() <= header.center().y() <= button.geometry().bottom() + 8
+    assert button.geometry().right() <= view.viewport().width()
+    assert button.geometry().left() > view.viewport().width() / 2
+
+    # Clicked the way a user does: the code is copied, the button says so, no focus is taken.
     QGuiApplication.clipboard().clear()
     with qtbot.waitSignal(view.code_copied, timeout=2000) as copied:
-        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert copied.args == [2]
     assert QGuiApplication.clipboard().text() == JS
+    assert button.copied.active and button.text() == "Copied"
+    assert button.focusPolicy() == Qt.FocusPolicy.NoFocus
+    qtbot.waitUntil(lambda: not button.copied.active and button.text() == "Copy", timeout=3000)
 
     view.anchorClicked.emit(QUrl("copy:0"))
     assert QGuiApplication.clipboard().text() == BASH
@@ -213,7 +223,7 @@ def test_a_code_block_still_streaming_copies_what_has_arrived(qtbot):
     qtbot.addWidget(view)
     for chunk in chunks("Intro\n\n```python\n" + PYTHON + "\nprint(fib(", "chars"):
         view.append_markdown(chunk)
-    assert copy_links(view.document()) == [("Copy", "copy:0")]
+    assert headers(view.document()) == [("python", 0)]
     view.anchorClicked.emit(QUrl("copy:0"))
     assert QGuiApplication.clipboard().text() == PYTHON + "\nprint(fib("
     view.append_markdown("10))\n```\n")

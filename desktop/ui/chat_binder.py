@@ -16,15 +16,21 @@ from desktop.workers.chat_session import ChatPage, ChatSession, MessageItem
 
 
 class ChatBinder(QObject):
-    """Signals: delete_requested(int): a message's Delete (the window confirms first)."""
+    """Signals: delete_requested(int): a message's Delete (the window confirms first);
+    action_handled(str): a message action was carried out ("copy", "edit", "regenerate",
+    "delete", "previous", "next", or "done" for a code block's copy or an edit sent or
+    cancelled): the window puts the keys back in its input, except after "edit" (the keys are
+    in the edit box then)."""
 
     delete_requested = Signal(int)
+    action_handled = Signal(str)
 
     def __init__(self, session: ChatSession, view: ChatView, parent=None):
         super().__init__(parent)
         self.session, self.view = session, view
         self.widgets: dict[int, MessageWidget] = {}  # stored message id -> its widget on screen
         self._busy = False
+        self._finished: int | None = None  # the reply whose status last became final
         session.page_shown.connect(self._show_page)
         session.message_appended.connect(self._append)
         session.reply_text.connect(self._on_text)
@@ -33,6 +39,8 @@ class ChatBinder(QObject):
         session.message_status.connect(self._on_status)
         session.left_out_changed.connect(self._mark_left_out)
         session.busy_changed.connect(self._on_busy)
+        session.reply_finished.connect(self._on_finished)
+        view.action_done.connect(lambda: self.action_handled.emit("done"))
 
     @Slot(object)
     def _show_page(self, page: ChatPage) -> None:
@@ -57,6 +65,8 @@ class ChatBinder(QObject):
         self.widgets[item.id] = widget
         if item.version[1] > 1:
             widget.set_versions(*item.version)
+        if item.model:
+            widget.set_model(item.model)
         widget.set_actions_enabled(not self._busy)
         message_id = item.id
         widget.action_requested.connect(lambda action: self._on_action(message_id, action))
@@ -84,8 +94,17 @@ class ChatBinder(QObject):
     @Slot(int, str, str)
     def _on_status(self, message_id: int, status: str, detail: str) -> None:
         widget = self.widgets.get(message_id)
+        if status != "streaming":
+            self._finished = message_id
         if widget is not None:
             widget.set_status(status, detail)
+
+    @Slot(object)
+    def _on_finished(self, stats) -> None:
+        # The badge of a reply just written: the stats name the model that wrote it.
+        widget = self.widgets.get(self._finished) if self._finished is not None else None
+        if widget is not None and getattr(stats, "model", None):
+            widget.set_model(stats.model)
 
     @Slot(object)
     def _mark_left_out(self, ids) -> None:
@@ -100,6 +119,9 @@ class ChatBinder(QObject):
     def _on_action(self, message_id: int, action: str) -> None:
         if action == "copy":
             self.copy_message(message_id)
+            widget = self.widgets.get(message_id)
+            if widget is not None:
+                widget.show_copied()
         elif action == "edit":
             widget = self.widgets.get(message_id)
             if widget is not None and not self.session.busy:
@@ -110,6 +132,8 @@ class ChatBinder(QObject):
             self.delete_requested.emit(message_id)
         elif action in ("previous", "next"):
             self.session.switch_version(message_id, -1 if action == "previous" else 1)
+        # Done: the next thing typed goes to the input, not to a button or a message.
+        self.action_handled.emit(action)
 
     def copy_message(self, message_id: int) -> str:
         text = self.session.message_text(message_id)

@@ -1,14 +1,23 @@
-"""The conversation view: a column of message bubbles in a scroll area."""
+"""The conversation view: one centred column of messages in a scroll area.
+
+The column grows with the window up to COLUMN_MAX pixels, with side margins beyond: lines of
+text stay readable on a wide screen. The user's messages are tinted bubbles on the right; the
+model's replies are plain text over the column's width, under a small badge with the model that
+wrote them. A message's actions are icon buttons under it that show while the pointer is over
+it or the keyboard is in it; their place is kept while they are hidden, so nothing moves under
+the pointer. Every colour comes from the palette and is set again when it changes, so a theme
+switch repaints the whole view at once.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -17,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.ui.markdown_view import MarkdownView
+from desktop.ui.markdown_view import CopiedFeedback, MarkdownView, icon_button
+from desktop.ui.prompt_edit import PromptEdit
 
 ROLE_LABELS = {
     "user": QT_TRANSLATE_NOOP("MessageWidget", "You"),
@@ -31,21 +41,73 @@ STATUS_NOTES = {
     "error": QT_TRANSLATE_NOOP("MessageWidget", "Error"),
 }
 
+COLUMN_MAX = 800  # the conversation column's widest: ~90 characters a line
+SIDE_MARGIN = 16  # at least this much room on each side of the column
+BUBBLE_SHARE = 0.82  # a user's bubble takes at most this share of the column
+BUTTON_SIZE = 28
 
-# One style sheet for the whole conversation, set on the view: a sheet per message (and per
-# button) is parsed once per widget, and that doubled the time to open a long chat.
-MESSAGE_STYLE = """
-QFrame#message_user { border-radius: 8px; background: palette(alternate-base); }
-QFrame#message_assistant, QFrame#message_system { border-radius: 8px; background: palette(base); }
-QLabel#message_header { font-weight: 600; }
-QLabel#message_header[leftOut="true"] { color: palette(placeholder-text); }
-QLabel#message_footer, QLabel#message_note { color: palette(placeholder-text); font-size: 11px; }
-QLabel#message_footer[error="true"] { color: #c0392b; }
-QToolButton#message_action { font-size: 11px; padding: 1px 4px; }
-QToolButton#thinking_toggle { font-size: 11px; color: palette(placeholder-text); border: none; }
-QLabel#thinking_text { color: palette(placeholder-text); font-size: 12px;
-                       border-left: 2px solid palette(mid); padding-left: 6px; }
-"""
+
+def mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """a moved towards b by amount (0..1)."""
+    return QColor(round(a.red() + (b.red() - a.red()) * amount),
+                  round(a.green() + (b.green() - a.green()) * amount),
+                  round(a.blue() + (b.blue() - a.blue()) * amount))
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def bubble_color(palette: QPalette) -> QColor:
+    return mix(palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Highlight),
+               0.24 if is_dark(palette) else 0.10)
+
+
+def conversation_style(palette: QPalette) -> str:
+    """The style sheet of the whole conversation, in the colours of palette.
+
+    One sheet, set on the view: a sheet per message (and per button) is parsed once per widget,
+    and that doubled the time to open a long chat. Colours are written out rather than named
+    with palette(...), which a style sheet resolves once: set again on every palette change, the
+    view follows a theme switch.
+    """
+    roles = QPalette.ColorRole
+    dark = is_dark(palette)
+    base, text = palette.color(roles.Base), palette.color(roles.Text)
+    muted = palette.color(roles.PlaceholderText).name()
+    colors = {
+        "base": base.name(),
+        "text": text.name(),
+        "muted": muted,
+        "bubble": bubble_color(palette).name(),
+        "badge": mix(base, text, 0.10 if dark else 0.06).name(),
+        "hover": mix(base, text, 0.14 if dark else 0.08).name(),
+        "line": mix(base, text, 0.25).name(),
+        "focus": palette.color(roles.Highlight).name(),
+        "error": "#ff7b72" if dark else "#c0392b",
+    }
+    return """
+QWidget#conversation {{ background: {base}; }}
+QFrame#bubble {{ background: {bubble}; border-radius: 16px; }}
+QLabel#message_badge {{ background: {badge}; color: {muted}; border-radius: 8px;
+                       padding: 2px 8px; font-size: 11px; }}
+QLabel#message_header {{ color: {muted}; font-size: 11px; }}
+QLabel#message_footer, QLabel#message_note {{ color: {muted}; font-size: 11px; }}
+QLabel#message_footer[error="true"] {{ color: {error}; }}
+QToolButton#message_action {{ border: 1px solid transparent; border-radius: 6px; padding: 2px;
+                             color: {muted}; font-size: 12px; }}
+QToolButton#message_action:hover {{ background: {hover}; }}
+QToolButton#message_action:focus {{ border: 1px solid {focus}; }}
+QToolButton#code_copy {{ border: none; border-radius: 6px; padding: 2px 6px; color: {muted};
+                        font-size: 11px; background: transparent; }}
+QToolButton#code_copy:hover {{ background: {hover}; }}
+QToolButton#thinking_toggle {{ font-size: 12px; color: {muted}; border: none; }}
+QLabel#thinking_text {{ color: {muted}; font-size: 12px; border-left: 2px solid {line};
+                       padding-left: 8px; }}
+QLabel#left_out_mark {{ color: {muted}; font-size: 11px; border-top: 1px dashed {line};
+                       padding-top: 4px; }}
+QLabel#chat_placeholder {{ color: {muted}; font-size: 15px; }}
+""".format(**colors)
 
 
 def _restyle(widget: QWidget, name: str, value: bool) -> None:
@@ -57,6 +119,14 @@ def _restyle(widget: QWidget, name: str, value: bool) -> None:
 
 def _t(text: str) -> str:
     return QCoreApplication.translate("MessageWidget", text)
+
+
+def action_button(icon_name: str, tip: str) -> QToolButton:
+    """A message's action: a small flat icon button with a tooltip."""
+    button = icon_button(icon_name, tip)
+    button.setObjectName("message_action")
+    button.setFixedSize(BUTTON_SIZE, BUTTON_SIZE)
+    return button
 
 
 _ENDED_EARLY = ("stopped", "interrupted", "error")
@@ -74,6 +144,8 @@ class ThinkingBlock(QWidget):
     folded once the answer starts ("Thought for 12 s"); a click opens or folds it. Plain,
     muted text: it is the model's scratch work, not the answer."""
 
+    copy_done = Signal()  # the thinking was copied (the window puts the focus back in the input)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -86,13 +158,10 @@ class ThinkingBlock(QWidget):
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.toggled.connect(self._on_toggled)
-        self.copy_button = QToolButton()
-        self.copy_button.setObjectName("message_action")
-        self.copy_button.setAutoRaise(True)
-        self.copy_button.setText(self.tr("Copy"))
-        self.copy_button.setToolTip(self.tr("Copy the thinking"))
-        self.copy_button.setAccessibleName(self.tr("Copy the thinking"))
-        self.copy_button.clicked.connect(self.copy)
+        self.copy_button = action_button("mdi6.content-copy", self.tr("Copy the thinking"))
+        self.copy_button.setFixedSize(BUTTON_SIZE - 4, BUTTON_SIZE - 4)
+        self.copied = CopiedFeedback(self.copy_button)
+        self.copy_button.clicked.connect(self._copy_clicked)
         row.addWidget(self.toggle)
         row.addWidget(self.copy_button)
         row.addStretch(1)
@@ -152,83 +221,169 @@ class ThinkingBlock(QWidget):
         QGuiApplication.clipboard().setText(text)
         return text
 
+    def _copy_clicked(self) -> None:
+        self.copy()
+        self.copied.show()
+        self.copy_done.emit()
+
 
 class MessageWidget(QFrame):
-    """One message: who said it, the Markdown text, a status line and its actions.
+    """One message: the Markdown text (a bubble for the user's), a status line and its actions.
 
     Signals: action_requested(str): "copy", "edit", "regenerate", "delete", "previous" or
-    "next" (version); edit_submitted(str): the edited text, to send as a new version.
+    "next" (version); edit_submitted(str): the edited text, to send as a new version;
+    edit_ended(): the edit box closed (sent or cancelled); code_copied(int): a code block's copy
+    button was used.
     """
 
     action_requested = Signal(str)
     edit_submitted = Signal(str)
+    edit_ended = Signal()
+    code_copied = Signal(int)
 
     def __init__(self, role: str, text: str = "", status: str = "complete", parent=None):
         super().__init__(parent)
         self.role = role
         self.left_out = False
+        self.model = ""
         self._versions = (1, 1)
         self._actions_enabled = True
-        # The user's own words stand apart from the model's: a tinted bubble (MESSAGE_STYLE).
+        self._hovered = self._focused = False
         self.setObjectName(f"message_{role}")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(2)
-        self.header = QLabel(_t(ROLE_LABELS.get(role, role)))
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        mine = role == "user"
+        # Above the text: the model that wrote a reply (a badge), and notes (left out of the
+        # context, a system message). Header and badge quote roles from imported chats and model
+        # names: text that must show as written, never as links or images.
+        self.header = QLabel()
         self.header.setObjectName("message_header")
-        # Header and footer quote roles from imported chats and engine or template errors: text
-        # that must show as written, never as links or images.
         self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.badge = QLabel()
+        self.badge.setObjectName("message_badge")
+        self.badge.setTextFormat(Qt.TextFormat.PlainText)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(6)
+        if mine:
+            top.addStretch(1)
+        top.addWidget(self.badge)
+        top.addWidget(self.header)
+        if not mine:
+            top.addStretch(1)
+        self._top = QWidget()
+        self._top.setLayout(top)
+        layout.addWidget(self._top)
         self.body = MarkdownView()
+        self.body.code_copied.connect(self.code_copied)
         self.thinking: ThinkingBlock | None = None  # made only for a reply that thought
+        self.editor: PromptEdit | None = None
+        if mine:
+            # The user's own words stand apart from the model's: a tinted bubble on the right,
+            # as wide as its text (up to BUBBLE_SHARE of the column).
+            self.bubble = QFrame()
+            self.bubble.setObjectName("bubble")
+            inner = QVBoxLayout(self.bubble)
+            inner.setContentsMargins(14, 8, 14, 8)
+            inner.addWidget(self.body)
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addStretch(1)
+            row.addWidget(self.bubble)
+            layout.addLayout(row)
+        else:
+            self.bubble = None
+            layout.addWidget(self.body)
         self._status = status
-        self.editor: QPlainTextEdit | None = None
         self.footer = QLabel()
         self.footer.setWordWrap(True)
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.footer.setObjectName("message_footer")
         self.footer.setTextFormat(Qt.TextFormat.PlainText)
+        if mine:
+            self.footer.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.footer.hide()
-        layout.addWidget(self.header)
-        layout.addWidget(self.body)
         layout.addWidget(self.footer)
-        layout.addLayout(self._build_actions())
+        layout.addWidget(self._build_actions())
         self._text = text
         self.body.set_markdown(text)
+        self._update_top()
         self.set_status(status)
 
-    def _build_actions(self) -> QHBoxLayout:
-        # Small flat buttons, always there (not only on hover) so they can be reached by Tab.
-        row = QHBoxLayout()
+    # -- actions ---------------------------------------------------------------------------
+    def _build_actions(self) -> QWidget:
+        # Icon buttons under the message, shown while the pointer is over it or the keyboard is
+        # in it. Their row keeps its height and their place while they are hidden, and the
+        # version switch goes on the side away from them: nothing moves under the pointer.
+        bar = QWidget()
+        bar.setFixedHeight(BUTTON_SIZE)
+        bar_layout = QHBoxLayout(bar)
+        bar_layout.setContentsMargins(0, 0, 0, 0)
+        self.actions = QWidget()
+        policy = self.actions.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.actions.setSizePolicy(policy)
+        row = QHBoxLayout(self.actions)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
         self._actions_row = row
+        if self.role == "user":
+            bar_layout.addStretch(1)
+            bar_layout.addWidget(self.actions)
+        else:
+            bar_layout.addWidget(self.actions)
+            bar_layout.addStretch(1)
         # The version switch is made only for a turn that has versions (few do): widgets are
         # what a long chat's opening time is spent on.
         self.previous_button = self.version_label = self.next_button = None
-        self.copy_button = self._tool(self.tr("Copy"), "copy", self.tr("Copy this message as Markdown"))
+        self.copy_button = self._tool("mdi6.content-copy", "copy", self.tr("Copy this message as Markdown"))
+        self.copied = CopiedFeedback(self.copy_button)
         if self.role == "user":
-            self.redo_button = self._tool(self.tr("Edit"), "edit",
+            self.redo_button = self._tool("mdi6.pencil-outline", "edit",
                                           self.tr("Edit and send again as a new version"))
         else:
-            self.redo_button = self._tool(self.tr("Regenerate"), "regenerate",
+            self.redo_button = self._tool("mdi6.refresh", "regenerate",
                                           self.tr("Write a new version of this reply"))
-        self.delete_button = self._tool(self.tr("Delete"), "delete", self.tr("Delete this message"))
+        self.delete_button = self._tool("mdi6.delete-outline", "delete", self.tr("Delete this message"))
         for button in (self.copy_button, self.redo_button, self.delete_button):
             row.addWidget(button)
-        row.addStretch(1)
-        return row
+        self.actions.hide()
+        return bar
 
-    def _tool(self, text: str, action: str, tip: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAccessibleName(tip)
-        button.setAutoRaise(True)
-        button.setObjectName("message_action")
+    def _tool(self, icon_name: str, action: str, tip: str) -> QToolButton:
+        button = action_button(icon_name, tip)
         button.clicked.connect(lambda: self.action_requested.emit(action))
         return button
+
+    @property
+    def actions_shown(self) -> bool:
+        return self.actions.isVisibleTo(self)
+
+    def enterEvent(self, event):  # noqa: N802
+        self._hovered = True
+        self._reveal()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event):  # noqa: N802
+        self._hovered = False
+        self._reveal()
+        super().leaveEvent(event)
+
+    def set_focused(self, focused: bool) -> None:
+        """The keyboard focus entered or left this message (ChatView follows the focus)."""
+        self._focused = focused
+        self._reveal()
+
+    def _reveal(self) -> None:
+        shown = self._hovered or self._focused
+        if shown != self.actions_shown:
+            self.actions.setVisible(shown)
+
+    def show_copied(self) -> None:
+        """The message is on the clipboard: say so on its copy button."""
+        self.copied.show()
 
     def set_versions(self, index: int, count: int) -> None:
         """Show "‹ index/count ›" when this turn has more than one version (index from 1)."""
@@ -236,13 +391,23 @@ class MessageWidget(QFrame):
         if self.version_label is None:
             if count < 2:
                 return
-            self.previous_button = self._tool("‹", "previous", self.tr("Previous version"))
+            self.previous_button = self._tool("mdi6.chevron-left", "previous", self.tr("Previous version"))
             self.version_label = QLabel()
             self.version_label.setObjectName("message_note")
-            self.next_button = self._tool("›", "next", self.tr("Next version"))
-            for at, widget in enumerate((self.previous_button, self.version_label, self.next_button)):
-                self._actions_row.insertWidget(at, widget)
+            self.version_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            # Wide enough for "99/99": the arrows stay put as the numbers change.
+            metrics = self.version_label.fontMetrics()
+            self.version_label.setMinimumWidth(metrics.horizontalAdvance("99/99") + 4)
+            self.next_button = self._tool("mdi6.chevron-right", "next", self.tr("Next version"))
+            widgets = (self.previous_button, self.version_label, self.next_button)
+            # The user's actions are on the right, so the switch goes on their left; a reply's
+            # are on the left, so it goes on their right.
+            at = 0 if self.role == "user" else self._actions_row.count()
+            for offset, widget in enumerate(widgets):
+                self._actions_row.insertWidget(at + offset, widget)
         self.version_label.setText(f"{index}/{count}")
+        self.version_label.setAccessibleName(self.tr("Version {index} of {count}").format(
+            index=index, count=count))
         for widget in (self.previous_button, self.version_label, self.next_button):
             widget.setVisible(count > 1)
         self.set_actions_enabled(self._actions_enabled)
@@ -257,27 +422,67 @@ class MessageWidget(QFrame):
             self.previous_button.setEnabled(enabled and index > 1)
             self.next_button.setEnabled(enabled and index < count)
 
+    # -- header --------------------------------------------------------------------------
+    def set_model(self, model: str | None) -> None:
+        """The model that wrote this reply, on its badge."""
+        self.model = (model or "").strip()
+        self._update_top()
+
     def set_left_out(self, left_out: bool) -> None:
         """Mark a message the model did not see for the latest reply (the context was full)."""
         self.left_out = left_out
-        label = _t(ROLE_LABELS.get(self.role, self.role))
-        if left_out:
-            label += " · " + self.tr("left out of the context")
-        self.header.setText(label)
+        self._update_top()
         _restyle(self.header, "leftOut", left_out)
+
+    def _update_top(self) -> None:
+        notes = []
+        if self.role not in ("user", "assistant"):
+            notes.append(_t(ROLE_LABELS.get(self.role, self.role)))
+        if self.left_out:
+            notes.append(self.tr("left out of the context"))
+        self.header.setText(" · ".join(notes))
+        self.header.setVisible(bool(notes))
+        badge = self.role == "assistant" and bool(self.model)
+        if badge:
+            self.badge.setText(self.model)
+            self.badge.setToolTip(self.tr("Written by {model}").format(model=self.model))
+        self.badge.setVisible(badge)
+        self._top.setVisible(bool(notes) or badge)
+
+    # -- bubble width ----------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        if self.bubble is None or self.width() <= 0:
+            return
+        margins = self.bubble.layout().contentsMargins()
+        padding = margins.left() + margins.right()
+        widest = max(int(self.width() * BUBBLE_SHARE), 120)
+        if self.editor is not None:
+            width = self.width()  # an edit box takes the whole column
+        else:
+            width = min(self.body.natural_width(widest - padding) + padding, widest)
+        if self.bubble.width() != width or self.bubble.maximumWidth() != width:
+            self.bubble.setFixedWidth(width)
 
     # -- editing -------------------------------------------------------------------------
     def start_edit(self) -> None:
         if self.editor is not None:
             self.editor.setFocus()
             return
-        self.editor = QPlainTextEdit(self._text)
-        self.editor.setMinimumHeight(80)
+        # The same box as the main input: Enter sends, Shift+Enter starts a new line, Esc cancels.
+        self.editor = PromptEdit(placeholder=self.tr("Edit the message"), min_lines=2, max_lines=12,
+                                 cancel_on_escape=True)
+        self.editor.setPlainText(self._text)
         send = QPushButton(self.tr("Send"))
         send.setDefault(True)
         cancel = QPushButton(self.tr("Cancel"))
-        note = QLabel(self.tr("Sends as a new version; the current one is kept."))
+        note = QLabel(self.tr("Enter sends as a new version; the current one is kept. "
+                              "Shift+Enter: new line."))
         note.setObjectName("message_note")
+        note.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(note, 1)
         buttons.addWidget(cancel)
@@ -287,26 +492,34 @@ class MessageWidget(QFrame):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.editor)
         box.addLayout(buttons)
-        self.layout().insertWidget(2, self._edit_box)
+        if self.bubble is not None:
+            self.bubble.layout().addWidget(self._edit_box)
+        else:
+            self.layout().insertWidget(self.layout().indexOf(self.body), self._edit_box)
         self.body.hide()
+        self._fit_bubble()
         send.clicked.connect(self._submit_edit)
         cancel.clicked.connect(self.cancel_edit)
-        QShortcut(QKeySequence("Ctrl+Return"), self.editor, self._submit_edit)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor, self.cancel_edit)
+        self.editor.submitted.connect(self._submit_edit)
+        self.editor.cancelled.connect(self.cancel_edit)
         self.editor.setFocus()
         self.editor.selectAll()
 
-    def _submit_edit(self) -> None:
+    def _submit_edit(self, *_args) -> None:
         text = self.editor.toPlainText().strip() if self.editor is not None else ""
         if text:
             self.edit_submitted.emit(text)
+            self.edit_ended.emit()
 
     def cancel_edit(self) -> None:
         if self.editor is None:
             return
+        self._edit_box.hide()
         self._edit_box.deleteLater()
         self.editor = None
         self.body.show()
+        self._fit_bubble()
+        self.edit_ended.emit()
 
     @property
     def text(self) -> str:
@@ -315,6 +528,7 @@ class MessageWidget(QFrame):
     def set_text(self, text: str) -> None:
         self._text = text
         self.body.set_markdown(text)
+        self._fit_bubble()
 
     def append_text(self, text: str) -> None:
         if self.thinking is not None and self.thinking.live and text.strip():
@@ -322,11 +536,14 @@ class MessageWidget(QFrame):
         # Only the new text is rendered (and the Markdown block it extends), not the whole reply.
         self._text += text
         self.body.append_markdown(text)
+        if self.bubble is not None:
+            self._fit_bubble()
 
     # -- thinking ----------------------------------------------------------------------
     def _thinking_block(self) -> ThinkingBlock:
         if self.thinking is None:
             self.thinking = ThinkingBlock()
+            self.thinking.copy_done.connect(lambda: self.code_copied.emit(-1))
             self.layout().insertWidget(self.layout().indexOf(self.body), self.thinking)
             self.set_status(self._status)  # its own "Thinking…" replaces the footer's
         return self.thinking
@@ -372,17 +589,22 @@ class LeftOutMark(QLabel):
     def __init__(self, count: int, parent=None):
         super().__init__(parent)
         self.count = count
+        self.setObjectName("left_out_mark")
         self.setText(QCoreApplication.translate(
             "ChatView", "⋯ {count} messages above were left out of the model's context ⋯"
         ).format(count=count) if count != 1 else QCoreApplication.translate(
             "ChatView", "⋯ 1 message above was left out of the model's context ⋯"))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
-        self.setStyleSheet("color: palette(placeholder-text); font-size: 11px; "
-                           "border-top: 1px dashed palette(mid); padding-top: 4px;")
 
 
 class ChatView(QScrollArea):
+    """Signals: action_done(): a message action ended (a copy, a version switch, an edit sent or
+    cancelled, a code block copied): the window puts the keyboard focus back in its input, so
+    the next message typed goes where it should."""
+
+    action_done = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWidgetResizable(True)
@@ -390,20 +612,46 @@ class ChatView(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         container = QWidget()
         container.setObjectName("conversation")
-        container.setStyleSheet(MESSAGE_STYLE)
-        self._layout = QVBoxLayout(container)
-        self._layout.setContentsMargins(12, 12, 12, 12)
-        self._layout.setSpacing(10)
+        # One centred column: the stretches share what is left beyond COLUMN_MAX.
+        outer = QHBoxLayout(container)
+        outer.setContentsMargins(SIDE_MARGIN, 20, SIDE_MARGIN, 20)
+        outer.setSpacing(0)
+        self.column = QWidget()
+        self.column.setMaximumWidth(COLUMN_MAX)
+        self.column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        outer.addStretch(1)
+        outer.addWidget(self.column, 1000)
+        outer.addStretch(1)
+        self._layout = QVBoxLayout(self.column)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(12)
         self._layout.addStretch(1)
         self.setWidget(container)
+        self._apply_style()
         self._follow = True
         self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.placeholder = QLabel(self.tr("Ask anything. Everything runs on this computer, offline."))
+        self.placeholder.setObjectName("chat_placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 15px;")
+        self.placeholder.setWordWrap(True)
         self._layout.insertWidget(0, self.placeholder)
+        app = QApplication.instance()
+        if app is not None:
+            app.focusChanged.connect(self._on_focus_changed)
 
+    # -- colours ---------------------------------------------------------------------------
+    def _apply_style(self) -> None:
+        palette = self.palette()
+        self.widget().setStyleSheet(conversation_style(palette))
+        self.viewport().setStyleSheet(f"background: {palette.color(QPalette.ColorRole.Base).name()};")
+
+    def changeEvent(self, event):  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_style()
+
+    # -- messages --------------------------------------------------------------------------
     def messages(self) -> list[MessageWidget]:
         return [
             self._layout.itemAt(i).widget()
@@ -414,6 +662,7 @@ class ChatView(QScrollArea):
     def clear(self) -> None:
         for widget in self.messages() + self.marks():
             self._layout.removeWidget(widget)
+            widget.hide()
             widget.deleteLater()
         self.placeholder.show()
 
@@ -440,11 +689,31 @@ class ChatView(QScrollArea):
     def add_message(self, role: str, text: str = "", status: str = "complete") -> MessageWidget:
         self.placeholder.hide()
         widget = MessageWidget(role, text, status)
+        widget.code_copied.connect(self.action_done)
+        widget.edit_ended.connect(self.action_done)
         self._layout.insertWidget(self._layout.count() - 1, widget)
         self._follow = True
         QTimer.singleShot(0, self.scroll_to_bottom)
         return widget
 
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        # A message's actions show while the keyboard is in it, as they do under the pointer.
+        before, after = self._message_of(old), self._message_of(new)
+        if before is not after:
+            if before is not None:
+                before.set_focused(False)
+            if after is not None:
+                after.set_focused(True)
+
+    def _message_of(self, widget: QWidget | None) -> MessageWidget | None:
+        column = self.column
+        while widget is not None and widget is not column:
+            if isinstance(widget, MessageWidget):
+                return widget if widget.parentWidget() is column else None
+            widget = widget.parentWidget()
+        return None
+
+    # -- scrolling -----------------------------------------------------------------------
     def scroll_to_bottom(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())

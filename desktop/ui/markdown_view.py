@@ -12,15 +12,19 @@ what rendering the whole text at once gives. Code blocks get colours and a "Copy
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
+    QPainter,
+    QPainterPath,
     QPalette,
     QTextBlock,
     QTextBlockFormat,
@@ -30,8 +34,9 @@ from PySide6.QtGui import (
     QTextDocumentFragment,
     QTextFormat,
 )
-from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QToolButton
 
+from desktop.ui.icons import set_icon
 from desktop.ui.markdown_stream import Block, BlockSplitter, highlight, language_family
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -41,8 +46,19 @@ IMAGE_PLACEHOLDER = "edgechat-image:placeholder"
 COPY_SCHEME = "copy"
 GITHUB = QTextDocument.MarkdownFeature.MarkdownDialectGitHub
 CODE_LANGUAGE = QTextFormat.Property.BlockCodeLanguage
-# Marks the block that holds a code block's "Copy" link (its value: the code block's number).
+# Marks a code block's header line, with its language and copy button (its value: the code
+# block's number).
 COPY_LINK_PROPERTY = QTextFormat.Property.UserProperty.value + 1
+# On a code block's last line, which gets the box's bottom padding: the bottom margin it had.
+CODE_BOTTOM_PROPERTY = QTextFormat.Property.UserProperty.value + 2
+CODE_PAD = 12  # a code box's padding, left and right of the code
+CODE_PAD_BOTTOM = 8  # below the last line, inside the box
+CODE_GAP = 6  # below the box
+# The header line (language on the left, copy button on the right) has this much room above
+# its text and below it, the code this much more.
+HEADER_PAD = 9
+CODE_PAD_TOP = 6
+COPIED_MS = 1500  # how long a copy button says "Copied"
 
 _COLOURS = {
     # light background, dark background
@@ -81,6 +97,23 @@ def _unname_images(block: QTextBlock) -> bool:
     return bool(images)
 
 
+def _colors_key(palette: QPalette) -> tuple:
+    roles = QPalette.ColorRole
+    return tuple(palette.color(role).rgba() for role in (roles.Base, roles.Text, roles.PlaceholderText))
+
+
+def _pad_bottom(cursor: QTextCursor, block: QTextBlock) -> None:
+    """Room under a code block's last line, inside its box and below it."""
+    fmt = block.blockFormat()
+    if fmt.hasProperty(CODE_BOTTOM_PROPERTY):
+        return
+    pad = QTextBlockFormat()
+    pad.setProperty(CODE_BOTTOM_PROPERTY, fmt.bottomMargin())
+    pad.setBottomMargin(fmt.bottomMargin() + CODE_PAD_BOTTOM + CODE_GAP)
+    cursor.setPosition(block.position())
+    cursor.mergeBlockFormat(pad)
+
+
 def _placeholder_image() -> QImage:
     image = QImage(16, 16, QImage.Format.Format_ARGB32)
     image.fill(QColor(128, 128, 128, 90))
@@ -89,6 +122,66 @@ def _placeholder_image() -> QImage:
 
 def _join_code(before: str, more: str) -> str:
     return f"{before}\n{more}" if before else more
+
+
+def code_box_colors(palette: QPalette) -> tuple[QColor, QColor]:
+    """A code box's background and its header's, a shade off the text's background."""
+    base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+    dark = base.lightness() < 128
+
+    def towards(amount: float) -> QColor:
+        return QColor(round(base.red() + (text.red() - base.red()) * amount),
+                      round(base.green() + (text.green() - base.green()) * amount),
+                      round(base.blue() + (text.blue() - base.blue()) * amount))
+
+    return (towards(0.07), towards(0.12)) if dark else (towards(0.04), towards(0.08))
+
+
+class CopiedFeedback:
+    """Turns a copy button's icon into a check, says "Copied" in its tooltip (and on the button,
+    when it has text), and puts it back after COPIED_MS. No popup: it is right where the user
+    looks, and a popup window would take the keyboard focus on some desktops."""
+
+    def __init__(self, button: QToolButton):
+        self.button = button
+        self.tip = button.toolTip()
+        self.label = button.text()
+        self.timer = QTimer(button, singleShot=True, interval=COPIED_MS)
+        self.timer.timeout.connect(self.reset)
+
+    @property
+    def active(self) -> bool:
+        return self.timer.isActive()
+
+    def show(self) -> None:
+        button = self.button
+        text = QCoreApplication.translate("MessageWidget", "Copied")
+        set_icon(button, "mdi6.check", "accent")
+        button.setToolTip(text)
+        if self.label:
+            button.setText(text)
+        self.timer.start()
+
+    def reset(self) -> None:
+        button = self.button
+        set_icon(button, button.property("iconName"), "muted")
+        button.setToolTip(self.tip)
+        if self.label:
+            button.setText(self.label)
+
+
+def icon_button(icon_name: str, tip: str, text: str = "", parent=None) -> QToolButton:
+    """A small flat button with an icon of the set (drawn again on a theme switch) and a tip."""
+    button = QToolButton(parent)
+    button.setAutoRaise(True)
+    set_icon(button, icon_name, "muted")
+    button.setProperty("iconName", icon_name)
+    button.setToolTip(tip)
+    button.setAccessibleName(tip)
+    if text:
+        button.setText(text)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    return button
 
 
 class _NothingLoaded(QTextDocument):
@@ -143,6 +236,8 @@ class MarkdownView(QTextBrowser):
         self.anchorClicked.connect(self._open_link)
         self._scratch = _NothingLoaded(self)
         self._last_state = ""
+        self._copy_buttons: list[QToolButton] = []
+        self._colors_key: tuple | None = None  # the palette the code colours were chosen for
         self._start_over()
 
     def loadResource(self, resource_type, url):  # noqa: N802 - Qt override
@@ -178,6 +273,9 @@ class MarkdownView(QTextBrowser):
         self._codes: list[str] = []
         self._done_codes = 0  # code blocks of finished blocks; later ones are the open block's
         self._fence: _OpenFence | None = None
+        self._headers: dict[int, int] = {}  # code block number -> block number of its header
+        self._box_ends: dict[int, int] = {}  # header block number -> its code's last block number
+        self._end_hints: dict[int, int] = {}  # the same, as last found (see _box_end)
 
     def _render(self, finished: list[Block]) -> None:
         document = self.document()
@@ -187,11 +285,14 @@ class MarkdownView(QTextBrowser):
         if keep == 0:
             document.clear()  # nothing is kept: all there is, is the old open block
         cursor = QTextCursor(document)
+        # Code blocks before the open one stay where they are: their buttons stay put too.
+        moved = fence.code if fence else self._done_codes
         # One edit block: the layout and the height fit run once for the whole chunk.
         cursor.beginEditBlock()
         if keep:
             self._cut(cursor, keep)
         del self._codes[fence.code + 1 if fence else self._done_codes:]
+        self._forget_headers()
         if fence is not None:
             self._codes[fence.code] = fence.code_text
             if finished and finished[0].start == fence.start:
@@ -212,7 +313,10 @@ class MarkdownView(QTextBrowser):
         if finished:
             self._mark_done()
         self._render_open(cursor)
+        self._forget_headers()  # the last box may have grown
         cursor.endEditBlock()
+        if self._headers or self._copy_buttons:
+            self._place_copy_buttons(moved)
 
     def _render_open(self, cursor: QTextCursor) -> None:
         """Render the open block, all of it, or, for a fenced code block, what is new."""
@@ -309,12 +413,17 @@ class MarkdownView(QTextBrowser):
             selection.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
             fragment = QTextDocumentFragment(selection)
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        start = cursor.position()
+        last = document.lastBlock()
         cursor.insertFragment(fragment)
+        if code is not None:
+            self._note_code(document.findBlock(start), last if not link else None)
         return code
 
     # -- code blocks ---------------------------------------------------------------------
     def _decorate(self, block: QTextBlock, link: bool, state: str) -> str | None:
-        """Colour the code blocks from block on and, with link, put a Copy link above each.
+        """Colour the code blocks from block on, pad them into boxes and, with link, put a
+        header line above each (its language; the view puts a copy button on it).
 
         state: the highlighter's state before the first code line. Returns the text of the last
         code block (None if there is none); its final highlighter state is left in _last_state.
@@ -335,13 +444,14 @@ class MarkdownView(QTextBrowser):
         self._last_state = state
         if not runs:
             return None
-        dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        # The application's palette: the view's own has a transparent background (see __init__).
+        palette = QGuiApplication.palette()
+        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+        self._colors_key = _colors_key(palette)
         formats = {}
         for kind, colours in _COLOURS.items():
             formats[kind] = QTextCharFormat()
             formats[kind].setForeground(QColor(colours[dark]))
-        background = QTextBlockFormat()
-        background.setBackground(QColor(255, 255, 255, 18) if dark else QColor(0, 0, 0, 12))
         cursor = QTextCursor(runs[0][0].document())
         code = ""
         for run in runs:
@@ -349,45 +459,194 @@ class MarkdownView(QTextBrowser):
             for line in run:
                 start = line.position()
                 cursor.setPosition(start)
-                cursor.mergeBlockFormat(background)
+                fmt = line.blockFormat()
+                pad = QTextBlockFormat()
+                pad.setLeftMargin(fmt.leftMargin() + CODE_PAD)
+                pad.setRightMargin(fmt.rightMargin() + CODE_PAD)
+                cursor.mergeBlockFormat(pad)
                 spans, state = highlight(line.text(), family, state)
                 for offset, length, kind in spans:
                     cursor.setPosition(start + offset)
                     cursor.setPosition(start + offset + length, QTextCursor.MoveMode.KeepAnchor)
                     cursor.mergeCharFormat(formats[kind])
+            _pad_bottom(cursor, run[-1])
             self._last_state = state
             code = "\n".join(line.text() for line in run)
             if link:
                 self._codes.append(code)
-                self._add_copy_link(cursor, run[0], len(self._codes) - 1)
+                self._add_header(cursor, run[0], len(self._codes) - 1, palette)
             state = ""
         return code
 
-    @staticmethod
-    def _add_copy_link(cursor: QTextCursor, code: QTextBlock, index: int) -> None:
+    def _add_header(self, cursor: QTextCursor, code: QTextBlock, index: int, palette: QPalette) -> None:
         fmt, char_fmt, pos = code.blockFormat(), code.charFormat(), code.position()
         cursor.setPosition(pos)
         # A block break at the start of the code: the code moves on with its own format and
-        # the empty block left in front of it becomes the link.
+        # the empty block left in front of it becomes the header.
         cursor.insertBlock(fmt, char_fmt)
-        link = QTextBlockFormat()
-        link.setAlignment(Qt.AlignmentFlag.AlignRight)
-        link.setTopMargin(4)
-        link.setIndent(fmt.indent())
-        link.setLeftMargin(fmt.leftMargin())
+        header = QTextBlockFormat()
+        header.setTopMargin(CODE_GAP)
+        header.setIndent(fmt.indent())
+        header.setLeftMargin(fmt.leftMargin())  # the code's, padded already
+        header.setRightMargin(fmt.rightMargin())
+        # A minimum line height adds its room above the text; the bottom margin, below it.
+        line = QFontMetricsF(self.document().defaultFont()).height()
+        header.setLineHeight(line + HEADER_PAD, QTextBlockFormat.LineHeightTypes.MinimumHeight.value)
+        header.setBottomMargin(HEADER_PAD + CODE_PAD_TOP)
         if fmt.hasProperty(QTextFormat.Property.BlockQuoteLevel):
-            link.setProperty(QTextFormat.Property.BlockQuoteLevel,
-                             fmt.intProperty(QTextFormat.Property.BlockQuoteLevel))
-        link.setProperty(COPY_LINK_PROPERTY, index)
+            header.setProperty(QTextFormat.Property.BlockQuoteLevel,
+                               fmt.intProperty(QTextFormat.Property.BlockQuoteLevel))
+        header.setProperty(COPY_LINK_PROPERTY, index)
         cursor.setPosition(pos)
-        cursor.setBlockFormat(link)
+        cursor.setBlockFormat(header)
         cursor.setBlockCharFormat(QTextCharFormat())
-        anchor = QTextCharFormat()
-        anchor.setAnchor(True)
-        anchor.setAnchorHref(f"{COPY_SCHEME}:{index}")
-        anchor.setForeground(QGuiApplication.palette().color(QPalette.ColorRole.Link))
-        anchor.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
-        cursor.insertText(QCoreApplication.translate("MarkdownView", "Copy"), anchor)
+        language = fmt.stringProperty(CODE_LANGUAGE).strip()
+        if language:
+            label = QTextCharFormat()
+            label.setForeground(palette.color(QPalette.ColorRole.PlaceholderText))
+            label.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
+            cursor.insertText(language, label)
+
+    def _note_code(self, first: QTextBlock, before: QTextBlock | None) -> None:
+        """Code was inserted from block first on: note its headers; before: the block that was
+        last until then, when the new lines continue its code (it is no longer the last)."""
+        if before is not None and before.isValid() and before.blockFormat().hasProperty(CODE_BOTTOM_PROPERTY):
+            fmt = before.blockFormat()
+            fmt.setBottomMargin(fmt.doubleProperty(CODE_BOTTOM_PROPERTY))
+            fmt.clearProperty(CODE_BOTTOM_PROPERTY)
+            QTextCursor(before).setBlockFormat(fmt)
+        block = first
+        while block.isValid():
+            fmt = block.blockFormat()
+            if fmt.hasProperty(COPY_LINK_PROPERTY):
+                self._headers[fmt.intProperty(COPY_LINK_PROPERTY)] = block.blockNumber()
+            block = block.next()
+
+    def _forget_headers(self) -> None:
+        """Forget the headers of code blocks no longer in the document (see _render)."""
+        for index in [i for i in self._headers if i >= len(self._codes)]:
+            self._end_hints.pop(self._headers.pop(index), None)
+        if self._headers:
+            # The last box is the one that can still grow, or lose lines.
+            self._box_ends.pop(self._headers[max(self._headers)], None)
+        else:
+            self._box_ends.clear()
+
+    # -- code boxes ----------------------------------------------------------------------
+    def _boxes(self, clip: QRectF | None = None, first: int = 0, boxes: bool = True):
+        """(index, box, header) for the code boxes from the first-th on, box and header their
+        rectangles in viewport coordinates, top to bottom; with clip, those that reach into it.
+        Without boxes, box is None (the headers are enough to place the copy buttons)."""
+        document = self.document()
+        layout = document.documentLayout()
+        indent_width = document.indentWidth()
+        indices = [i for i in sorted(self._headers) if i >= first]
+        if clip is not None and len(indices) > 4:
+            # Boxes are in document order: skip to the last one that starts above the clip.
+            def top(i: int) -> float:
+                return layout.blockBoundingRect(document.findBlockByNumber(self._headers[i])).top()
+
+            indices = indices[max(bisect.bisect_right(indices, clip.top(), key=top) - 1, 0):]
+        for index in indices:
+            number = self._headers[index]
+            header = document.findBlockByNumber(number)
+            if not header.isValid():
+                continue
+            rect = layout.blockBoundingRect(header)
+            if clip is not None and rect.top() > clip.bottom():
+                break
+            lines = header.layout()
+            if lines.lineCount():
+                strip = lines.lineAt(0).y() + lines.lineAt(0).height() + HEADER_PAD
+            else:
+                strip = rect.height() + HEADER_PAD
+            fmt = header.blockFormat()
+            left = rect.left() + fmt.leftMargin() - CODE_PAD + fmt.indent() * indent_width
+            right = rect.left() + fmt.leftMargin() + fmt.indent() * indent_width + rect.width() + CODE_PAD
+            strip_rect = QRectF(left, rect.top(), right - left, strip)
+            if not boxes:
+                yield index, None, strip_rect
+                continue
+            last = self._box_end(header)
+            bottom = layout.blockBoundingRect(last).bottom() + CODE_PAD_BOTTOM
+            if clip is not None and bottom < clip.top():
+                continue
+            yield index, QRectF(left, rect.top(), right - left, bottom - rect.top()), strip_rect
+
+    def _box_end(self, header: QTextBlock) -> QTextBlock:
+        """The last line of the code under header."""
+        document = self.document()
+        number = header.blockNumber()
+        end = self._box_ends.get(number)
+        if end is not None:
+            return document.findBlockByNumber(end)
+        # A code block still streaming only grows at its end: look on from where it ended last
+        # time (a line back if the last one, unfinished, was taken out), not from its top.
+        hint = min(self._end_hints.get(number, number), document.blockCount() - 1)
+        last = document.findBlockByNumber(hint)
+        while last.blockNumber() > number and not last.blockFormat().hasProperty(CODE_LANGUAGE):
+            last = last.previous()
+        if last.blockNumber() <= number:
+            last = header
+        block = last.next()
+        while block.isValid() and block.blockFormat().hasProperty(CODE_LANGUAGE):
+            last, block = block, block.next()
+        self._box_ends[number] = self._end_hints[number] = last.blockNumber()
+        return last
+
+    def paintEvent(self, event):  # noqa: N802
+        if self._headers:
+            painter = QPainter(self.viewport())
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            body, head = code_box_colors(QGuiApplication.palette())
+            for _index, box, header in self._boxes(QRectF(event.rect())):
+                path = QPainterPath()
+                path.addRoundedRect(box, 8, 8)
+                painter.fillPath(path, body)
+                painter.save()
+                painter.setClipRect(header)
+                painter.fillPath(path, head)
+                painter.restore()
+            painter.end()
+        super().paintEvent(event)
+
+    def _place_copy_buttons(self, first: int = 0) -> None:
+        """A copy button on the right of each code box's header, from the first-th box on (those
+        before it have not moved)."""
+        buttons = self._copy_buttons
+        shown = first
+        if self._headers:
+            for index, _box, header in self._boxes(first=first, boxes=False):
+                while len(buttons) <= index:
+                    buttons.append(self._make_copy_button(len(buttons)))
+                button = buttons[index]
+                button.move(int(header.right() - button.width() - 6),
+                            int(header.top() + (header.height() - button.height()) / 2))
+                button.show()
+                shown = max(shown, index + 1)
+        for button in buttons[shown:]:
+            button.hide()
+
+    def _make_copy_button(self, index: int) -> QToolButton:
+        button = icon_button("mdi6.content-copy", self.tr("Copy the code"), self.tr("Copy"),
+                             self.viewport())
+        button.setObjectName("code_copy")
+        # A click copies and leaves the keyboard focus where it was (the message being typed).
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.adjustSize()
+        button.copied = CopiedFeedback(button)
+        button.clicked.connect(lambda: self._copy_from_button(index))
+        return button
+
+    def _copy_from_button(self, index: int) -> None:
+        if self._copy_code(str(index)):
+            self._copy_buttons[index].copied.show()
+
+    def copy_button(self, index: int) -> QToolButton | None:
+        """The copy button of the index-th code block, once it is placed."""
+        return self._copy_buttons[index] if index < len(self._copy_buttons) else None
 
     # -- links ---------------------------------------------------------------------------
     def _open_link(self, url: QUrl) -> None:
@@ -398,10 +657,24 @@ class MarkdownView(QTextBrowser):
             self.link_opened.emit(url)
             QDesktopServices.openUrl(url)
 
-    def _copy_code(self, number: str) -> None:
+    def _copy_code(self, number: str) -> bool:
         if number.isdigit() and int(number) < len(self._codes):
             QGuiApplication.clipboard().setText(self._codes[int(number)])
             self.code_copied.emit(int(number))
+            return True
+        return False
+
+    # -- theme ---------------------------------------------------------------------------
+    def changeEvent(self, event):  # noqa: N802
+        super().changeEvent(event)
+        if (event.type() == QEvent.Type.PaletteChange and self._codes
+                and self._colors_key != _colors_key(QGuiApplication.palette())):
+            # The code's colours are in the document: render it again in the new ones.
+            text = self._splitter.text
+            self._start_over()
+            self.document().clear()
+            self.append_markdown(text)
+            self.viewport().update()
 
     # -- size ----------------------------------------------------------------------------
     def resizeEvent(self, event):  # noqa: N802
@@ -412,11 +685,23 @@ class MarkdownView(QTextBrowser):
         if self.document().textWidth() != width:
             self.document().setTextWidth(width)
         self._fit_height()
+        # Only a new width moves the code boxes: the height changes with every streamed chunk.
+        if (self._headers or self._copy_buttons) and event.size().width() != event.oldSize().width():
+            self._place_copy_buttons()
 
     def _fit_height(self) -> None:
         height = int(self.document().size().height()) + 4
         if height != self.height():
             self.setFixedHeight(height)
+
+    def natural_width(self, limit: int) -> int:
+        """How wide the text wants to be, up to limit: short text needs less (a user's bubble)."""
+        document = self.document()
+        width = document.textWidth()
+        document.setTextWidth(limit)
+        natural = int(document.idealWidth()) + 2
+        document.setTextWidth(width)
+        return min(natural, limit)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(400, int(self.document().size().height()) + 4)
