@@ -265,7 +265,7 @@ def test_llama_ram_budget_zero_and_disk_off_keep_nothing(model_path, monkeypatch
         a, _ = reply(engine, CHAT_A)
         reply(engine, CHAT_B)
         _, stats = reply(engine, follow_up(CHAT_A, a))
-        assert stats.prompt_tokens_evaluated > stats.prompt_tokens - 16  # only the system prompt
+        assert stats.prompt_tokens_evaluated > stats.prompt_tokens - 24  # only the system prompt
         assert engine.info.extra["cache_ram_mb"] == 0
     finally:
         engine.close()
@@ -342,7 +342,7 @@ def test_onnx_generators_fit_the_ram_budget(onnx_model):
         reply(engine, CHAT_B)
         assert engine.parked == 0
         _, stats = reply(engine, follow_up(CHAT_A, a))
-        assert stats.prompt_tokens_evaluated > stats.prompt_tokens - 16
+        assert stats.prompt_tokens_evaluated > stats.prompt_tokens - 24
     finally:
         engine.close()
 
