@@ -321,19 +321,19 @@ class MessageWidget(QFrame):
         bar.setFixedHeight(BUTTON_SIZE)
         bar_layout = QHBoxLayout(bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
-        self.actions = QWidget()
-        policy = self.actions.sizePolicy()
+        self.action_box = QWidget()
+        policy = self.action_box.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
-        self.actions.setSizePolicy(policy)
-        row = QHBoxLayout(self.actions)
+        self.action_box.setSizePolicy(policy)
+        row = QHBoxLayout(self.action_box)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
         self._actions_row = row
         if self.role == "user":
             bar_layout.addStretch(1)
-            bar_layout.addWidget(self.actions)
+            bar_layout.addWidget(self.action_box)
         else:
-            bar_layout.addWidget(self.actions)
+            bar_layout.addWidget(self.action_box)
             bar_layout.addStretch(1)
         # The version switch is made only for a turn that has versions (few do): widgets are
         # what a long chat's opening time is spent on.
@@ -349,7 +349,7 @@ class MessageWidget(QFrame):
         self.delete_button = self._tool("mdi6.delete-outline", "delete", self.tr("Delete this message"))
         for button in (self.copy_button, self.redo_button, self.delete_button):
             row.addWidget(button)
-        self.actions.hide()
+        self.action_box.hide()
         return bar
 
     def _tool(self, icon_name: str, action: str, tip: str) -> QToolButton:
@@ -359,7 +359,7 @@ class MessageWidget(QFrame):
 
     @property
     def actions_shown(self) -> bool:
-        return self.actions.isVisibleTo(self)
+        return self.action_box.isVisibleTo(self)
 
     def enterEvent(self, event):  # noqa: N802
         self._hovered = True
@@ -379,7 +379,7 @@ class MessageWidget(QFrame):
     def _reveal(self) -> None:
         shown = self._hovered or self._focused
         if shown != self.actions_shown:
-            self.actions.setVisible(shown)
+            self.action_box.setVisible(shown)
 
     def show_copied(self) -> None:
         """The message is on the clipboard: say so on its copy button."""

@@ -139,7 +139,7 @@ class ContextMeter(QWidget):
             "context has room for {limit} (the rest is kept for the reply). Shorten it, or raise "
             "Context length in the model's load settings."
         ).format(need=f"{r.system + r.draft:,}", limit=f"{r.limit:,}"))
-        self.label.setStyleSheet("color: #c0392b; font-size: 11px;")
+        self._refused_style()
         self.label.setWordWrap(True)  # the whole reason, not a clipped line
         self.settings_button.show()
         self.state = "refused"
@@ -148,3 +148,19 @@ class ContextMeter(QWidget):
     def _plain_label(self) -> None:
         self.label.setStyleSheet(self._label_style)
         self.label.setWordWrap(False)
+
+    def _refused_style(self) -> None:
+        from desktop.ui.icons import tone_color
+
+        self.label.setStyleSheet(f"color: {tone_color('danger').name()}; font-size: 11px;")
+
+    def changeEvent(self, event):  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # A style sheet reads palette colours when it is applied: apply it again in the
+            # new theme, or the text stays in the old one's grey (unreadable on the other).
+            self.label.setStyleSheet("")
+            if self.state == "refused":
+                self._refused_style()
+            else:
+                self.label.setStyleSheet(self._label_style)
