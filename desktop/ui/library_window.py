@@ -450,11 +450,12 @@ class LibraryWindow(QWidget):
     def _rating_text(self, row) -> str:
         label = getattr(row, "speed_label", None)
         estimate = getattr(row, "speed", None)
-        if label is None:  # a row made without a speed: the fit's own words
+        if not row.fit.fits and row.verdict == getattr(row.fit, "label", None):
+            return speed.label_text("wont_fit")
+        if label is None or estimate is None or not row.fit.fits:
+            # the fit's own words: "needs CUDA" says more than "won't fit" for a folder built for
+            # another provider
             return row.verdict
-        if not row.fit.fits or estimate is None:
-            # "needs CUDA" says more than "won't fit" for a folder built for another provider
-            return row.verdict if row.verdict != row.fit.label else speed.label_text("wont_fit")
         return f"{speed.format_speed(estimate.tokens_per_s)} · {speed.label_text(label)}"
 
     def _rating_tooltip(self, row) -> str:
