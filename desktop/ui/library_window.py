@@ -379,9 +379,7 @@ class LibraryWindow(QWidget):
         self.catalog_view = _table(self.catalog_proxy, stretch=0, sort_column=0)
         # ONNX quantization names are long ("int4-rtn-block-32 (accuracy level 4)"): elide them.
         self.catalog_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        self.catalog_view.setColumnWidth(3, 150)
-        self.catalog_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.catalog_view.setColumnWidth(0, 230)
+        self.catalog_view.setColumnWidth(3, 110)
         self.recommended_label = plain_label(self.tr("Finding the model to recommend for this computer…"))
         self.recommended_button = QPushButton(self.tr("Show it"))
         self.recommended_button.setEnabled(False)
@@ -405,7 +403,7 @@ class LibraryWindow(QWidget):
         # The quantization picker: the selected model's variants, with size and speed here.
         self.variant_picker = QComboBox()
         self.variant_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.variant_picker.setMinimumContentsLength(24)
+        self.variant_picker.setMinimumContentsLength(20)
         self.variant_picker.view().setMinimumWidth(420)  # the list shows each variant whole
         self.variant_picker.activated.connect(self._pick_variant)
         download = QPushButton(self.tr("Download"))
@@ -427,7 +425,7 @@ class LibraryWindow(QWidget):
         split = QSplitter()
         split.addWidget(self.catalog_view)
         split.addWidget(right)
-        split.setSizes([620, 380])
+        split.setSizes([760, 330])
         split.setStretchFactor(0, 1)
         tab = QWidget()
         layout = QVBoxLayout(tab)
@@ -636,8 +634,9 @@ class LibraryWindow(QWidget):
             def merit(i: int, variants=variants, here=here) -> tuple:
                 v = variants[i]
                 tps = v.speed.tokens_per_s if getattr(v, "speed", None) and v.fit.fits else 0.0
+                # the recommendation; else the best speed class here, the faster within it
                 return (here and v.variant.id == pick.variant_id,
-                        rank.get(getattr(v, "speed_label", ""), 0), v.recommended, tps)
+                        rank.get(getattr(v, "speed_label", ""), 0), tps, v.recommended)
 
             result.append(ModelRow(tuple(variants), max(range(len(variants)), key=merit), here))
         return result
@@ -695,7 +694,8 @@ class LibraryWindow(QWidget):
             f"{self.tr('Fit:')} {row.verdict}", fit.explain(), "",
             f"{self.tr('Parameters:')} {format_parameters(m.params)}",
             f"{self.tr('Context:')} {tokens}",
-            f"{self.tr('Format:')} {v.format.upper()} {v.execution_provider or ''} · {v.quant}",
+            f"{self.tr('Format:')} {' '.join(filter(None, (v.format.upper(), v.execution_provider)))}"
+            f" · {v.quant}",
             f"{self.tr('Size:')} {format_bytes(v.download_size or None)}",
             f"{self.tr('Licence:')} {m.license}",
             f"{self.tr('Gated:')} {gated}",
