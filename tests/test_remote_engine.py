@@ -359,6 +359,18 @@ def test_a_stream_cut_halfway_keeps_the_text_and_says_so(faults):
     engine.close()
 
 
+def test_an_error_event_mid_stream_keeps_the_text_and_quotes_the_server(faults):
+    engine = RemoteEngine(faults.base_url, "fault-model")
+    faults.mode = "error_event"
+    received = []
+    with pytest.raises(ReplyInterrupted) as info:
+        for piece in engine.stream(HELLO, SamplingParams()):
+            received.append(piece)
+    assert "".join(received) == "".join(faults.pieces[: len(faults.pieces) // 2])
+    assert "out of memory while generating" in str(info.value)
+    engine.close()
+
+
 def test_a_stream_that_ends_without_finishing_is_marked_cut(faults):
     engine = RemoteEngine(faults.base_url, "fault-model")
     faults.mode = "no_finish"

@@ -563,12 +563,18 @@ class RemoteEngine(Engine):
             thinking.fill(stats)
 
     def _interrupted(self, exc) -> ReplyInterrupted:
-        if exc is not None and isinstance(plain_error(exc, self.base_url, self.model, self.read_timeout),
-                                          RemoteTimeoutError):
+        import openai
+
+        if exc is None:
+            reason = translate("Core", "the server ended it without saying it was done")
+        elif isinstance(exc, openai.APITimeoutError):
             reason = translate("Core", "the server stopped sending for {seconds} s").format(
                 seconds=f"{self.read_timeout:g}")
-        else:
+        elif isinstance(exc, openai.APIConnectionError | OSError):
             reason = translate("Core", "the connection was lost")
+        else:  # an error event in the stream (LM Studio, vLLM send one when generation fails)
+            reason = translate("Core", "the server reported an error: {detail}").format(
+                detail=_server_message(exc))
         return ReplyInterrupted(translate(
             "Core", "The reply was cut off: {reason} (server at {where}). The text above is what "
             "arrived.").format(reason=reason, where=self._where))

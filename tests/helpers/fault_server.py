@@ -27,7 +27,8 @@ def _error(status: int, message: str) -> JSONResponse:
 class FaultServer:
     """Set ``mode`` (and the other fields) before a request: "ok", "401", "500", "gone",
     "overflow", "cut" (the connection drops halfway), "stall" (silent halfway), "slow_start"
-    (silent before the headers), "no_finish" (ends cleanly without a finish reason)."""
+    (silent before the headers), "no_finish" (ends cleanly without a finish reason),
+    "error_event" (an error event halfway, as vLLM and LM Studio send)."""
 
     def __init__(self):
         self.reset()
@@ -149,6 +150,9 @@ class FaultServer:
                     raise ConnectionAbortedError("the fault server cuts the stream")
                 if i == half and mode == "stall":
                     await asyncio.sleep(3600)
+                if i == half and mode == "error_event":
+                    yield 'data: {"error": {"message": "CUDA error: out of memory while generating"}}\n\n'
+                    return
                 await asyncio.sleep(self.delay)
                 yield self._chunk({"content": piece})
             if mode != "no_finish":
