@@ -155,7 +155,7 @@ def test_addresses_are_normalized(given, expected):
 
 
 def test_bad_addresses_are_refused_in_words():
-    for bad in ("", "ftp://host/v1", "http://host:port/v1"):
+    for bad in ("", "ftp://host/v1", "http://host:port/v1", "http://me:secret@host/v1"):
         with pytest.raises(RemoteError) as info:
             normalize_base_url(bad)
         assert str(info.value)

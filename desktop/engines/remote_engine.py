@@ -98,6 +98,11 @@ def normalize_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RemoteError(translate(
             "Core", "{url} is not a server address: use http://host:port/v1 (or https://).").format(url=url))
+    if parts.username or parts.password:
+        # It would be shown in the status bar, errors and remotes.json: a key belongs in the keyring.
+        raise RemoteError(translate(
+            "Core", "Leave the user name and password out of the address: put the key in the API key "
+            "field, which is kept in the OS keyring."))
     try:
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
