@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def backend(model_path):
-    b = EngineBackend(str(model_path), n_ctx=1024)
+    # One thread: on a machine busier than its cores, llama.cpp's threads wait on each other at
+    # every barrier and a short reply takes half a minute; one thread only waits for a core.
+    b = EngineBackend(str(model_path), n_ctx=1024, n_threads=1)
     b.wait_loaded(120)
     yield b
     b.close()
@@ -56,7 +58,7 @@ def model_id(backend):
 
 def client(server, key="unused", **kw) -> openai.OpenAI:
     # No retries: a 503 must reach the test, not be retried away by the client.
-    return openai.OpenAI(base_url=server.url, api_key=key, max_retries=0, timeout=120, **kw)
+    return openai.OpenAI(base_url=server.url, api_key=key, max_retries=0, timeout=300, **kw)
 
 
 HELLO = [{"role": "user", "content": "Say hello in three words."}]
@@ -309,7 +311,32 @@ def test_sse_with_curl(server, model_id):
     assert all(line.startswith("data: ") for line in lines)
 
 
-def test_client_hanging_up_mid_stream_stops_generation_within_a_second(server, backend, model_id):
+def test_client_hanging_up_mid_stream_stops_generation_within_a_second(server, backend, model_id,
+                                                                      monkeypatch):
+    from desktop.server import backend as backend_module
+
+    pieces: list[float] = []
+    run_job = backend_module.run_job
+
+    class Timed:
+        def __init__(self, sink):
+            self.sink = sink
+
+        def piece(self, text):
+            pieces.append(time.monotonic())
+            self.sink.piece(text)
+
+        def finish(self, stats):
+            self.sink.finish(stats)
+
+        def fail(self, error):
+            self.sink.fail(error)
+
+    def timed_run_job(engine, job):
+        job.sink = Timed(job.sink)
+        run_job(engine, job)
+
+    monkeypatch.setattr(backend_module, "run_job", timed_run_job)
     backend.engine_stats = None
     conn, resp = _post(server, "/v1/chat/completions", {
         "model": model_id, "stream": True, "max_tokens": 900, "temperature": 0.8,
@@ -319,12 +346,13 @@ def test_client_hanging_up_mid_stream_stops_generation_within_a_second(server, b
     conn.sock.shutdown(2)
     conn.close()
     hung_up = time.monotonic()
-    while backend.engine_stats is None and time.monotonic() - hung_up < 5:
+    while backend.engine_stats is None and time.monotonic() - hung_up < 10:
         time.sleep(0.01)
-    stopped_after = time.monotonic() - hung_up
     assert backend.engine_stats is not None and backend.engine_stats.finish_reason == "cancelled"
-    assert stopped_after < 1.0, stopped_after
     assert backend.engine_stats.completion_tokens < 900
+    # No token was generated a second after the hang-up. (The job's end comes a little later:
+    # the engine keeps the prompt's state for the next request.)
+    assert pieces[-1] - hung_up < 1.0, pieces[-1] - hung_up
 
 
 def test_eight_concurrent_streaming_clients_all_complete(server, model_id):

@@ -38,6 +38,7 @@ from desktop.engines.base import (
     SamplingParams,
     Thought,
 )
+from desktop.engines.context import POLICIES
 from desktop.server.backend import (
     DEFAULT_MAX_TOKENS_CAP,
     DEFAULT_QUEUE_LIMIT,
@@ -323,6 +324,13 @@ class _Api:
             max_tokens = value
             break
         params.max_tokens = max_tokens
+        # A conversation that does not fit is refused (413) rather than shortened behind the
+        # client's back; a client may choose one of the window's policies instead.
+        policy = body.get("context_policy", "stop")
+        if policy not in POLICIES:
+            raise ApiError(400, f"'context_policy' must be one of {', '.join(POLICIES)}.",
+                           param="context_policy")
+        params.context_policy = policy
         stop = body.get("stop")
         if isinstance(stop, str):
             stop = [stop]
