@@ -367,7 +367,7 @@ class RemoteEngine(Engine):
     def __init__(self, base_url: str, model: str, api_key: str | None = None, *,
                  model_id: str | None = None, name: str | None = None, n_ctx: int | None = None,
                  connect_timeout: float = CONNECT_TIMEOUT_S, read_timeout: float = READ_TIMEOUT_S,
-                 context_length: int | None = None):
+                 context_length: int | None = None, server_name: str | None = None):
         """Connect to ``base_url`` (``http://host:port/v1``) and check that it offers ``model``.
         ``n_ctx``: the user's context setting (capped by what the server reports);
         ``context_length``: what was saved for a server that reports none."""
@@ -403,6 +403,7 @@ class RemoteEngine(Engine):
                 "base_url": self.base_url,
                 "host": self._where,
                 "owned_by": entry.get("owned_by"),
+                "server_name": server_name or self._where,
                 "context_source": "server" if reported else ("setting" if known or n_ctx else "default"),
                 "token_count": "server" if self.tokenizer.exact else "estimate",
                 "thinking": {"switch": False, "starts_inside": False},
@@ -706,7 +707,7 @@ def open_remote(model_id: str, n_ctx: int | None = None, **_options) -> RemoteEn
 
     server, model, api_key = remotes.resolve(model_id)
     return RemoteEngine(server.base_url, model, api_key, model_id=model_id, n_ctx=n_ctx,
-                        name=f"{model} · {server.name}" if server.name else model,
+                        server_name=server.name,
                         read_timeout=server.read_timeout or READ_TIMEOUT_S,
                         context_length=server.context_length)
 

@@ -1098,7 +1098,8 @@ class MainWindow(QMainWindow):
         self.model_label.setText(" · ".join(details))
         tip = info.path
         if remote:
-            tip = self.tr("Chats go to the server at {url}: your messages leave this computer.").format(
+            tip = self.tr("Chats go to {server} at {url}: your messages leave this computer.").format(
+                server=(info.extra or {}).get("server_name") or info.device,
                 url=(info.extra or {}).get("base_url") or info.device) + "\n" + tip
         if info.fallback_reason:
             tip += "\n" + self.tr("Device: {device} ({reason})").format(
