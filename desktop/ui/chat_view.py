@@ -74,7 +74,10 @@ def conversation_style(palette: QPalette) -> str:
     roles = QPalette.ColorRole
     dark = is_dark(palette)
     base, text = palette.color(roles.Base), palette.color(roles.Text)
-    muted = palette.color(roles.PlaceholderText).name()
+    # Placeholder text is half-transparent text in some palettes (Fusion's light one): the sheet
+    # gets the colour it shows on the background.
+    placeholder = palette.color(roles.PlaceholderText)
+    muted = mix(base, placeholder, placeholder.alphaF()).name()
     colors = {
         "base": base.name(),
         "text": text.name(),
@@ -255,27 +258,12 @@ class MessageWidget(QFrame):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         mine = role == "user"
-        # Above the text: the model that wrote a reply (a badge), and notes (left out of the
-        # context, a system message). Header and badge quote roles from imported chats and model
-        # names: text that must show as written, never as links or images.
-        self.header = QLabel()
-        self.header.setObjectName("message_header")
-        self.header.setTextFormat(Qt.TextFormat.PlainText)
-        self.badge = QLabel()
-        self.badge.setObjectName("message_badge")
-        self.badge.setTextFormat(Qt.TextFormat.PlainText)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(6)
-        if mine:
-            top.addStretch(1)
-        top.addWidget(self.badge)
-        top.addWidget(self.header)
-        if not mine:
-            top.addStretch(1)
-        self._top = QWidget()
-        self._top.setLayout(top)
-        layout.addWidget(self._top)
+        # Widgets are what a long chat's opening time is spent on: the header row, the footer
+        # and the action buttons are made when there is something to show in them.
+        self._top: QWidget | None = None
+        self._footer: QLabel | None = None
+        self._buttons_made = False
+        self._bubble_key: tuple | None = None
         self.body = MarkdownView()
         self.body.code_copied.connect(self.code_copied)
         self.thinking: ThinkingBlock | None = None  # made only for a reply that thought
@@ -297,27 +285,72 @@ class MessageWidget(QFrame):
             self.bubble = None
             layout.addWidget(self.body)
         self._status = status
-        self.footer = QLabel()
-        self.footer.setWordWrap(True)
-        self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.footer.setObjectName("message_footer")
-        self.footer.setTextFormat(Qt.TextFormat.PlainText)
-        if mine:
-            self.footer.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.footer.hide()
-        layout.addWidget(self.footer)
         layout.addWidget(self._build_actions())
         self._text = text
         self.body.set_markdown(text)
-        self._update_top()
+        if role not in ("user", "assistant"):
+            self._update_top()
         self.set_status(status)
+
+    # -- header and footer -------------------------------------------------------------------
+    def _make_top(self) -> QWidget:
+        # Above the text: the model that wrote a reply (a badge), and notes (left out of the
+        # context, a system message). Header and badge quote roles from imported chats and model
+        # names: text that must show as written, never as links or images.
+        if self._top is None:
+            self._header = QLabel()
+            self._header.setObjectName("message_header")
+            self._header.setTextFormat(Qt.TextFormat.PlainText)
+            self._badge = QLabel()
+            self._badge.setObjectName("message_badge")
+            self._badge.setTextFormat(Qt.TextFormat.PlainText)
+            self._badge.hide()
+            top = QHBoxLayout()
+            top.setContentsMargins(0, 0, 0, 0)
+            top.setSpacing(6)
+            if self.role == "user":
+                top.addStretch(1)
+            top.addWidget(self._badge)
+            top.addWidget(self._header)
+            if self.role != "user":
+                top.addStretch(1)
+            self._top = QWidget()
+            self._top.setLayout(top)
+            self._top.hide()
+            self.layout().insertWidget(0, self._top)
+        return self._top
+
+    @property
+    def header(self) -> QLabel:
+        self._make_top()
+        return self._header
+
+    @property
+    def badge(self) -> QLabel:
+        self._make_top()
+        return self._badge
+
+    @property
+    def footer(self) -> QLabel:
+        if self._footer is None:
+            footer = self._footer = QLabel()
+            footer.setWordWrap(True)
+            footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            footer.setObjectName("message_footer")
+            footer.setTextFormat(Qt.TextFormat.PlainText)
+            if self.role == "user":
+                footer.setAlignment(Qt.AlignmentFlag.AlignRight)
+            footer.hide()
+            layout = self.layout()
+            layout.insertWidget(layout.indexOf(self._bar), footer)
+        return self._footer
 
     # -- actions ---------------------------------------------------------------------------
     def _build_actions(self) -> QWidget:
         # Icon buttons under the message, shown while the pointer is over it or the keyboard is
         # in it. Their row keeps its height and their place while they are hidden, and the
         # version switch goes on the side away from them: nothing moves under the pointer.
-        bar = QWidget()
+        bar = self._bar = QWidget()
         bar.setFixedHeight(BUTTON_SIZE)
         bar_layout = QHBoxLayout(bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
@@ -335,22 +368,50 @@ class MessageWidget(QFrame):
         else:
             bar_layout.addWidget(self.action_box)
             bar_layout.addStretch(1)
-        # The version switch is made only for a turn that has versions (few do): widgets are
-        # what a long chat's opening time is spent on.
+        # The buttons are made when first shown (the version switch only for a turn that has
+        # versions): widgets are what a long chat's opening time is spent on.
         self.previous_button = self.version_label = self.next_button = None
-        self.copy_button = self._tool("mdi6.content-copy", "copy", self.tr("Copy this message as Markdown"))
-        self.copied = CopiedFeedback(self.copy_button)
-        if self.role == "user":
-            self.redo_button = self._tool("mdi6.pencil-outline", "edit",
-                                          self.tr("Edit and send again as a new version"))
-        else:
-            self.redo_button = self._tool("mdi6.refresh", "regenerate",
-                                          self.tr("Write a new version of this reply"))
-        self.delete_button = self._tool("mdi6.delete-outline", "delete", self.tr("Delete this message"))
-        for button in (self.copy_button, self.redo_button, self.delete_button):
-            row.addWidget(button)
         self.action_box.hide()
         return bar
+
+    def _make_buttons(self) -> None:
+        if self._buttons_made:
+            return
+        self._buttons_made = True
+        self._copy_button = self._tool("mdi6.content-copy", "copy", self.tr("Copy this message as Markdown"))
+        self._copied = CopiedFeedback(self._copy_button)
+        if self.role == "user":
+            self._redo_button = self._tool("mdi6.pencil-outline", "edit",
+                                           self.tr("Edit and send again as a new version"))
+        else:
+            self._redo_button = self._tool("mdi6.refresh", "regenerate",
+                                           self.tr("Write a new version of this reply"))
+        self._delete_button = self._tool("mdi6.delete-outline", "delete", self.tr("Delete this message"))
+        # A user's actions are on the right, after a version switch; a reply's on the left.
+        at = self._actions_row.count() if self.role == "user" else 0
+        for offset, button in enumerate((self._copy_button, self._redo_button, self._delete_button)):
+            self._actions_row.insertWidget(at + offset, button)
+        self.set_actions_enabled(self._actions_enabled)
+
+    @property
+    def copy_button(self) -> QToolButton:
+        self._make_buttons()
+        return self._copy_button
+
+    @property
+    def redo_button(self) -> QToolButton:
+        self._make_buttons()
+        return self._redo_button
+
+    @property
+    def delete_button(self) -> QToolButton:
+        self._make_buttons()
+        return self._delete_button
+
+    @property
+    def copied(self) -> CopiedFeedback:
+        self._make_buttons()
+        return self._copied
 
     def _tool(self, icon_name: str, action: str, tip: str) -> QToolButton:
         button = action_button(icon_name, tip)
@@ -379,6 +440,8 @@ class MessageWidget(QFrame):
     def _reveal(self) -> None:
         shown = self._hovered or self._focused
         if shown != self.actions_shown:
+            if shown:
+                self._make_buttons()
             self.action_box.setVisible(shown)
 
     def show_copied(self) -> None:
@@ -391,6 +454,7 @@ class MessageWidget(QFrame):
         if self.version_label is None:
             if count < 2:
                 return
+            self._make_buttons()
             self.previous_button = self._tool("mdi6.chevron-left", "previous", self.tr("Previous version"))
             self.version_label = QLabel()
             self.version_label.setObjectName("message_note")
@@ -415,9 +479,11 @@ class MessageWidget(QFrame):
     def set_actions_enabled(self, enabled: bool) -> None:
         """While a reply is written, nothing that starts another one or changes the chat."""
         self._actions_enabled = enabled
+        if not self._buttons_made:
+            return  # applied when they are made
         index, count = self._versions
-        self.redo_button.setEnabled(enabled)
-        self.delete_button.setEnabled(enabled)
+        self._redo_button.setEnabled(enabled)
+        self._delete_button.setEnabled(enabled)
         if self.previous_button is not None:
             self.previous_button.setEnabled(enabled and index > 1)
             self.next_button.setEnabled(enabled and index < count)
@@ -430,23 +496,28 @@ class MessageWidget(QFrame):
 
     def set_left_out(self, left_out: bool) -> None:
         """Mark a message the model did not see for the latest reply (the context was full)."""
+        if left_out == self.left_out:
+            return
         self.left_out = left_out
         self._update_top()
         _restyle(self.header, "leftOut", left_out)
 
     def _update_top(self) -> None:
+        if self._top is None and not (self.left_out or self.model or self.role not in ("user", "assistant")):
+            return
+        self._make_top()
         notes = []
         if self.role not in ("user", "assistant"):
             notes.append(_t(ROLE_LABELS.get(self.role, self.role)))
         if self.left_out:
             notes.append(self.tr("left out of the context"))
-        self.header.setText(" · ".join(notes))
-        self.header.setVisible(bool(notes))
+        self._header.setText(" · ".join(notes))
+        self._header.setVisible(bool(notes))
         badge = self.role == "assistant" and bool(self.model)
         if badge:
-            self.badge.setText(self.model)
-            self.badge.setToolTip(self.tr("Written by {model}").format(model=self.model))
-        self.badge.setVisible(badge)
+            self._badge.setText(self.model)
+            self._badge.setToolTip(self.tr("Written by {model}").format(model=self.model))
+        self._badge.setVisible(badge)
         self._top.setVisible(bool(notes) or badge)
 
     # -- bubble width ----------------------------------------------------------------------
@@ -457,6 +528,11 @@ class MessageWidget(QFrame):
     def _fit_bubble(self) -> None:
         if self.bubble is None or self.width() <= 0:
             return
+        # Resized many times while a chat opens and the column settles: measure once a width.
+        key = (self.width(), len(self._text), self.editor is not None)
+        if key == self._bubble_key:
+            return
+        self._bubble_key = key
         margins = self.bubble.layout().contentsMargins()
         padding = margins.left() + margins.right()
         widest = max(int(self.width() * BUBBLE_SHARE), 120)
@@ -528,6 +604,7 @@ class MessageWidget(QFrame):
     def set_text(self, text: str) -> None:
         self._text = text
         self.body.set_markdown(text)
+        self._bubble_key = None
         self._fit_bubble()
 
     def append_text(self, text: str) -> None:
@@ -578,9 +655,12 @@ class MessageWidget(QFrame):
             note = self.tr("Thinking…")
         if detail:
             note = f"{note}: {detail}" if note else detail
-        self.footer.setText(note)
-        _restyle(self.footer, "error", status == "error")
-        self.footer.setVisible(bool(note))
+        if self._footer is None and not note:
+            return
+        footer = self.footer
+        footer.setText(note)
+        _restyle(footer, "error", status == "error")
+        footer.setVisible(bool(note))
 
 
 class LeftOutMark(QLabel):
@@ -650,6 +730,9 @@ class ChatView(QScrollArea):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_style()
+            # The code's colours are in each reply's text: those with code render again.
+            for message in self.messages():
+                message.body.follow_palette()
 
     # -- messages --------------------------------------------------------------------------
     def messages(self) -> list[MessageWidget]:

@@ -16,7 +16,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QEvent, QRectF, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QRectF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -665,11 +665,11 @@ class MarkdownView(QTextBrowser):
         return False
 
     # -- theme ---------------------------------------------------------------------------
-    def changeEvent(self, event):  # noqa: N802
-        super().changeEvent(event)
-        if (event.type() == QEvent.Type.PaletteChange and self._codes
-                and self._colors_key != _colors_key(QGuiApplication.palette())):
-            # The code's colours are in the document: render it again in the new ones.
+    def follow_palette(self) -> None:
+        """After a theme switch: the code's colours are in the document, so a reply with code
+        renders again in the new ones. (Called by the view: an override of changeEvent here
+        would run for every change event of every message.)"""
+        if self._codes and self._colors_key != _colors_key(QGuiApplication.palette()):
             text = self._splitter.text
             self._start_over()
             self.document().clear()
