@@ -465,7 +465,13 @@ class ModelPicker(QWidget):
         info = getattr(self.window_, "model_info", None)
         if info is not None and not same_model(info.path, model_id):
             info = None
-        dialog = LoadSettingsDialog(model_id, info, self.window_)
+        from desktop.errors import UserError
+
+        try:
+            dialog = LoadSettingsDialog(model_id, info, self.window_)
+        except (UserError, OSError) as exc:  # the file went away or changed since it loaded
+            self.window_.show_error(str(exc))
+            return None
         dialog.reload_requested.connect(self.window_.load_model)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._load_settings_dialog = dialog
