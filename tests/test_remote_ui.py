@@ -52,6 +52,7 @@ def test_the_status_bar_says_a_chat_goes_to_the_server_and_a_reply_streams(
         make_window, qtbot, faults, memory_keyring):
     faults.delay = 0.06
     faults.context_length = 8192
+    faults.tokenize = True
     window = make_window(load=False)
     model_id = _load_remote(window, qtbot, faults)
     label = window.model_label.text()
@@ -70,9 +71,14 @@ def test_the_status_bar_says_a_chat_goes_to_the_server_and_a_reply_streams(
     assert "fault-model on remote" in reply.footer.text()
     assert f"127.0.0.1:{faults.port}" in reply.footer.text()
     assert faults.requests[-1]["messages"][-1] == {"role": "user", "content": "Hello over there"}
-    # The context meter counts for a remote model too (an estimate: this server has no tokenizer).
+    # The context meter counts for a remote model too, estimating: a draft still being typed
+    # never goes to the server, not even to its tokenizer.
     qtbot.waitUntil(lambda: window.context_meter.state != "unknown", timeout=10_000)
     assert "8,192" in window.context_meter.label.text()
+    counted = window.context_meter.label.text()
+    window.prompt.setPlainText("a secret draft " * 20)
+    qtbot.waitUntil(lambda: window.context_meter.label.text() != counted, timeout=10_000)
+    assert not any("secret" in text for text in faults.tokenized)
 
 
 def test_a_reply_cut_mid_way_keeps_its_text_and_says_so(make_window, qtbot, faults, memory_keyring):

@@ -306,13 +306,13 @@ class RemoteTokenizer:
 
     PROBE = "Hello, world!"
 
-    def __init__(self, client, root: str, model: str, cache_size: int = 2048):
+    def __init__(self, client, root: str, model: str, cache_size: int = 2048, probe: bool = True):
         self._client, self._root, self._model = client, root, model
         self._cache: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self.mode = "estimate"
-        for mode in ("tokenize", "extras"):
+        for mode in ("tokenize", "extras") if probe else ():
             count = self._ask(mode, self.PROBE)
             if count:
                 self.mode = mode
@@ -732,12 +732,16 @@ def validate_remote(model_id: str) -> None:
 
 
 class RemoteCounter:
-    """The context meter's counter for a remote model (see engines/counter.py): the server's
-    tokenizer, or the estimate, with the template's overhead estimated."""
+    """The context meter's counter for a remote model (see engines/counter.py).
 
-    def __init__(self, tokenizer: RemoteTokenizer, client=None):
-        self._tokenizer = tokenizer
-        self._client = client
+    It estimates (four characters a token, and the template's overhead) and sends nothing: the
+    meter counts the message while it is typed, and a draft the user may still delete must not
+    reach the server before Send. The engine counts exactly, with the server's tokenizer where
+    it has one, when the message is sent."""
+
+    def __init__(self, model_id: str):
+        self.model_id = model_id
+        self._tokenizer = RemoteTokenizer(None, "", "", probe=False)
 
     def set_thinking(self, thinking: bool) -> None:
         """The server renders the template: the switch changes nothing counted here."""
@@ -750,16 +754,9 @@ class RemoteCounter:
         return self._tokenizer.measure(messages)
 
     def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close()
+        pass
 
 
 def open_remote_counter(model_id: str) -> RemoteCounter:
-    from desktop.models import remotes
-
-    server, model, api_key = remotes.resolve(model_id)
-    base_url = normalize_base_url(server.base_url)
-    client = make_client(base_url, api_key)
-    return RemoteCounter(RemoteTokenizer(client, server_root(base_url), model), client)
+    parse_id(model_id)
+    return RemoteCounter(model_id)

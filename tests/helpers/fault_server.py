@@ -67,6 +67,7 @@ class FaultServer:
         self.tokenize = False
         self.api_key: str | None = None
         self.requests: list[dict] = []
+        self.tokenized: list[str] = []  # every text sent to /tokenize
         self.headers: list[dict] = []
         self.disconnected = threading.Event()
         self.completed = threading.Event()
@@ -106,6 +107,7 @@ class FaultServer:
             return _error(404, "Not Found")
         body = await request.json()
         text = body.get("prompt") or ""
+        self.tokenized.append(text)
         return JSONResponse({"count": len(text.split()), "max_model_len": self.context_length})
 
     async def _chat(self, request: Request):
