@@ -537,7 +537,7 @@ class RemoteEngine(Engine):
                         yield from thinking.feed(text)
                     if choice.finish_reason:
                         finish = choice.finish_reason
-            if reply.error is not None:
+            if reply.error is not None and not cancelled:  # a failure after a Stop is the Stop's
                 exc = reply.error
                 if isinstance(exc, EngineError):
                     raise exc
