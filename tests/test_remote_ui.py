@@ -204,3 +204,24 @@ def test_add_and_use_loads_the_model_in_the_window(make_window, qtbot, faults, m
     assert not dialog.isVisible()
     assert window.model_info.path == remotes.saved_models()[0].id
     assert "remote" in window.model_label.text()
+
+
+def test_stop_in_the_window_ends_a_remote_reply_within_a_second(make_window, qtbot, faults, memory_keyring):
+    import time
+
+    faults.delay = 0.2
+    faults.pieces = [f" word{i}" for i in range(200)]
+    window = make_window(load=False)
+    _load_remote(window, qtbot, faults)
+    seen = []
+    window.host.chunk_generated.connect(lambda _rid, text: seen.append(text))
+    window.send("Talk for a long time")
+    qtbot.waitUntil(lambda: len(seen) >= 2, timeout=10_000)
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.session.reply_finished, timeout=5_000) as finished:
+        window.session.stop()
+    assert time.perf_counter() - started < 1.0
+    assert finished.args[0].finish_reason == "cancelled"
+    reply = window.chat_view.messages()[-1]
+    assert reply.text.startswith(" word0 word1") and "Stopped" in reply.footer.text()
+    assert faults.disconnected.wait(2)  # the server saw the request closed
