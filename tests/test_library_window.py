@@ -276,3 +276,32 @@ def test_sorting_by_parameters_and_size_holds_above_two_to_the_31(window, qtbot)
         shown = [proxy.index(i, 0).data(Roles.Row) for i in range(proxy.rowCount())]
         values = [key(r) for r in shown]
         assert values == sorted(values) and max(values) > 2**31 > min(values)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen has no window stack
+def test_the_main_window_marks_the_loaded_model_and_records_reply_speeds(make_window, qtbot, model_path):
+    """The hooks in the main window: a load marks the library's row, a reply's speed is kept
+    with the hardware profile and then drives the estimate for that size."""
+    from desktop import hardware
+    from desktop.models import speed
+    from tests.conftest import LONG_PROMPT
+
+    window = make_window()
+    window.session.params = {"temperature": 0, "max_tokens": 40}
+    with qtbot.waitSignal(window.session.reply_finished, timeout=60_000) as done:
+        window.send(LONG_PROMPT)
+    stats = done.args[0]
+    assert stats.completion_tokens >= speed.MIN_TOKENS and stats.tokens_per_s
+    kept = hardware.read_calibration()["measurements"]["llama"][window.model_info.path]
+    assert kept["tokens_per_s"] == [stats.tokens_per_s] and kept["bytes"] == model_path.stat().st_size
+    assert speed.estimate(kept["bytes"], "llama").tokens_per_s == pytest.approx(stats.tokens_per_s)
+
+    library = window.show_library()
+    qtbot.waitUntil(lambda: library.catalog is not None, timeout=30_000)
+    (row,) = [r for r in library.installed_model.rows() if r.loaded]
+    assert row.bundled and row.path == str(model_path)
+    assert row.speed.measured  # its speed here comes from the reply just measured
+    library.set_loaded(None)
+    with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
+        window.load_model(str(model_path))
+    assert [r.loaded for r in library.installed_model.rows()] == [True]
