@@ -550,7 +550,7 @@ class MainWindow(QMainWindow):
         restart = getattr(dialog, "restart_requested", None)
         if restart is not None:
             # After the dialog has closed, from the event loop: a restart closes this window.
-            restart.connect(lambda: QTimer.singleShot(0, self.restart))
+            restart.connect(lambda: QTimer.singleShot(0, self, self.restart))
         dialog.exec()
 
     def restart(self) -> None:
@@ -642,7 +642,7 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event):  # noqa: N802
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             # After this change has been handled everywhere: style sheets read the new palette.
-            QTimer.singleShot(0, self._restyle)
+            QTimer.singleShot(0, self, self._restyle)
         super().changeEvent(event)
 
     def _restyle(self) -> None:
@@ -887,9 +887,10 @@ class MainWindow(QMainWindow):
         self.session.delete_conversation(conversation_id)
 
     # -- chat settings, context meter, message actions --------------------------------------
-    def show_chat_settings(self, visible: bool, focus: bool = True) -> None:
-        """Open or close the chat settings drawer (it scrolls rather than clip when short)."""
-        opening = visible and not self.chat_settings.isVisible()
+    def show_chat_settings(self, visible: bool, focus: bool = True, fit: bool = True) -> None:
+        """Open or close the chat settings drawer (it scrolls rather than clip when short);
+        fit: make room for it (not when the user's own splitter sizes were just restored)."""
+        opening = visible and fit and not self.chat_settings.isVisible()
         if not visible and self.chat_settings.isAncestorOf(QApplication.focusWidget()):
             self.focus_input()
         self.chat_settings.setVisible(visible)
@@ -907,7 +908,7 @@ class MainWindow(QMainWindow):
         if self.chat_settings.isVisible():
             # Once the splitter has its new width: a narrower window takes from the drawer and
             # the list, not only from the chat.
-            QTimer.singleShot(0, self._refit_drawer)
+            QTimer.singleShot(0, self, self._refit_drawer)
 
     def _refit_drawer(self) -> None:
         if self.chat_settings.isVisible() and self.splitter.sizes()[1] < CHAT_MIN:
@@ -960,7 +961,7 @@ class MainWindow(QMainWindow):
         """Back to the input after a message's action, unless it opened an editor (Edit)."""
         if action == "edit":
             return
-        QTimer.singleShot(0, self.focus_input)
+        QTimer.singleShot(0, self, self.focus_input)
 
     def _focus_back_from_view(self) -> None:
         focus = QApplication.focusWidget()
@@ -974,7 +975,7 @@ class MainWindow(QMainWindow):
         # lands there. A button reached with Tab keeps its focus.
         if (isinstance(new, QAbstractButton) and self.chat_view.isAncestorOf(new)
                 and QApplication.mouseButtons() != Qt.MouseButton.NoButton):
-            QTimer.singleShot(0, self._focus_back_from_view)
+            QTimer.singleShot(0, self, self._focus_back_from_view)
 
     def _update_chat_page(self) -> None:
         """The welcome in an empty chat, the messages otherwise."""
@@ -1120,7 +1121,7 @@ class MainWindow(QMainWindow):
         if splitter is not None:
             self.splitter.restoreState(splitter)
         shown = settings.value(settings_keys.CHAT_SETTINGS_SHOWN, False, type=bool)
-        self.show_chat_settings(shown, focus=False)
+        self.show_chat_settings(shown, focus=False, fit=splitter is None)
         self.show_sidebar(settings.value(settings_keys.SIDEBAR_SHOWN, True, type=bool))
         # Back where the user left off: the chat that was open.
         last = settings.value(self._last_chat_key(), -1, type=int)
