@@ -174,6 +174,23 @@ def _server_message(exc) -> str:
     return " ".join(str(message).split())[:300]
 
 
+def _transport_kind(exc: BaseException) -> str | None:
+    """"timeout" or "connection" for the transport's own exceptions: openai before 2.x let
+    httpx's escape from a stream being read (ReadTimeout, RemoteProtocolError...)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError | OSError):
+        return "connection"
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "TimeoutException" in names:
+        return "timeout"
+    if names & {"TransportError", "StreamError", "NetworkError", "ProtocolError"}:
+        return "connection"
+    return None
+
+
 def plain_error(exc: BaseException, base_url: str, model: str | None = None,
                 read_timeout: float = READ_TIMEOUT_S) -> EngineError:
     """An ``openai`` exception as an EngineError whose message the user can act on."""
@@ -182,13 +199,14 @@ def plain_error(exc: BaseException, base_url: str, model: str | None = None,
     where = host_label(base_url)
     if isinstance(exc, EngineError):
         return exc
-    if isinstance(exc, openai.APITimeoutError):
+    kind = _transport_kind(exc)
+    if kind == "timeout":
         return RemoteTimeoutError(translate(
             "Core", "The server at {where} did not answer for {seconds} s. It may be overloaded, or "
             "reading a long prompt: try again, or raise the waiting time.").format(
             where=where, seconds=f"{read_timeout:g}"))
-    if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc.__context__
+    if kind == "connection":
+        cause = (exc.__cause__ or exc.__context__) if isinstance(exc, openai.APIConnectionError) else exc
         reason = str(cause) if cause is not None and str(cause) else type(cause or exc).__name__
         return RemoteConnectError(translate(
             "Core", "Could not connect to {url}: is the server running, and is the address right? "
@@ -476,8 +494,6 @@ class RemoteEngine(Engine):
 
     def stream(self, messages: Sequence[Message], params: SamplingParams,
                cancel: threading.Event | None = None) -> Iterator[str]:
-        import openai
-
         started = time.perf_counter()
         messages = [{"role": m["role"], "content": m.get("content") or ""} for m in messages]
         dropped: list[int] = []
@@ -541,7 +557,7 @@ class RemoteEngine(Engine):
                 exc = reply.error
                 if isinstance(exc, EngineError):
                     raise exc
-                if count and isinstance(exc, openai.APIError | openai.OpenAIError | OSError):
+                if count:  # what arrived was yielded: it is kept, and marked cut
                     raise self._interrupted(exc) from None
                 raise plain_error(exc, self.base_url, self.model, self.read_timeout) from None
             if finish is None and not cancelled:
@@ -569,14 +585,13 @@ class RemoteEngine(Engine):
             thinking.fill(stats)
 
     def _interrupted(self, exc) -> ReplyInterrupted:
-        import openai
-
+        kind = _transport_kind(exc) if exc is not None else None
         if exc is None:
             reason = translate("Core", "the server ended it without saying it was done")
-        elif isinstance(exc, openai.APITimeoutError):
+        elif kind == "timeout":
             reason = translate("Core", "the server stopped sending for {seconds} s").format(
                 seconds=f"{self.read_timeout:g}")
-        elif isinstance(exc, openai.APIConnectionError | OSError):
+        elif kind == "connection":
             reason = translate("Core", "the connection was lost")
         else:  # an error event in the stream (LM Studio, vLLM send one when generation fails)
             reason = translate("Core", "the server reported an error: {detail}").format(
