@@ -372,3 +372,22 @@ def test_recommend_honours_quality_providers_and_tuples():
     pick = fit.recommend([("big", needing(4.0), None, 1.0), ("small", needing(2.0), None, 2.0)],
                          make_profile(32))
     assert pick.key == "small" and isinstance(pick.variant, Variant)
+
+
+def test_catalog_variants_get_a_speed_where_they_run():
+    from desktop.models.catalog import load_catalog
+    from desktop.models.fit_catalog import assess_variant, variant_speed
+
+    catalog = load_catalog()
+    cpu_only = make_profile(16)
+    cpu_only.memory_bandwidth = 20e9
+    model, gguf = catalog.variant("gguf-phi-3-mini-4k-instruct-q4")
+    _, dml = catalog.variant("onnx-phi-3-mini-4k-instruct-dml-int4-awq-b128")
+    est = variant_speed(gguf, assess_variant(model, gguf, cpu_only), cpu_only)
+    assert est.device == "cpu" and est.tokens_per_s > 0
+    assert variant_speed(dml, assess_variant(model, dml, cpu_only), cpu_only) is None  # no DirectML here
+    gpu = GpuInfo("NVIDIA GeForce RTX 4090", "nvidia", 24 * GIB, 22 * GIB, ["cuda"])
+    with_gpu = make_profile(16, gpus=[gpu])
+    with_gpu.memory_bandwidth = 20e9
+    on_gpu = variant_speed(gguf, assess_variant(model, gguf, with_gpu), with_gpu)
+    assert on_gpu.device == "gpu" and on_gpu.tokens_per_s > 5 * est.tokens_per_s

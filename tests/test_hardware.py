@@ -421,3 +421,16 @@ def test_summary_names_the_gpu_and_who_uses_it():
 def test_format_gb():
     assert format_bytes(int(23.4 * GIB)) == "23.4 GB"
     assert format_bytes(300 * MIB) == "300 MB"
+
+
+def test_the_profile_carries_this_machines_memory_bandwidth(tmp_path):
+    """Probed once per process (the speed estimate starts from it) and kept with the calibration,
+    which belongs to this machine only."""
+    p = hardware.detect(tmp_path)
+    assert p.memory_bandwidth and 1e8 < p.memory_bandwidth < 1e13
+    assert p.to_dict()["memory_bandwidth"] == p.memory_bandwidth
+    hardware.update_calibration(lambda data: data.update(note="kept"))
+    assert hardware.read_calibration()["note"] == "kept"
+    assert hardware.read_calibration()["machine"] == hardware.machine_key()
+    hardware.calibration_path().write_text("{not json", encoding="utf-8")
+    assert hardware.read_calibration() == {}  # damaged: started again, never an error
