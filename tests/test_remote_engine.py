@@ -589,3 +589,17 @@ def test_edgechat_ask_reaches_a_saved_server(faults):
     line = json.loads(result.stdout)
     assert line["text"] == "".join(faults.pieces)
     assert (line["backend"], line["device"]) == ("remote", f"127.0.0.1:{faults.port}")
+
+
+def test_transport_errors_read_as_timeouts_and_lost_connections():
+    """Older openai clients let the HTTP library's own exceptions out of a stream being read."""
+    import httpx2
+
+    from desktop.engines.remote_engine import plain_error
+
+    url = "http://gpu-box:8000/v1"
+    request = httpx2.Request("POST", url + "/chat/completions")
+    timeout = plain_error(httpx2.ReadTimeout("timed out", request=request), url, read_timeout=30)
+    assert isinstance(timeout, RemoteTimeoutError) and "30 s" in str(timeout)
+    cut = plain_error(httpx2.RemoteProtocolError("peer closed connection", request=request), url)
+    assert isinstance(cut, RemoteConnectError) and url in str(cut)
