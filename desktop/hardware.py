@@ -718,16 +718,17 @@ def read_calibration() -> dict:
     return data
 
 
-def update_calibration(change: Callable[[dict], None]) -> dict:
+def update_calibration(change: Callable[[dict], None], timeout: float = 5.0) -> dict:
     """Apply ``change`` to the stored calibration under a file lock (the window's threads and a
-    second EdgeChat may record at once) and write it back atomically."""
+    second EdgeChat may record at once) and write it back atomically. filelock.Timeout (an
+    OSError) when the lock stays taken for ``timeout`` seconds."""
     import json
 
     from filelock import FileLock
 
     path = calibration_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(CALIBRATION_FILE + ".lock")), timeout=5):
+    with FileLock(str(path.with_name(CALIBRATION_FILE + ".lock")), timeout=timeout):
         data = read_calibration() or {"version": 1, "machine": machine_key()}
         change(data)
         tmp = path.with_suffix(".tmp")

@@ -54,6 +54,7 @@ MIN_SIZE_SPREAD = 1.8
 KEEP_PER_MODEL = 8
 # A reply shorter than this says more about its first tokens than the speed.
 MIN_TOKENS = 16
+RECORD_LOCK_TIMEOUT_S = 0.5
 
 # GPU memory bandwidth in bytes/s by board name (vendor specifications). Decoding reaches about
 # GPU_EFFICIENCY of it; the fixed part per token (kernel launches, sampling) is GPU_OVERHEAD_S.
@@ -120,7 +121,8 @@ def record_measurement(model_id: str, file_bytes: int | None, backend: str | Non
         models[model_id] = {"bytes": int(file_bytes), "tokens_per_s": speeds, "at": time.time()}
 
     try:
-        hardware.update_calibration(add)
+        # Called on the window's thread at the end of a reply: never wait long for the lock.
+        hardware.update_calibration(add, timeout=RECORD_LOCK_TIMEOUT_S)
     except Exception:  # noqa: BLE001 - a read-only or locked data folder loses one sample only
         return False
     return True
