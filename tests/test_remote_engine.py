@@ -466,6 +466,22 @@ def test_a_server_that_refuses_stream_options_still_works(faults):
     assert "stream_options" not in faults.requests[-1]  # remembered for the session
 
 
+def test_sampling_reaches_servers_that_take_it_and_strict_ones_still_answer(faults):
+    params = SamplingParams(temperature=0.3, top_p=0.9, top_k=20, min_p=0.1, repeat_penalty=1.2, seed=7,
+                            max_tokens=99)
+    with RemoteEngine(faults.base_url, "fault-model") as engine:
+        list(engine.stream(HELLO, params))
+    sent = faults.requests[-1]
+    assert (sent["temperature"], sent["top_p"], sent["seed"], sent["max_tokens"]) == (0.3, 0.9, 7, 99)
+    assert (sent["top_k"], sent["min_p"], sent["repeat_penalty"], sent["repetition_penalty"]) == (
+        20, 0.1, 1.2, 1.2)
+    faults.strict = True
+    with RemoteEngine(faults.base_url, "fault-model") as engine:
+        answer, _ = _collect(engine.stream(HELLO, params))
+    assert answer == "".join(faults.pieces)
+    assert "top_k" not in faults.requests[-1] and faults.requests[-1]["temperature"] == 0.3
+
+
 def test_the_user_context_setting_is_capped_by_the_server(faults):
     faults.context_length = 2048
     with RemoteEngine(faults.base_url, "fault-model", n_ctx=8192) as engine:

@@ -49,10 +49,12 @@ NO_KEY = "no-key"
 # used for fitting when the server can count only plain text.
 PER_MESSAGE_TOKENS = 4
 REPLY_OPENING_TOKENS = 3
-# Sampling fields only some servers take (vLLM, llama.cpp, LM Studio do); one that refuses
-# unknown fields gets the request again without them.
-_EXTRA_SAMPLING = {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repeat_penalty"}
-_REFUSED_WORDS = ("top_k", "min_p", "repeat_penalty", "unrecognized", "extra")
+# Sampling fields only some servers take, as (our field, their name): llama.cpp and LM Studio
+# say repeat_penalty, vLLM repetition_penalty, and each ignores the other's. A server that
+# refuses unknown fields gets the request again without them.
+_EXTRA_SAMPLING = (("top_k", "top_k"), ("min_p", "min_p"), ("repeat_penalty", "repeat_penalty"),
+                   ("repeat_penalty", "repetition_penalty"))
+_REFUSED_WORDS = ("top_k", "min_p", "repeat_penalty", "repetition_penalty", "unrecognized", "extra")
 _CONTEXT_WORDS = re.compile(r"context|too long|maximum .*length|max_model_len|n_ctx|exceed", re.I)
 
 
@@ -460,7 +462,7 @@ class RemoteEngine(Engine):
         if "stream_options" not in self._skip:
             body["stream_options"] = {"include_usage": True}
         if "sampling" not in self._skip:
-            extra = {key: getattr(params, field) for field, key in _EXTRA_SAMPLING.items()}
+            extra = {key: getattr(params, field) for field, key in _EXTRA_SAMPLING}
             if params.temperature <= 0:
                 extra["top_k"] = 1
         return {**body, "extra_body": extra or None}

@@ -64,6 +64,7 @@ class FaultServer:
         self.delay = 0.0
         self.usage = True
         self.reject_stream_options = False
+        self.strict = False  # refuses fields OpenAI's own API does not have (top_k...)
         self.tokenize = False
         self.api_key: str | None = None
         self.requests: list[dict] = []
@@ -125,6 +126,8 @@ class FaultServer:
         if mode == "overflow":
             return _error(400, "This model's maximum context length is 2048 tokens. However, you "
                                "requested 9000 tokens.")
+        if self.strict and "top_k" in body:
+            return _error(400, "Unrecognized request argument supplied: top_k")
         if self.reject_stream_options and "stream_options" in body:
             return _error(400, "Unrecognized request argument supplied: stream_options")
         if mode == "slow_start":
