@@ -59,7 +59,8 @@ SHELL_STYLE = """
 QWidget#sidebar { background: palette(window); }
 QWidget#top_bar { border-bottom: 1px solid palette(mid); }
 QToolButton#top_bar_button { border: none; padding: 4px; border-radius: 6px; }
-QToolButton#top_bar_button:hover, QToolButton#top_bar_button:checked { background: palette(midlight); }
+QToolButton#top_bar_button:hover, QToolButton#top_bar_button:checked {
+    background: rgba(128, 128, 128, 0.22); }
 """
 
 
