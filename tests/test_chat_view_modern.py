@@ -261,3 +261,33 @@ def test_a_theme_switch_repaints_bubbles_code_badges_and_icons_at_once(window, q
                         == dark.color(QPalette.ColorRole.PlaceholderText), timeout=2000)
     finally:
         apply_theme(qapp, "system")
+
+
+def test_a_reply_being_written_wears_its_model_badge_from_the_start(qtbot, tmp_path, model_path):
+    from desktop.ui.chat_binder import ChatBinder
+    from desktop.workers.chat_session import ChatSession
+    from tests.test_reasoning_view import ThinkingEngine
+
+    ThinkingEngine.go_on.clear()
+    store = ConversationStore(tmp_path / "chats.sqlite3")
+    host = EngineHost(ThinkingEngine)
+    session = ChatSession(store, host)
+    view = ChatView()
+    qtbot.addWidget(view)
+    ChatBinder(session, view)
+    view.show()
+    try:
+        with qtbot.waitSignal(host.model_loaded, timeout=10_000):
+            host.load(str(model_path))
+        session.send("How many r's in strawberry?")
+        reply = view.messages()[-1]
+        # Shown while it is written, not put on at the end (which would push the reply down).
+        qtbot.waitUntil(lambda: reply.thinking is not None and "count" in reply.thinking.text)
+        assert session.busy and reply.badge.isVisible() and reply.badge.text() == "Thinker"
+        ThinkingEngine.go_on.set()
+        qtbot.waitUntil(lambda: not session.busy, timeout=10_000)
+        assert reply.badge.isVisible() and reply.badge.text() == "Thinker"
+    finally:
+        ThinkingEngine.go_on.set()
+        assert host.shutdown()
+        store.close()

@@ -41,6 +41,12 @@ class ChatBinder(QObject):
         session.busy_changed.connect(self._on_busy)
         session.reply_finished.connect(self._on_finished)
         view.action_done.connect(lambda: self.action_handled.emit("done"))
+        # A reply being written shows the loaded model's badge from its start: put on at the
+        # end, the badge would push the reply down under the reader's eyes.
+        self._model = ""
+        loaded = getattr(session.host, "model_loaded", None)
+        if loaded is not None:
+            loaded.connect(self._on_model_loaded)
 
     @Slot(object)
     def _show_page(self, page: ChatPage) -> None:
@@ -67,6 +73,8 @@ class ChatBinder(QObject):
             widget.set_versions(*item.version)
         if item.model:
             widget.set_model(item.model)
+        elif item.role == "assistant" and item.status == "streaming":
+            widget.set_model(self._model)
         widget.set_actions_enabled(not self._busy)
         message_id = item.id
         widget.action_requested.connect(lambda action: self._on_action(message_id, action))
@@ -98,6 +106,10 @@ class ChatBinder(QObject):
             self._finished = message_id
         if widget is not None:
             widget.set_status(status, detail)
+
+    @Slot(object)
+    def _on_model_loaded(self, info) -> None:
+        self._model = str(getattr(info, "name", "") or "")
 
     @Slot(object)
     def _on_finished(self, stats) -> None:
