@@ -704,7 +704,7 @@ class ChatView(QScrollArea):
         outer.addStretch(1)
         self._layout = QVBoxLayout(self.column)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(12)
+        self._layout.setSpacing(6)
         self._layout.addStretch(1)
         self.setWidget(container)
         self._apply_style()
