@@ -190,18 +190,24 @@ def test_a_saved_server_can_be_picked_again_and_forgotten(qtbot, faults, memory_
 
 
 def test_add_and_use_loads_the_model_in_the_window(make_window, qtbot, faults, memory_keyring):
+    from shiboken6 import isValid
+
     from desktop.ui.remote_dialog import RemoteDialog
 
     window = make_window(load=False)
-    dialog = RemoteDialog(window)
-    dialog.show()
+    dialog = window.model_picker.connect_to_server()  # "Connect to a server…" in the picker
+    assert isinstance(dialog, RemoteDialog) and dialog.isVisible()
     dialog.url_edit.setText(faults.base_url)
     with qtbot.waitSignal(dialog.lister.finished_listing, timeout=10_000):
         dialog.test_connection()
     assert dialog.checked_models() == ["fault-model"]  # the only model is ticked already
+    loads = []
+    window.host.model_loaded.connect(loads.append)
     with qtbot.waitSignal(window.host.model_loaded, timeout=20_000):
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible()
+    qtbot.wait(500)
+    assert len(loads) == 1  # loaded once
+    qtbot.waitUntil(lambda: not isValid(dialog) or not dialog.isVisible(), timeout=5_000)  # closed
     assert window.model_info.path == remotes.saved_models()[0].id
     assert "remote" in window.model_label.text()
 

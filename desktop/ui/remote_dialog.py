@@ -315,11 +315,7 @@ class RemoteDialog(QDialog):
         saved = self._save() if models else None
         if saved is None:
             return
-        model_id = remotes.make_id(saved.id, models[0])
-        self.model_chosen.emit(model_id)
-        picker = getattr(self.parent(), "model_picker", None)
-        if picker is not None and hasattr(picker, "choose"):
-            picker.choose(model_id)
+        self.model_chosen.emit(remotes.make_id(saved.id, models[0]))  # the picker loads it
         self.accept()
 
     @Slot()
