@@ -166,7 +166,7 @@ class WelcomeView(QWidget):
 
         column = QWidget()
         column.setMaximumWidth(640)
-        column.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         inner = QVBoxLayout(column)
         inner.setSpacing(12)
         inner.addWidget(self.title)
@@ -175,9 +175,13 @@ class WelcomeView(QWidget):
         inner.addLayout(grid)
         inner.addSpacing(8)
         inner.addWidget(self.card)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 100)  # the whole width up to the column's maximum, centred
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
         self.setStyleSheet(STYLE)
 
