@@ -54,6 +54,16 @@ def bridge_for(window):
         bridge.set_model(getattr(window, "model_info", None))
         bridge.set_loading(bool(getattr(window, "_loading", False)))
         window.server_bridge = bridge
+        # Said in the status bar while it serves, so a closed panel does not hide an open port.
+        label = QLabel()
+        label.setVisible(False)
+        window.statusBar().addPermanentWidget(label)
+
+        def show_state(running: bool) -> None:
+            label.setText(window.tr("Serving at {url}").format(url=bridge.url) if running else "")
+            label.setVisible(running)
+
+        bridge.running_changed.connect(show_state)
     return window.server_bridge
 
 
@@ -74,7 +84,7 @@ class ServerPanel(QDialog):
         self.bridge = bridge
         self.setWindowTitle(self.tr("API server"))
         self.setModal(False)
-        self.resize(640, 480)
+        self.resize(780, 480)
 
         self.switch = QCheckBox(self.tr("Serve the loaded model to other apps"))
         self.remote = QCheckBox(self.tr("Allow other computers on the network (needs an API key)"))
@@ -86,10 +96,12 @@ class ServerPanel(QDialog):
         self.copy_key = QPushButton(self.tr("Copy"))
         self.new_key = QPushButton(self.tr("New key"))
         self.key_note = QLabel(wordWrap=True)
+        self.key_note.setVisible(False)
         self.status = QLabel(wordWrap=True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.log.setPlaceholderText(self.tr("Requests appear here as other apps send them."))
 
         form = QFormLayout()
@@ -113,6 +125,7 @@ class ServerPanel(QDialog):
         layout.addWidget(self.log, 1)
 
         self.switch.toggled.connect(self._toggle)
+        self.remote.toggled.connect(self._update)
         self.copy_address.clicked.connect(lambda: self._copy(self.address.text()))
         self.copy_key.clicked.connect(lambda: self._copy(self.key.text()))
         self.new_key.clicked.connect(self._make_new_key)
@@ -187,6 +200,8 @@ class ServerPanel(QDialog):
         self.remote.setEnabled(not running)
         self.port.setEnabled(not running)
         self.copy_key.setEnabled(bool(self.key.text()))
+        self.new_key.setEnabled(self.remote.isChecked())
+        self.key_note.setVisible(bool(self.key_note.text()))
         if not running:
             self.address.clear()
             self.status.setText(self.tr("Off. Other apps can use the loaded model through the OpenAI API "
@@ -207,8 +222,9 @@ class ServerPanel(QDialog):
         if record.prompt_tokens is not None:
             tokens = self.tr("{p}+{c} tokens").format(p=record.prompt_tokens, c=record.completion_tokens)
         line = "  ".join(part for part in (
-            time.strftime("%H:%M:%S"), record.method, record.path, str(record.status),
-            record.model or "", tokens, f"{record.duration_s:.2f} s", record.client) if part)
+            time.strftime("%H:%M:%S"), record.client.rsplit(":", 1)[0], record.method, record.path,
+            str(record.status), record.model or "", self.tr("stream") if record.stream else "", tokens,
+            f"{record.duration_s:.2f} s") if part)
         self.log.appendPlainText(line)
 
 
