@@ -143,6 +143,7 @@ def test_tab_goes_input_send_chat_settings_then_the_messages(chats, qtbot):
 
 def test_esc_closes_the_drawer_it_is_in(chats, qtbot):
     window, _trip, _other = chats
+    window.show_chat_settings(False)  # as an earlier test's window may have left it
     window.chat_settings_action.trigger()
     assert window.chat_settings.isVisible()
     assert focused(qtbot, window.chat_settings.system_edit)

@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
         self.model_picker.add_menu(self.menuBar(), before=self.view_menu)
         self._place_model_picker()
         self.prompt.setFocus()
+        # The palette the sheets were applied with: only a real change re-applies them.
+        self._palette_key = self.palette().color(self.palette().ColorRole.Window).name()
 
     # -- wiring --------------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -302,8 +304,13 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu(self.tr("&View"))
         self.view_menu.addAction(self.sidebar_action)
         self.view_menu.addAction(self.chat_settings_action)
-        self.settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
-        self.settings_menu.addAction(self.settings_action)
+        if sys.platform == "darwin":
+            # Qt moves it to the app menu (PreferencesRole); a menu of its own would stay empty.
+            self.settings_menu = file_menu
+            file_menu.addAction(self.settings_action)
+        else:
+            self.settings_menu = self.menuBar().addMenu(self.tr("S&ettings"))
+            self.settings_menu.addAction(self.settings_action)
         self.library_action.triggered.connect(self.show_library)
         self.settings_action.triggered.connect(self.show_settings)
         self.new_action.triggered.connect(self.new_chat)
@@ -452,6 +459,8 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         """Ctrl+N: an empty chat, selected at the top of the list, with the cursor in the input."""
+        if self.search_panel.query():
+            self.search_panel.clear()  # the list, with the new chat on top, comes back
         self.session.new_conversation()
         self._select_conversation(DRAFT_ID)
         self.focus_input()
