@@ -305,3 +305,19 @@ def test_the_main_window_marks_the_loaded_model_and_records_reply_speeds(make_wi
     with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
         window.load_model(str(model_path))
     assert [r.loaded for r in library.installed_model.rows()] == [True]
+
+
+def test_a_model_opened_from_a_file_is_listed_while_loaded(window, qtbot, model_path, tmp_path):
+    import shutil
+
+    opened = tmp_path / "elsewhere.gguf"
+    shutil.copyfile(model_path, opened)
+    window.set_loaded(str(opened))
+    rows = installed_rows(window)
+    assert [r.source for r in rows] == ["bundled", "opened"] and rows[1].loaded
+    window.installed_view.setCurrentIndex(window.installed_model.index(1, 0))
+    with qtbot.assertNotEmitted(window.tasks.library.removed, wait=200):
+        window._remove_selected(confirm=False)
+    assert "nothing to remove" in window.message.text() and opened.exists()
+    window.set_loaded(str(model_path))
+    assert [r.source for r in installed_rows(window)] == ["bundled"]

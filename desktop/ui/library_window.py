@@ -286,6 +286,7 @@ class LibraryWindow(QWidget):
     # -- tabs --------------------------------------------------------------------------------
     def _installed_tab(self) -> QWidget:
         sources = {"bundled": self.tr("Comes with EdgeChat"), "download": self.tr("Downloaded"),
+                   "opened": self.tr("Opened from a file (not in the library)"),
                    "import": self.tr("Imported"), "discovered": self.tr("Found on this computer")}
         self.installed_model = RowsModel([
             Column(self.tr("Name"), lambda m: m.name),
@@ -540,6 +541,19 @@ class LibraryWindow(QWidget):
         bundled = self.bundled_model()
         if bundled is not None and not any(_same_path(m.path, bundled.path) for m, _ in models):
             models.insert(0, (bundled, True))
+        loaded = self._loaded
+        if (loaded and "://" not in loaded and os.path.exists(loaded)
+                and not any(_same_path(m.path, loaded) for m, _ in models)):
+            # Opened from a file (File ▸ Open): listed while loaded, so the mark is somewhere.
+            path = Path(loaded)
+            fmt = "onnx" if path.is_dir() else "gguf"
+            try:
+                size = path.stat().st_size if fmt == "gguf" else sum(
+                    f.stat().st_size for f in path.iterdir() if f.is_file())
+            except OSError:
+                size = 0
+            models.append((InstalledModel(id="opened", name=path.stem if fmt == "gguf" else path.name,
+                                          format=fmt, path=loaded, source="opened", size=size), False))
         calibration = speed.calibrate(self.profile) if self.profile is not None else None
         rows = [InstalledRow(m, bundled=is_bundled, loaded=_same_path(m.path, self._loaded),
                              speed=self._installed_speed(m, calibration))
@@ -776,6 +790,11 @@ class LibraryWindow(QWidget):
             return
         if getattr(model, "bundled", False):
             self.show_message(self._bundled_reason(), error=True)
+            return
+        if getattr(model, "source", "") == "opened":
+            self.show_message(self.tr("{name} was opened from a file and is not in the library: there "
+                                      "is nothing to remove. Import it to keep it listed.")
+                              .format(name=model.name), error=True)
             return
         what = (self.tr("Its files will be deleted.") if model.source == "download"
                 else self.tr("Its files stay where they are."))
