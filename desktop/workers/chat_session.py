@@ -113,6 +113,8 @@ def effective_params(model_defaults: dict, settings: dict, overrides: dict | Non
         for key, value in source.items():
             if key not in params or key == "thinking":  # a chat setting, not a sampling one
                 continue
+            if key in SamplingParams.REQUEST_FIELDS:  # the API server's, never a chat's or a file's
+                continue
             if key in SAMPLING_RANGES:
                 if key == "seed" and value is None:
                     params[key] = None
