@@ -33,6 +33,7 @@ class SettingsDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
+        self.setMinimumWidth(600)  # the keyring's notes wrap to a few lines, not a clipped column
         settings = QSettings()
         self.theme_combo = QComboBox()
         for key, label in (("system", self.tr("Same as the system")), ("light", self.tr("Light")),
@@ -101,6 +102,7 @@ class SettingsDialog(QDialog):
         self.save_button.clicked.connect(self.save_token)
         self.clear_button.clicked.connect(self.clear_token)
         self.refresh()
+        self.adjustSize()  # tall enough for the wrapped notes at this width (they were clipped)
 
     def refresh(self) -> None:
         state = tokens.status()
@@ -114,6 +116,11 @@ class SettingsDialog(QDialog):
         for widget in (self.token_edit, self.save_button):
             widget.setEnabled(state.available)
         self.clear_button.setEnabled(state.available and has)
+        # The whole note at the dialog's width: a dialog sizes itself without asking a wrapped
+        # label for its height, which cut a long note's first and last lines.
+        margins = self.layout().contentsMargins() if self.layout() else None
+        inner = max(self.width(), self.minimumWidth()) - (margins.left() + margins.right() if margins else 0)
+        self.status_label.setMinimumHeight(self.status_label.heightForWidth(inner))
 
     def save_token(self) -> None:
         try:

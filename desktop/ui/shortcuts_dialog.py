@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 # Keys that belong to a widget rather than to an action (the input, the list, the search field).
 # Kept beside the code that handles them: tests/test_keyboard.py presses each one.
 WIDGET_KEYS = (
-    ("Return", QT_TRANSLATE_NOOP("ShortcutsDialog", "Send the message (in any message box)")),
+    ("Return", QT_TRANSLATE_NOOP("ShortcutsDialog", "Send the message (any message box)")),
     ("Shift+Return", QT_TRANSLATE_NOOP("ShortcutsDialog", "New line in the message")),
-    ("F2", QT_TRANSLATE_NOOP("ShortcutsDialog", "Rename the selected chat")),
     ("Down", QT_TRANSLATE_NOOP("ShortcutsDialog", "From the search field into its results")),
     ("Tab", QT_TRANSLATE_NOOP("ShortcutsDialog", "Input → Send → Chat settings → messages")),
 )
@@ -70,7 +69,7 @@ class ShortcutsDialog(QDialog):
     def __init__(self, window: QWidget, parent=None):
         super().__init__(parent or window)
         self.setWindowTitle(self.tr("Keyboard shortcuts"))
-        self.resize(520, 560)
+        self.resize(600, 600)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([self.tr("Action"), self.tr("Keys")])
         self.tree.setRootIsDecorated(False)
