@@ -484,3 +484,59 @@ def test_serve_on_another_address_without_a_keyring_still_requires_a_key(tmp_pat
 
     assert not needs_key("127.0.0.1") and not needs_key("::1") and not needs_key("localhost")
     assert needs_key("0.0.0.0") and needs_key("192.168.1.20")
+
+
+def test_onnx_model_is_served_too_and_says_what_needs_llama_cpp(onnx_model):
+    backend = EngineBackend(str(onnx_model), n_ctx=1024)
+    backend.wait_loaded(180)
+    server = _serve(create_app(backend))
+    try:
+        c = client(server)
+        [model] = c.models.list().data
+        reply = c.chat.completions.create(model=model.id, messages=HELLO, max_tokens=8, temperature=0)
+        text = reply.choices[0].message.content
+        assert text.strip() and reply.usage.completion_tokens <= 8
+        # ONNX Runtime GenAI has no stop texts: the server's own guard ends the reply there.
+        word = text.split()[1] if len(text.split()) > 1 else text.split()[0]
+        stopped = c.chat.completions.create(model=model.id, messages=HELLO, max_tokens=8, temperature=0,
+                                            stop=[word])
+        assert stopped.choices[0].finish_reason == "stop"
+        assert stopped.choices[0].message.content == text[: text.index(word)]
+        for call in (
+            lambda: c.chat.completions.create(model=model.id, messages=HELLO, max_tokens=8,
+                                              response_format={"type": "json_object"}),
+            lambda: c.completions.create(model=model.id, prompt="Hello", max_tokens=4),
+        ):
+            error = _status(call)
+            assert error.status_code == 400 and "llama.cpp" in error.body["message"]
+    finally:
+        server.stop()
+        backend.close()
+
+
+def test_cors_is_off_unless_origins_are_given(backend):
+    def preflight(server):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("OPTIONS", "/v1/chat/completions", headers={
+            "Origin": "http://app.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type"})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        return resp.getheader("access-control-allow-origin")
+
+    closed = _serve(create_app(backend))
+    opened = _serve(create_app(backend, cors_origins=["http://app.example"], api_key="k"))
+    try:
+        assert preflight(closed) is None
+        assert preflight(opened) == "http://app.example"  # a preflight carries no key: it passes
+    finally:
+        closed.stop()
+        opened.stop()
+
+
+def test_port_in_use_is_a_plain_error(server, backend):
+    from desktop.server.runner import ServerStartError
+
+    with pytest.raises(ServerStartError, match="in use"):
+        ServerThread(create_app(backend), port=server.port).start()

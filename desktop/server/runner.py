@@ -9,6 +9,7 @@ import ipaddress
 import threading
 
 from desktop.errors import UserError
+from desktop.text import translate
 
 LOOPBACK = "127.0.0.1"
 
@@ -45,8 +46,9 @@ def bind(config):
     try:
         return config.bind_socket()
     except SystemExit:  # uvicorn logs the OSError and exits; the caller wants an error
-        raise ServerStartError(f"Could not listen on {config.host}:{config.port}: the port is in use "
-                               "or the address is not on this computer.") from None
+        raise ServerStartError(translate(
+            "Core", "Could not listen on {host}:{port}: the port is in use or the address is not on "
+            "this computer.").format(host=config.host, port=config.port)) from None
 
 
 def address(host: str, port: int) -> str:
@@ -114,7 +116,8 @@ class ServerThread:
         self._thread.start()
         started.wait(timeout)
         if errors:
-            raise ServerStartError(f"The API server did not start: {errors[0]}")
+            raise ServerStartError(translate("Core", "The API server did not start: {reason}").format(
+                reason=errors[0]))
 
     async def _serve(self, started: threading.Event) -> None:
         task = asyncio.ensure_future(self._server.serve(sockets=[self._sock]))
