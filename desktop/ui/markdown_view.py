@@ -463,6 +463,9 @@ class MarkdownView(QTextBrowser):
                 pad = QTextBlockFormat()
                 pad.setLeftMargin(fmt.leftMargin() + CODE_PAD)
                 pad.setRightMargin(fmt.rightMargin() + CODE_PAD)
+                # A line wider than the column wraps inside its box rather than being cut off
+                # at the window's edge (the view never scrolls sideways); a copy keeps it whole.
+                pad.setNonBreakableLines(False)
                 cursor.mergeBlockFormat(pad)
                 spans, state = highlight(line.text(), family, state)
                 for offset, length, kind in spans:
