@@ -114,6 +114,20 @@ def test_a_remembered_model_that_fails_to_load_falls_back_too(make_window, qtbot
     assert "could not be loaded" in window.banner.text()
 
 
+
+def test_a_remembered_server_model_whose_server_is_down_falls_back_too(make_window, qtbot, model_path):
+    remotes = pytest.importorskip("desktop.models.remotes")
+    # Port 9 (discard) refuses connections here: the server is down at start-up.
+    saved = remotes.save_server("http://127.0.0.1:9/v1", ["big-model"], name="GPU box")
+    remote_id = next(m.id for m in remotes.saved_models() if m.model == "big-model")
+    QSettings().setValue(settings_keys.LAST_MODEL, remote_id)
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.host.model_loaded, timeout=60_000) as loaded:
+        load_at_start(window)
+    assert same_model(loaded.args[0].path, str(model_path))
+    assert "could not be loaded" in window.banner.text()
+    assert saved.id in remote_id
+
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen has no window stack
 def test_get_more_models_opens_the_library(make_window, qtbot):
     window = make_window(load=False)

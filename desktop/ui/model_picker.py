@@ -352,14 +352,15 @@ class ModelPicker(QWidget):
         """Every model the menu lists: local ones, then servers' (read fresh each time: a
         download or another window may have added one)."""
         entries = local_models()
+        servers = remote_models()
         loaded = self.loaded_id
-        if loaded and not any(same_model(e.id, loaded) for e in entries):
+        if loaded and not any(same_model(e.id, loaded) for e in entries + servers):
             # Opened as a file (File ▸ Open model file…), not installed: still the one loaded.
             fmt = "Server" if loaded.startswith(REMOTE_PREFIX) else (
                 "ONNX" if os.path.isdir(loaded) else "GGUF")
             size = 0 if fmt == "Server" else _size(loaded)
             entries.append(ModelEntry(loaded, self.loaded_name or Path(loaded).name, fmt, size, "opened"))
-        return entries + [e for e in remote_models() if not any(same_model(e.id, x.id) for x in entries)]
+        return entries + [e for e in servers if not any(same_model(e.id, x.id) for x in entries)]
 
     # -- menu ----------------------------------------------------------------------------
     def _fill_menu(self) -> None:
