@@ -43,6 +43,8 @@ class ContextMeter(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        # A server's model is counted by an estimate here (drafts never travel to the server).
+        self.estimated = False
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(140)
@@ -112,12 +114,13 @@ class ContextMeter(QWidget):
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {chunk}; }}" if chunk else "")
         self.label.setText(text)
         self.settings_button.setVisible(self.draft_too_long())
+        how = (self.tr("Estimated at about four characters per token: the server counts for itself.")
+               if self.estimated else self.tr("Counted with the model's own tokenizer."))
         self.setToolTip(self.tr(
             "System prompt: {system} · Chat: {history} · Your message: {draft}\n"
-            "Kept free for the reply: {reserve} · Context length: {size}\n"
-            "Counted with the model's own tokenizer."
+            "Kept free for the reply: {reserve} · Context length: {size}"
         ).format(system=f"{result.system:,}", history=f"{result.history:,}",
-                 draft=f"{result.draft:,}", reserve=f"{reserve:,}", size=f"{n_ctx:,}"))
+                 draft=f"{result.draft:,}", reserve=f"{reserve:,}", size=f"{n_ctx:,}") + "\n" + how)
 
     def draft_too_long(self) -> bool:
         """The last count says the message alone (with the system prompt and the room kept for

@@ -1032,6 +1032,7 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loading = False
         self.model_info = info
+        self.context_meter.estimated = info.backend == "remote"
         if self.library_window is not None:
             self.library_window.set_loaded(info.path)
         self.banner.hide()
