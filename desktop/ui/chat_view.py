@@ -88,9 +88,13 @@ def conversation_style(palette: QPalette) -> str:
         "line": mix(base, text, 0.25).name(),
         "focus": palette.color(roles.Highlight).name(),
         "error": "#ff7b72" if dark else "#c0392b",
+        # Messages are read at length: a point larger than the window's controls. (In the sheet:
+        # under a style sheet, a font set on a parent widget does not reach its children.)
+        "text_pt": f"{QGuiApplication.font().pointSizeF() + 1:g}",
     }
     return """
 QWidget#conversation {{ background: {base}; }}
+QTextBrowser {{ font-size: {text_pt}pt; }}
 QFrame#bubble {{ background: {bubble}; border-radius: 16px; }}
 QLabel#message_badge {{ background: {badge}; color: {muted}; border-radius: 8px;
                        padding: 2px 8px; font-size: 11px; }}
@@ -529,7 +533,7 @@ class MessageWidget(QFrame):
         if self.bubble is None or self.width() <= 0:
             return
         # Resized many times while a chat opens and the column settles: measure once a width.
-        key = (self.width(), len(self._text), self.editor is not None)
+        key = (self.width(), len(self._text), self.editor is not None, self.body.font().pointSizeF())
         if key == self._bubble_key:
             return
         self._bubble_key = key

@@ -233,6 +233,8 @@ class MarkdownView(QTextBrowser):
         # Every re-rendered tail would otherwise pile up in the undo stack of a read-only view.
         document.setUndoRedoEnabled(False)
         document.contentsChanged.connect(self._fit_height)
+        # A new font (the conversation's style sheet) lays the text out again without an edit.
+        document.documentLayout().documentSizeChanged.connect(self._fit_height)
         self.anchorClicked.connect(self._open_link)
         self._scratch = _NothingLoaded(self)
         self._last_state = ""
