@@ -209,9 +209,29 @@ def test_prompt_too_long_for_the_context_is_413(server, model_id):
     assert error.status_code == 413
 
 
-def test_embeddings_say_why_they_are_not_offered(server, model_id):
-    error = _status(lambda: client(server).embeddings.create(model=model_id, input="hello"))
-    assert error.status_code == 400 and error.body["code"] == "embeddings_not_available"
+def test_embeddings_from_the_loaded_gguf(server, model_id):
+    c = client(server)
+    texts = ["The cat sat on the mat.", "A kitten rested on the rug.", "Quarterly tax filing deadlines."]
+    result = c.embeddings.create(model=model_id, input=texts)
+    vectors = [d.embedding for d in sorted(result.data, key=lambda d: d.index)]
+    assert len(vectors) == 3 and len({len(v) for v in vectors}) == 1 and len(vectors[0]) > 100
+    assert all(abs(sum(x * x for x in v) - 1) < 1e-3 for v in vectors)  # unit length
+
+    def cos(a, b):
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cos(vectors[0], vectors[1]) > cos(vectors[0], vectors[2])  # the cats are closer
+    assert result.usage.prompt_tokens > 10
+    one = c.embeddings.create(model=model_id, input=texts[0]).data[0].embedding
+    assert max(abs(x - y) for x, y in zip(one, vectors[0], strict=True)) < 1e-4
+    # The chat goes on as before on the same model.
+    assert c.chat.completions.create(model=model_id, messages=HELLO, max_tokens=3).choices[0].message.content
+    error = _status(lambda: c.embeddings.create(model=model_id, input="word " * 2000))
+    assert error.status_code == 413
+    conn, resp = _post(server, "/v1/embeddings", {"input": texts[0], "encoding_format": "float"})
+    floats = json.loads(resp.read())["data"][0]["embedding"]
+    conn.close()
+    assert max(abs(x - y) for x, y in zip(floats, vectors[0], strict=True)) < 1e-4
 
 
 def test_api_key_required_when_set(backend, model_id):
@@ -509,6 +529,8 @@ def test_onnx_model_is_served_too_and_says_what_needs_llama_cpp(onnx_model):
         ):
             error = _status(call)
             assert error.status_code == 400 and "llama.cpp" in error.body["message"]
+        error = _status(lambda: c.embeddings.create(model=model.id, input="hello"))
+        assert error.status_code == 400 and error.body["code"] == "embeddings_not_available"
     finally:
         server.stop()
         backend.close()

@@ -10,11 +10,13 @@ the right exception (400, 401, 404, 413, 503 with Retry-After).
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import contextlib
 import json
 import math
 import secrets
+import struct
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -52,6 +54,7 @@ from desktop.server.backend import (
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long chat is tens of kB; a runaway client is refused early
 RETRY_AFTER_S = 2
 MAX_STOPS = 16
+MAX_EMBEDDING_INPUTS = 256
 # How often a request still waiting for the engine checks that its client is still there.
 _DISCONNECT_POLL_S = 0.2
 
@@ -266,13 +269,25 @@ class _Api:
             texts = [texts]
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
             raise ApiError(400, "'input' must be a string or a list of strings.", param="input")
+        if len(texts) > MAX_EMBEDDING_INPUTS:
+            raise ApiError(400, f"At most {MAX_EMBEDDING_INPUTS} inputs per request.", param="input")
+        encoding = body.get("encoding_format") or "float"
+        if encoding not in ("float", "base64"):  # the openai client asks for base64 by default
+            raise ApiError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
+        from desktop.server.embeddings import InputTooLong
+
         try:
-            vectors = await asyncio.to_thread(self.backend.embed, card, texts)
+            vectors, tokens = await asyncio.to_thread(self.backend.embed, card, texts)
         except EmbeddingsUnavailable as exc:
             raise ApiError(400, str(exc), param="model", code="embeddings_not_available") from None
+        except InputTooLong as exc:
+            raise ApiError(413, str(exc), param="input", code="context_length_exceeded") from None
+        _note(request, prompt_tokens=tokens, completion_tokens=0)
+        if encoding == "base64":  # little-endian float32, as OpenAI sends it
+            vectors = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode("ascii") for v in vectors]
         return JSONResponse({"object": "list", "model": card.id, "data": [
             {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
-            "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     async def _body(self, request: Request) -> dict:
         limit = self.limits.max_body

@@ -8,6 +8,7 @@ engine's thread pushes pieces into. Jobs run one at a time, first come first ser
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import queue
 import threading
@@ -91,8 +92,9 @@ class Backend(Protocol):
     def submit(self, job: Job) -> None:
         """Queue the job behind the others; the sink hears the outcome, exactly once."""
 
-    def embed(self, model: ModelCard, texts: list[str]) -> list[list[float]]:
-        """Embeddings, or raise EmbeddingsUnavailable with the reason."""
+    def embed(self, model: ModelCard, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Unit-length embeddings and the tokens read, or raise EmbeddingsUnavailable with the
+        reason (or embeddings.InputTooLong). Called on a thread of its own; may block."""
 
 
 _STOP = object()
@@ -111,6 +113,7 @@ class EngineBackend:
         self._ready = threading.Event()
         self.load_error: BaseException | None = None
         self.engine_stats: GenerationStats | None = None  # the latest job's, for the benchmark
+        self._embedder = None  # made on the first /v1/embeddings request
         self._thread = threading.Thread(target=self._run, name="edgechat-engine", daemon=True)
         self._thread.start()
 
@@ -134,10 +137,18 @@ class EngineBackend:
     def submit(self, job: Job) -> None:
         self._jobs.put(job)
 
-    def embed(self, model: ModelCard, texts: list[str]) -> list[list[float]]:
-        raise EmbeddingsUnavailable(
-            "Embeddings are not available for this model: EdgeChat loads it for chat, and "
-            "llama.cpp needs a separate embedding context for them.")
+    def embed(self, model: ModelCard, texts: list[str]) -> tuple[list[list[float]], int]:
+        # On the engine's thread, in turn with the chats: the embedding context shares its model.
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put(_Call(lambda engine: self._embed(engine, texts), done))
+        return done.result()
+
+    def _embed(self, engine, texts: list[str]):
+        if self._embedder is None:
+            from desktop.server.embeddings import LlamaEmbedder
+
+            self._embedder = LlamaEmbedder(engine)
+        return self._embedder.embed(texts)
 
     def close(self, timeout: float = 10.0) -> None:
         self._jobs.put(_STOP)
@@ -161,14 +172,35 @@ class EngineBackend:
                 job = self._jobs.get()
                 if job is _STOP:
                     break
+                if isinstance(job, _Call):
+                    job.run(engine)
+                    continue
                 if engine is None:
                     job.sink.fail(self.load_error or RuntimeError("no model"))
                     continue
                 run_job(engine, job)
                 self.engine_stats = engine.last_stats
         finally:
+            if self._embedder is not None:
+                self._embedder.close()
             if engine is not None:
                 engine.close()
+
+
+@dataclass
+class _Call:
+    """Work other than a reply that must run on the engine's thread."""
+
+    fn: Callable
+    done: concurrent.futures.Future
+
+    def run(self, engine) -> None:
+        try:
+            if engine is None:
+                raise EmbeddingsUnavailable("No model is loaded.")
+            self.done.set_result(self.fn(engine))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            self.done.set_exception(exc)
 
 
 def run_job(engine: Engine, job: Job) -> None:

@@ -124,10 +124,11 @@ class ServerBridge(QObject):
     def submit(self, job: Job) -> None:
         self._job_submitted.emit(job)
 
-    def embed(self, model: ModelCard, texts: list[str]) -> list[list[float]]:
+    def embed(self, model: ModelCard, texts: list[str]):
+        # The window's engine lives in its generation worker, which only takes chat requests.
         raise EmbeddingsUnavailable(
-            "Embeddings are not available for this model: EdgeChat loads it for chat, and "
-            "llama.cpp needs a separate embedding context for them.")
+            "Embeddings are not offered by the window's server; use 'edgechat serve' with a GGUF "
+            "model for /v1/embeddings.")
 
     # -- relaying (main thread) -------------------------------------------------------------
     @Slot(object)
