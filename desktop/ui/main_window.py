@@ -52,6 +52,7 @@ from desktop.workers.generation import EngineHost
 # if it must), so the app never hangs on exit.
 SHUTDOWN_S = 4.0
 SIDEBAR_WIDTH, DRAWER_WIDTH, CHAT_MIN = 240, 300, 340
+RECOMMEND_DELAY_MS = 1500
 COMPOSER_MAX = 840  # the conversation's column (chat_view.COLUMN_MAX) and its margins
 
 # The shell's own sheet: colours only from the palette, re-read on a theme switch (_restyle).
@@ -991,6 +992,8 @@ class MainWindow(QMainWindow):
         """The welcome in an empty chat, the messages otherwise."""
         empty = not self.chat_view.messages() and not self.session.busy
         self.chat_stack.setCurrentWidget(self.welcome if empty else self.chat_view)
+        if empty and self._bundled_loaded and not self.welcome.fetched:
+            QTimer.singleShot(RECOMMEND_DELAY_MS, self, self._recommend_if_welcome)
 
     def _ask_context_full(self, user_message_id: int, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("The chat is full"), self.tr(
@@ -1057,7 +1060,19 @@ class MainWindow(QMainWindow):
             notices.append(info.extra["template_note"])
         if notices:
             self.show_notice("\n".join(notices))
-        self.welcome.show_recommendation_for(self._is_bundled_model(info.path))
+        self._bundled_loaded = self._is_bundled_model(info.path)
+        if not self._bundled_loaded:
+            self.welcome.show_recommendation_for(False)
+        # Looked up a moment later and only for an empty chat: reading the hardware and the
+        # catalog must not compete with the first reply for the CPU.
+        QTimer.singleShot(RECOMMEND_DELAY_MS, self, self._recommend_if_welcome)
+
+    _bundled_loaded = False
+
+    def _recommend_if_welcome(self) -> None:
+        if self._bundled_loaded and self.chat_stack.currentWidget() is self.welcome \
+                and not self.session.busy:
+            self.welcome.show_recommendation_for(True)
 
     @staticmethod
     def _is_bundled_model(path: str) -> bool:

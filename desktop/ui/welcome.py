@@ -125,6 +125,7 @@ class WelcomeView(QWidget):
         self.setObjectName("welcome")
         self.recommendation = None
         self._fetching = False
+        self.fetched = False  # looked up once per run (None included): the hardware stays put
         self._fetch = _Fetch(self)
         self._fetch.done.connect(self.set_recommendation)
         self.title = QLabel(self.tr("What shall we talk about?"))
@@ -192,6 +193,7 @@ class WelcomeView(QWidget):
     def set_recommendation(self, recommendation) -> None:
         """Show a card for a desktop.models.recommend.Recommendation, or hide it (None)."""
         self._fetching = False
+        self.fetched = True
         self.recommendation = recommendation
         if recommendation is None:
             self.card.hide()
@@ -220,8 +222,8 @@ class WelcomeView(QWidget):
         if not bundled_model_loaded:
             self.card.hide()
             return
-        if self.recommendation is not None:
-            self.card.show()
+        if self.fetched:
+            self.card.setVisible(self.recommendation is not None)
             return
         if self._fetching:
             return
