@@ -135,8 +135,10 @@ def test_with_nothing_saved_the_dialog_shows_the_loaded_values(make_window, mode
     window = make_window()
     dialog = window.model_picker.open_load_settings()
     defaults, _ = load_settings.defaults_for(model_path)
-    # What it is loaded with (the engine's own default context), and the recommendation a click away.
-    assert dialog.n_ctx.value() == window.model_info.n_ctx == 4096
+    # With nothing saved a load takes this machine's recommendation (not the engine's own 4,096),
+    # and the dialog shows what is loaded.
+    assert dialog.n_ctx.value() == window.model_info.n_ctx == defaults.n_ctx
+    assert window.model_info.extra["threads"] == defaults.n_threads
     assert "Restore defaults gives the ones recommended" in dialog.header.text()
     dialog.restore_defaults()
     assert dialog.n_ctx.value() == defaults.n_ctx

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -21,6 +22,8 @@ from pathlib import Path
 from desktop.engines.context import DEFAULT_N_CTX
 from desktop.text import translate
 from desktop.units import MIB, format_bytes
+
+log = logging.getLogger(__name__)
 
 FILENAME = "load_settings.json"
 KV_TYPES = ("f16", "q8_0", "q4_0")
@@ -180,6 +183,22 @@ def options_for(model_id: str | os.PathLike, backend: str | None = None) -> dict
         backend = _backend(os.fspath(model_id))
     saved = get(model_id)
     return saved.engine_options(backend) if saved is not None else {}
+
+
+def recommended_options(model_id: str | os.PathLike, backend: str | None = None) -> dict:
+    """The engine options this machine's fit recommends for a model ({} when it cannot tell):
+    what a load uses for every setting the user did not save. Reads the model's header and the
+    hardware profile, so it belongs on a worker thread, not the GUI's."""
+    try:
+        if backend is None:
+            backend = _backend(os.fspath(model_id))
+        if backend == "remote":
+            return {}
+        settings, _reasons = defaults_for(model_id)
+        return settings.engine_options(backend)
+    except Exception:  # noqa: BLE001 - a recommendation is a nicety: the engine's defaults still load
+        log.warning("no recommended load settings for %s", model_id, exc_info=True)
+        return {}
 
 
 # -- what a model is and what this machine can give it ---------------------------------------

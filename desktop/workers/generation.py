@@ -78,7 +78,11 @@ class GenerationWorker(with_events(Worker, EVENTS)):
         validate_model(path, options.get("backend"))
         self._close_engine()
         if self._factory is _default_factory:
-            options = {**options, "abort": self.abort}
+            from desktop.models.load_settings import recommended_options
+
+            # What the user saved (or a caller asked for) wins; the rest is this machine's fit
+            # (a context that fits with room, the cores it has), worked out here, off the GUI thread.
+            options = {**recommended_options(path, options.get("backend")), **options, "abort": self.abort}
         self._engine = self._factory(path, **options)
         info = self._engine.info
         self.model_loaded.emit(info if isinstance(info, ModelInfo) else ModelInfo(**info))
