@@ -14,12 +14,25 @@ Tones: "normal" (the text colour), "muted" (the placeholder text colour: seconda
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QIcon,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 
 # qtawesome reaches Qt through QtPy, which picks whichever binding it finds first: the one the
@@ -68,11 +81,61 @@ def icon(name: str, tone: str = "normal") -> QIcon:
 _icons: dict[tuple, QIcon] = {}
 
 
-def _draw(name: str, tone: str, palette: QPalette) -> QIcon:
-    import qtawesome  # ~150 ms of QtPy imports: paid when the first icon is drawn, not at import
+@cache
+def _mdi_font() -> tuple[str, dict[str, str]] | None:
+    """qtawesome's Material Design Icons font, loaded straight from its package: importing
+    qtawesome costs ~150 ms of start-up (QtPy imports every Qt class), drawing a glyph does not
+    need it. None if the files are not where qtawesome keeps them (then qtawesome draws)."""
+    spec = importlib.util.find_spec("qtawesome")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    ttf = sorted(fonts.glob("materialdesignicons6-webfont-[0-9]*.ttf"))
+    charmap = sorted(fonts.glob("materialdesignicons6-webfont-charmap-*.json"))
+    if not ttf or not charmap:
+        return None
+    families = QFontDatabase.applicationFontFamilies(
+        QFontDatabase.addApplicationFontFromData(ttf[-1].read_bytes()))
+    if not families:
+        return None
+    return families[0], json.loads(charmap[-1].read_text(encoding="utf-8"))
 
+
+def _draw_mdi(name: str, color: QColor, disabled: QColor) -> QIcon | None:
+    font = _mdi_font()
+    code = font[1].get(name) if font else None
+    if code is None:
+        return None
+    glyph = chr(int(code, 16))
+    screen = QGuiApplication.primaryScreen()
+    ratio = screen.devicePixelRatio() if screen is not None else 1.0
+    out = QIcon()
+    for mode, pen in ((QIcon.Mode.Normal, color), (QIcon.Mode.Disabled, disabled)):
+        for size in SIZES:
+            pixmap = QPixmap(round(size * ratio), round(size * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            face = QFont(font[0])
+            face.setPixelSize(round(size * 0.875))  # as qtawesome draws it: room for the bearing
+            painter.setFont(face)
+            painter.setPen(pen)
+            painter.drawText(QRect(0, 0, size, size), int(Qt.AlignmentFlag.AlignCenter), glyph)
+            painter.end()
+            out.addPixmap(pixmap, mode)
+    return out
+
+
+def _draw(name: str, tone: str, palette: QPalette) -> QIcon:
     color = tone_color(tone, palette)
     disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    if name.startswith("mdi6."):
+        drawn = _draw_mdi(name[5:], color, disabled)
+        if drawn is not None:
+            return drawn
+    import qtawesome  # ~150 ms of QtPy imports, not paid at start-up by the mdi6 icons
+
     drawn = qtawesome.icon(name, color=color, color_active=color, color_selected=color,
                            color_disabled=disabled)
     # qtawesome draws its font's glyph at every paint (~0.3 ms an icon); pixmaps drawn once are
