@@ -728,7 +728,10 @@ class ChatView(QScrollArea):
     def _apply_style(self) -> None:
         palette = self.palette()
         self.widget().setStyleSheet(conversation_style(palette))
-        self.viewport().setStyleSheet(f"background: {palette.color(QPalette.ColorRole.Base).name()};")
+        # Scoped by name: a rule without a selector would give every widget inside a background.
+        self.viewport().setObjectName("chat_viewport")
+        self.viewport().setStyleSheet(
+            f"QWidget#chat_viewport {{ background: {palette.color(QPalette.ColorRole.Base).name()}; }}")
 
     def changeEvent(self, event):  # noqa: N802
         super().changeEvent(event)
