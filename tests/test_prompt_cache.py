@@ -150,6 +150,18 @@ def test_clear_disk_cache_says_how_much_it_freed(tmp_path):
     assert pc.disk_cache_bytes(tmp_path) == 0
 
 
+def test_settings_clear_prompt_cache_says_how_much_it_freed(qtbot):
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    _state(pc.prompt_cache_dir(), "space1", list(range(64)), payload_bytes=3 * 1024**2)
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    assert "3 MB" in dialog.cache_label.text() and dialog.clear_cache_button.isEnabled()
+    dialog.clear_cache_button.click()
+    assert "3 MB freed" in dialog.cache_label.text()
+    assert pc.disk_cache_bytes() == 0 and not dialog.clear_cache_button.isEnabled()
+
+
 def test_an_overflowing_chat_keeps_its_prompt_stable_between_turns():
     from desktop.engines.context import fit_messages
 
