@@ -94,7 +94,7 @@ def conversation_style(palette: QPalette) -> str:
     }
     return """
 QWidget#conversation {{ background: {base}; }}
-QTextBrowser {{ font-size: {text_pt}pt; }}
+QTextBrowser {{ font-size: {text_pt}pt; background: transparent; }}
 QFrame#bubble {{ background: {bubble}; border-radius: 16px; }}
 QLabel#message_badge {{ background: {badge}; color: {muted}; border-radius: 8px;
                        padding: 2px 8px; font-size: 11px; }}

@@ -225,8 +225,9 @@ class MarkdownView(QTextBrowser):
             | Qt.TextInteractionFlag.LinksAccessibleByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
+        # Transparent (its message's background shows through): the conversation's style sheet
+        # says so for all of them; a sheet per view would be parsed once per message.
         self.viewport().setAutoFillBackground(False)
-        self.setStyleSheet("QTextBrowser { background: transparent; }")
         self.setDocument(_NothingLoaded(self))
         document = self.document()
         document.setDocumentMargin(2)
