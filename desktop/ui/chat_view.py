@@ -278,7 +278,7 @@ class MessageWidget(QFrame):
             self.bubble = QFrame()
             self.bubble.setObjectName("bubble")
             inner = QVBoxLayout(self.bubble)
-            inner.setContentsMargins(14, 8, 14, 8)
+            inner.setContentsMargins(14, 9, 14, 5)  # the text view keeps 4 px below its text
             inner.addWidget(self.body)
             row = QHBoxLayout()
             row.setContentsMargins(0, 0, 0, 0)
