@@ -126,6 +126,9 @@ def test_actions_show_on_hover_and_focus_and_never_move(window, qtbot):
     window.activateWindow()
     reply.body.setFocus()
     qtbot.waitUntil(lambda: reply.actions_shown)
+    qtbot.keyClick(reply.body, Qt.Key.Key_Tab)  # from the text to its first button
+    qtbot.waitUntil(lambda: reply.copy_button.hasFocus())
+    assert reply.actions_shown
     window.prompt.setFocus()
     qtbot.waitUntil(lambda: not reply.actions_shown)
 

@@ -396,6 +396,18 @@ class MessageWidget(QFrame):
         for offset, button in enumerate((self._copy_button, self._redo_button, self._delete_button)):
             self._actions_row.insertWidget(at + offset, button)
         self.set_actions_enabled(self._actions_enabled)
+        self._chain_tab_order()
+
+    def _chain_tab_order(self) -> None:
+        """Tab goes from the message's text to its buttons, left to right: made late, they
+        would otherwise come last in the window's tab order."""
+        previous: QWidget = self.body
+        row = self._actions_row
+        for i in range(row.count()):
+            widget = row.itemAt(i).widget()
+            if isinstance(widget, QToolButton):
+                QWidget.setTabOrder(previous, widget)
+                previous = widget
 
     @property
     def copy_button(self) -> QToolButton:
@@ -473,6 +485,7 @@ class MessageWidget(QFrame):
             at = 0 if self.role == "user" else self._actions_row.count()
             for offset, widget in enumerate(widgets):
                 self._actions_row.insertWidget(at + offset, widget)
+            self._chain_tab_order()
         self.version_label.setText(f"{index}/{count}")
         self.version_label.setAccessibleName(self.tr("Version {index} of {count}").format(
             index=index, count=count))
