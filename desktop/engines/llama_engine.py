@@ -47,6 +47,12 @@ def default_threads() -> int:
     return n if n <= 4 else n // 2
 
 
+# The last few tokens of a restored prefix are read again rather than taken from the state: read
+# alone, one token goes through other kernels than in a batch (matrix-vector, not matrix-matrix),
+# and with near-tied logits the greedy reply could then differ from a full recomputation's.
+HOLD_BACK = 8
+
+
 def _gpu_offload_supported(llama_cpp) -> bool:
     try:
         return bool(llama_cpp.llama_supports_gpu_offload())
@@ -221,7 +227,8 @@ class LlamaEngine(Engine):
             llm.n_tokens = 0
             return
         llm.input_ids[: len(held)] = held
-        llm.n_tokens = len(held)
+        keep = max(min(shared, len(held)) - HOLD_BACK, live, 0)
+        llm.n_tokens = keep
         llm._requires_eval = True  # the state holds no logits: the last prompt token is read again
 
     def _remember(self) -> None:
