@@ -73,6 +73,33 @@ def server_rate(client, model: str, tokens: int) -> tuple[float, float, int]:
     return rate, first - sent, n
 
 
+def raw_rate(port: int, model: str, tokens: int) -> tuple[float, float, int]:
+    """The same through a lean SSE reader (http.client + json): the server's cost alone, not the
+    openai client's (which builds a pydantic object per chunk, on the same two cores)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    sent = time.perf_counter()
+    conn.request("POST", "/v1/chat/completions", json.dumps({
+        "model": model, "messages": PROMPT, "max_tokens": tokens, "temperature": 0, "seed": 1,
+        "stream": True, "stream_options": {"include_usage": True}}), {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    first = last = None
+    n = 0
+    for line in resp:
+        if not line.startswith(b"data: {"):
+            continue
+        chunk = json.loads(line[6:])
+        if chunk.get("usage"):
+            n = chunk["usage"]["completion_tokens"]
+        if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+            last = time.perf_counter()
+            if first is None:
+                first = last
+    conn.close()
+    return (n - 1) / (last - first), first - sent, n
+
+
 def aggregate(url: str, model: str, clients: int, tokens: int) -> float:
     import openai
 
@@ -125,14 +152,16 @@ def main() -> int:
     try:
         engine_rate(backend, 8)  # warm-up: the first reply on a thread is slower
         server_rate(client, card.id, 8)
-        engine_rates, server_rates, ttfts, counts = [], [], [], []
+        engine_rates, server_rates, openai_rates, ttfts, counts = [], [], [], [], []
         for _ in range(args.rounds):
             rate, n_engine = engine_rate(backend, args.tokens)
             engine_rates.append(rate)
-            rate, ttft, n_server = server_rate(client, card.id, args.tokens)
+            rate, ttft, n_server = raw_rate(server.port, card.id, args.tokens)
             server_rates.append(rate)
             ttfts.append(ttft)
-            counts.append((n_engine, n_server))
+            rate, _ttft, n_openai = server_rate(client, card.id, args.tokens)
+            openai_rates.append(rate)
+            counts.append((n_engine, n_server, n_openai))
         agg = {str(n): round(aggregate(server.url, card.id, n, 32), 1) for n in (1, 2, 4, 8)}
     finally:
         server.stop()
@@ -147,6 +176,8 @@ def main() -> int:
         "engine_decode_tok_s": round(engine, 1),
         "server_decode_tok_s": round(through, 1),
         "ratio": round(through / engine, 3),
+        "openai_client_decode_tok_s": round(statistics.median(openai_rates), 1),
+        "ratio_openai_client": round(statistics.median(openai_rates) / engine, 3),
         "target_ratio": 0.95,
         "ttft_loopback_s": round(statistics.median(ttfts), 3),
         "aggregate_tok_s": agg,
