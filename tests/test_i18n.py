@@ -139,7 +139,11 @@ def test_chinese_is_shown_once_installed_and_english_after(qapp, qtbot, tmp_path
         view = MarkdownView()
         qtbot.addWidget(view)
         view.set_markdown("```python\nprint(1)\n```\n")
-        assert view.toPlainText().startswith("复制")
+        assert view.toPlainText().startswith("python")  # the code box's header: its language
+        qtbot.waitUntil(lambda v=view: v.copy_button(0) is not None)
+        assert view.copy_button(0).text() == "复制"
+        assert view.copy_button(0).toolTip() == QCoreApplication.translate("MarkdownView", "Copy the code") \
+            != "Copy the code"
 
         assert install_translator(qapp, "en") == []
         assert QCoreApplication.translate("LibraryWindow", "Model library") == "Model library"
@@ -205,9 +209,11 @@ def test_the_main_window_is_shown_in_chinese(qapp, qtbot, tmp_path, translated):
         window.refresh_conversations()
         window.session.open_conversation(chat.id)
         user, reply = window.chat_view.messages()
-        assert user.redo_button.text() == zh["MessageWidget", "Edit"]
-        assert reply.redo_button.text() == zh["MessageWidget", "Regenerate"] == "重新生成"
-        assert reply.header.text() == zh["MessageWidget", "Assistant"]
+        # Icon buttons: their words are their tooltips.
+        assert user.redo_button.toolTip() == zh["MessageWidget", "Edit and send again as a new version"]
+        assert reply.redo_button.toolTip() == zh["MessageWidget", "Write a new version of this reply"]
+        assert reply.copy_button.toolTip() == zh["MessageWidget", "Copy this message as Markdown"]
+        assert reply.redo_button.toolTip() == "为此回复生成新版本"
     finally:
         window.close()
         store.close()
@@ -224,7 +230,8 @@ def test_core_messages_are_translated_at_run_time(tmp_path, qapp, translated):
 
     zh = {(m["context"], m["source"]): m["translation"].text for m in messages(TS)}
     overflow = ("The message is too long for this model's context window. Shorten it, or raise the "
-                "context length in the model's settings.")
+                "context length ({setting}).")
+    setting = "Model ▸ Load settings… ▸ Context length"
     not_gguf = ("{name} is not a GGUF model file. EdgeChat's llama.cpp engine opens .gguf files; "
                 "ONNX models are opened by their folder.")
     text_file = tmp_path / "notes.txt"
@@ -252,7 +259,7 @@ def test_core_messages_are_translated_at_run_time(tmp_path, qapp, translated):
     assert chinese["labels"] == {verdict: zh["Core", source] for verdict, source in LABELS.items()}
     assert chinese["explain"].startswith("约需 ")
     assert zh["Core", " (estimated)"] in chinese["explain"]
-    assert chinese["overflow"] == zh["Core", overflow]
+    assert chinese["overflow"] == zh["Core", overflow].format(setting=zh["Core", setting])
     assert chinese["gguf"] == zh["Core", not_gguf].format(name="notes.txt")
     assert "notes.txt 不是 GGUF 模型文件" in chinese["gguf"]
 
@@ -260,5 +267,5 @@ def test_core_messages_are_translated_at_run_time(tmp_path, qapp, translated):
     english = core_messages()
     assert english["labels"] == LABELS
     assert english["explain"].startswith("Needs about ") and " (estimated)" in english["explain"]
-    assert english["overflow"] == overflow
+    assert english["overflow"] == overflow.format(setting=setting)
     assert english["gguf"] == not_gguf.format(name="notes.txt")

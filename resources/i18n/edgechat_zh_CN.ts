@@ -2,6 +2,104 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name></name>
+    <message>
+        <source>API server</source>
+        <translation>API 服务器</translation>
+    </message>
+    <message>
+        <source>Serve the loaded model to other apps</source>
+        <translation>向其他应用提供已加载的模型</translation>
+    </message>
+    <message>
+        <source>Allow other computers on the network (needs an API key)</source>
+        <translation>允许网络中的其他电脑连接（需要 API 密钥）</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>No key needed: only this computer can connect</source>
+        <translation>无需密钥：只有这台电脑可以连接</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>新密钥</translation>
+    </message>
+    <message>
+        <source>Requests appear here as other apps send them.</source>
+        <translation>其他应用发送的请求会显示在这里。</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <source>Requests:</source>
+        <translation>请求：</translation>
+    </message>
+    <message>
+        <source>This key is shown only now: copy it into the app that connects. It is kept in the OS keyring.</source>
+        <translation>此密钥只显示这一次：请将它复制到要连接的应用中。密钥保存在系统密钥环中。</translation>
+    </message>
+    <message>
+        <source>No OS keyring is available: this key lasts until EdgeChat closes. Copy it now.</source>
+        <translation>没有可用的系统密钥环：此密钥在 EdgeChat 关闭前有效。请立即复制。</translation>
+    </message>
+    <message>
+        <source>The key in the OS keyring (shown when it was made; New key makes another)</source>
+        <translation>系统密钥环中的密钥（仅在生成时显示；点击“新密钥”可再生成一个）</translation>
+    </message>
+    <message>
+        <source>Copied.</source>
+        <translation>已复制。</translation>
+    </message>
+    <message>
+        <source>Off. Other apps can use the loaded model through the OpenAI API once this is on.</source>
+        <translation>已关闭。开启后，其他应用可通过 OpenAI API 使用已加载的模型。</translation>
+    </message>
+    <message>
+        <source>no model loaded yet</source>
+        <translation>尚未加载模型</translation>
+    </message>
+    <message>
+        <source>Serving {model}. Set the app&apos;s base URL to the address above.</source>
+        <translation>正在提供 {model}。请将应用的 Base URL 设为上方的地址。</translation>
+    </message>
+    <message>
+        <source>{p}+{c} tokens</source>
+        <translation>{p}+{c} 个 token</translation>
+    </message>
+    <message>
+        <source>stream</source>
+        <translation>流式</translation>
+    </message>
+</context>
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About {app}</source>
+        <translation>关于 {app}</translation>
+    </message>
+    <message>
+        <source>Offline chat with small local language models. Everything runs on this computer.</source>
+        <translation>使用本地小型语言模型离线对话。一切都在这台电脑上运行。</translation>
+    </message>
+    <message>
+        <source>Licensed under the Apache License 2.0.</source>
+        <translation>基于 Apache License 2.0 许可发布。</translation>
+    </message>
+</context>
+<context>
     <name>ChatController</name>
     <message>
         <source>Stopping…</source>
@@ -18,6 +116,10 @@
     <message>
         <source>first token {seconds} s</source>
         <translation>首个 token {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>{reused} of {total} prompt tokens reused</source>
+        <translation>已复用 {total} 个提示词 token 中的 {reused} 个</translation>
     </message>
     <message>
         <source>{model} on {engine} ({device})</source>
@@ -197,6 +299,14 @@
 <context>
     <name>ContextMeter</name>
     <message>
+        <source>Context length…</source>
+        <translation>上下文长度…</translation>
+    </message>
+    <message>
+        <source>Model ▸ Load settings… ▸ Context length</source>
+        <translation>模型 ▸ 加载设置… ▸ 上下文长度</translation>
+    </message>
+    <message>
         <source>Context: no model loaded</source>
         <translation>上下文：未加载模型</translation>
     </message>
@@ -217,27 +327,71 @@
         <translation>将省略 {count} 条较早的消息</translation>
     </message>
     <message>
+        <source>Estimated at about four characters per token: the server counts for itself.</source>
+        <translation>按每个 token 约四个字符估算：实际数量由服务器自行统计。</translation>
+    </message>
+    <message>
+        <source>Counted with the model&apos;s own tokenizer.</source>
+        <translation>使用模型自身的分词器统计。</translation>
+    </message>
+    <message>
         <source>System prompt: {system} · Chat: {history} · Your message: {draft}
-Kept free for the reply: {reserve} · Context length: {size}
-Counted with the model&apos;s own tokenizer.</source>
+Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>系统提示词：{system} · 对话：{history} · 你的消息：{draft}
-为回复预留：{reserve} · 上下文长度：{size}
-按模型自带的分词器计数。</translation>
+为回复预留：{reserve} · 上下文长度：{size}</translation>
+    </message>
+    <message>
+        <source>Not sent: with the system prompt this message needs {need} tokens, and the model&apos;s context has room for {limit} (the rest is kept for the reply). Shorten it, or raise Context length in the model&apos;s load settings.</source>
+        <translation>未发送：加上系统提示词，这条消息需要 {need} 个 token，而模型的上下文只能容纳 {limit} 个（其余留给回复）。请缩短消息，或在模型的加载设置中调高“上下文长度”。</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <source>Previous 7 days</source>
+        <translation>过去 7 天</translation>
+    </message>
+    <message>
+        <source>Older</source>
+        <translation>更早</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationListView</name>
+    <message>
+        <source>Chats</source>
+        <translation>对话</translation>
     </message>
 </context>
 <context>
     <name>Core</name>
     <message>
+        <source>Model ▸ Load settings… ▸ Context length</source>
+        <translation>模型 ▸ 加载设置… ▸ 上下文长度</translation>
+    </message>
+    <message>
         <source>This chat no longer fits the model&apos;s context ({needed} tokens; {limit} are free for the prompt). Choose what to leave out, or start a new chat.</source>
         <translation>此对话已超出模型的上下文长度（需要 {needed} 个 token，而提示词只有 {limit} 个可用）。请选择要省略的内容，或开始新对话。</translation>
     </message>
     <message>
-        <source>The message is too long for this model&apos;s context window. Shorten it, or raise the context length in the model&apos;s settings.</source>
-        <translation>消息过长，超出了此模型的上下文窗口。请缩短消息，或在模型设置中增大上下文长度。</translation>
+        <source>The message is too long for this model&apos;s context window. Shorten it, or raise the context length ({setting}).</source>
+        <translation>这条消息超出了此模型的上下文窗口。请缩短消息，或调高上下文长度（{setting}）。</translation>
     </message>
     <message>
-        <source>The message is too long for this model&apos;s context ({used} tokens of {size}). Shorten it or start a new chat.</source>
-        <translation>消息过长，超出了此模型的上下文（{used} / {size} 个 token）。请缩短消息或开始新对话。</translation>
+        <source>The message is too long for this model&apos;s context ({used} tokens of {size}). Shorten it, start a new chat, or raise the context length ({setting}).</source>
+        <translation>这条消息超出了此模型的上下文（{used} / {size} 个 token）。请缩短消息、开始新对话，或调高上下文长度（{setting}）。</translation>
     </message>
     <message>
         <source>{name} is truncated or damaged: the file ends inside its header ({size} bytes). Download it again.</source>
@@ -306,6 +460,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>{name} is corrupt: {key} should be a power of two, but it is {value}.</source>
         <translation>{name} 已损坏：{key} 应为 2 的幂，但实际为 {value}。</translation>
+    </message>
+    <message>
+        <source>Unknown KV-cache type {kv_type}: use one of {choices}.</source>
+        <translation>未知的 KV 缓存类型 {kv_type}：请使用以下类型之一：{choices}。</translation>
     </message>
     <message>
         <source>The llama.cpp engine is not available: {reason}</source>
@@ -448,8 +606,112 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>{folder} 不是 ONNX GenAI 文件夹（没有 genai_config.json）。包含该文件的文件夹：{folders}。</translation>
     </message>
     <message>
+        <source>Enter the server&apos;s address, for example http://192.168.1.20:8000/v1.</source>
+        <translation>请输入服务器地址，例如 http://192.168.1.20:8000/v1。</translation>
+    </message>
+    <message>
+        <source>{url} is not a server address: use http://host:port/v1 (or https://).</source>
+        <translation>{url} 不是服务器地址：请使用 http://host:port/v1（或 https://）。</translation>
+    </message>
+    <message>
+        <source>Leave the user name and password out of the address: put the key in the API key field, which is kept in the OS keyring.</source>
+        <translation>地址中不要包含用户名和密码：请将密钥填入“API 密钥”字段，它会保存在系统密钥环中。</translation>
+    </message>
+    <message>
+        <source>{url} has a port that is not a number.</source>
+        <translation>{url} 中的端口不是数字。</translation>
+    </message>
+    <message>
+        <source>{id} is not a remote model.</source>
+        <translation>{id} 不是远程模型。</translation>
+    </message>
+    <message>
+        <source>{id} names no server and model.</source>
+        <translation>{id} 未指定服务器和模型。</translation>
+    </message>
+    <message>
+        <source>Remote servers need the &apos;openai&apos; package: {reason}</source>
+        <translation>连接远程服务器需要“openai”软件包：{reason}</translation>
+    </message>
+    <message>
+        <source>The server at {where} did not answer for {seconds} s. It may be overloaded, or reading a long prompt: try again, or raise the waiting time.</source>
+        <translation>位于 {where} 的服务器 {seconds} 秒内没有响应。它可能负载过高，或正在读取很长的提示词：请重试，或延长等待时间。</translation>
+    </message>
+    <message>
+        <source>Could not connect to {url}: is the server running, and is the address right? ({reason})</source>
+        <translation>无法连接到 {url}：服务器是否正在运行？地址是否正确？（{reason}）</translation>
+    </message>
+    <message>
+        <source>The server at {where} refused the API key ({status}): check the key in &quot;Connect to a server…&quot;. The server said: {detail}</source>
+        <translation>位于 {where} 的服务器拒绝了 API 密钥（{status}）：请在“连接到服务器…”中检查密钥。服务器返回：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} no longer offers the model {model}. Choose another of its models in &quot;Connect to a server…&quot;.</source>
+        <translation>位于 {where} 的服务器已不再提供模型 {model}。请在“连接到服务器…”中选择它的其他模型。</translation>
+    </message>
+    <message>
+        <source>The server at {where} does not answer OpenAI requests at this address (404): check that the address ends in /v1.</source>
+        <translation>位于 {where} 的服务器在此地址不响应 OpenAI 请求（404）：请检查地址是否以 /v1 结尾。</translation>
+    </message>
+    <message>
+        <source>The chat is too long for the model&apos;s context on the server at {where}: start a new chat, or leave out older messages. The server said: {detail}</source>
+        <translation>对话超出了位于 {where} 的服务器上模型的上下文长度：请开始新对话，或省略较早的消息。服务器返回：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} is busy ({status}): try again in a moment. The server said: {detail}</source>
+        <translation>位于 {where} 的服务器正忙（{status}）：请稍后重试。服务器返回：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} failed ({status}): {detail}</source>
+        <translation>位于 {where} 的服务器出错（{status}）：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} refused the request ({status}): {detail}</source>
+        <translation>位于 {where} 的服务器拒绝了请求（{status}）：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} sent something unexpected: {detail}</source>
+        <translation>位于 {where} 的服务器返回了意外的内容：{detail}</translation>
+    </message>
+    <message>
+        <source>The server at {where} failed: {detail}</source>
+        <translation>位于 {where} 的服务器出错：{detail}</translation>
+    </message>
+    <message>
         <source>none</source>
         <translation>无</translation>
+    </message>
+    <message>
+        <source>The server at {where} does not offer the model {model} (it offers: {offered}).</source>
+        <translation>位于 {where} 的服务器不提供模型 {model}（它提供的是：{offered}）。</translation>
+    </message>
+    <message>
+        <source>The server at {where} ended the reply without sending anything.</source>
+        <translation>位于 {where} 的服务器未发送任何内容就结束了回复。</translation>
+    </message>
+    <message>
+        <source>the server ended it without saying it was done</source>
+        <translation>服务器结束了回复，但未表明已完成</translation>
+    </message>
+    <message>
+        <source>the server stopped sending for {seconds} s</source>
+        <translation>服务器已有 {seconds} 秒未发送数据</translation>
+    </message>
+    <message>
+        <source>the connection was lost</source>
+        <translation>连接已断开</translation>
+    </message>
+    <message>
+        <source>the server reported an error: {detail}</source>
+        <translation>服务器报告了错误：{detail}</translation>
+    </message>
+    <message>
+        <source>The reply was cut off: {reason} (server at {where}). The text above is what arrived.</source>
+        <translation>回复被中断：{reason}（服务器：{where}）。上方文本是已收到的内容。</translation>
+    </message>
+    <message>
+        <source>The server applies the model&apos;s chat template; EdgeChat sends the messages as they are.</source>
+        <translation>聊天模板由服务器应用；EdgeChat 按原样发送消息。</translation>
     </message>
     <message>
         <source>The Hub gives no checksum for {file}; it cannot be verified.</source>
@@ -891,6 +1153,182 @@ Counted with the model&apos;s own tokenizer.</source>
         <source>What is the capital of France?</source>
         <translation>法国的首都是哪里？</translation>
     </message>
+    <message>
+        <source>The load settings</source>
+        <translation>加载设置</translation>
+    </message>
+    <message>
+        <source>Set by the server this model runs on.</source>
+        <translation>由运行此模型的服务器设定。</translation>
+    </message>
+    <message>
+        <source>{size} of RAM available</source>
+        <translation>可用 RAM {size}</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens: even this needs about {need}, more than the {have} can spare.</source>
+        <translation>{tokens} 个 token：即使这样也需要约 {need}，超出了可腾出的内存（{have}）。</translation>
+    </message>
+    <message>
+        <source>trained for {tokens}</source>
+        <translation>训练长度 {tokens}</translation>
+    </message>
+    <message>
+        <source>training length unknown</source>
+        <translation>训练长度未知</translation>
+    </message>
+    <message>
+        <source>all the model was trained for</source>
+        <translation>模型训练时的完整长度</translation>
+    </message>
+    <message>
+        <source>plenty for long chats; more costs memory at every load</source>
+        <translation>足够长对话使用；再大每次加载都会多占内存</translation>
+    </message>
+    <message>
+        <source>the largest that leaves room for other programs</source>
+        <translation>能为其他程序留出空间的最大值</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens ({trained}): {why}. Needs about {need} of {have}.</source>
+        <translation>{tokens} 个 token（{trained}）：{why}。约需 {need}（{have}）。</translation>
+    </message>
+    <message>
+        <source>{threads}: one per physical core ({cores} cores, {logical} threads); more only make the cores wait on each other.</source>
+        <translation>{threads}：每个物理核心一个（{cores} 核，{logical} 线程）；再多只会让核心互相等待。</translation>
+    </message>
+    <message>
+        <source>All layers: the whole model fits on {gpu}.</source>
+        <translation>全部层：整个模型都能放入 {gpu}。</translation>
+    </message>
+    <message>
+        <source>None: the model does not fit on the GPU with room to spare; lower it to a part of the layers to try.</source>
+        <translation>无：模型放入 GPU 后剩余空间不足；可尝试改为只卸载部分层。</translation>
+    </message>
+    <message>
+        <source>None: this llama.cpp build cannot use a GPU here, so the model runs on the CPU.</source>
+        <translation>无：此 llama.cpp 版本无法在本机使用 GPU，因此模型在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Auto: llama.cpp uses the GPU offload above.</source>
+        <translation>自动：llama.cpp 使用上方的 GPU 卸载设置。</translation>
+    </message>
+    <message>
+        <source>Not used by ONNX Runtime: choose the device instead.</source>
+        <translation>ONNX Runtime 不使用此项：请改为选择设备。</translation>
+    </message>
+    <message>
+        <source>Auto: {gpu} can run this folder.</source>
+        <translation>自动：{gpu} 可以运行此文件夹中的模型。</translation>
+    </message>
+    <message>
+        <source>Auto: this folder runs on the CPU here (no usable GPU for it).</source>
+        <translation>自动：此文件夹中的模型在本机的 CPU 上运行（没有可用的 GPU）。</translation>
+    </message>
+    <message>
+        <source>f16: full precision, {size} at this context. q8_0 halves it with hardly any loss, q4_0 quarters it with some; both need flash attention for the V cache.</source>
+        <translation>f16：全精度，在此上下文长度下占用 {size}。q8_0 可将其减半且几乎无损，q4_0 可减至四分之一但有一定损失；两者用于 V 缓存时都需要开启 flash attention。</translation>
+    </message>
+    <message>
+        <source>On: faster on the GPU and keeps the attention scores out of memory.</source>
+        <translation>开启：在 GPU 上更快，且注意力分数不占用内存。</translation>
+    </message>
+    <message>
+        <source>Off: on the CPU it gains little; turn it on to quantize the V cache.</source>
+        <translation>关闭：在 CPU 上收益不大；如需量化 V 缓存，请开启。</translation>
+    </message>
+    <message>
+        <source>Set by the ONNX folder (its KV cache has the model&apos;s own type).</source>
+        <translation>由 ONNX 文件夹设定（其 KV 缓存使用模型自身的类型）。</translation>
+    </message>
+    <message>
+        <source>Chosen by ONNX Runtime.</source>
+        <translation>由 ONNX Runtime 选择。</translation>
+    </message>
+    <message>
+        <source>This version has no prompt cache to size.</source>
+        <translation>此版本没有可调整大小的提示词缓存。</translation>
+    </message>
+    <message>
+        <source>{size}: room for the prompts of recent chats, so going back to one does not read it all again, while leaving memory for the model.</source>
+        <translation>{size}：为最近对话的提示词留出空间，回到某个对话时无需重新读取全部内容，同时为模型保留内存。</translation>
+    </message>
+    <message>
+        <source>The engine&apos;s own default.</source>
+        <translation>引擎自身的默认值。</translation>
+    </message>
+    <message>
+        <source>The list of servers</source>
+        <translation>服务器列表</translation>
+    </message>
+    <message>
+        <source>The keyring refused to store the API key ({reason}); it is used for this session only.</source>
+        <translation>密钥环拒绝保存 API 密钥（{reason}）；该密钥仅在本次会话中使用。</translation>
+    </message>
+    <message>
+        <source>The key is kept in the OS keyring ({name}).</source>
+        <translation>密钥保存在系统密钥环中（{name}）。</translation>
+    </message>
+    <message>
+        <source>No OS keyring is available: a key is used for this session only and never written to a file.</source>
+        <translation>没有可用的系统密钥环：密钥仅在本次会话中使用，绝不会写入文件。</translation>
+    </message>
+    <message>
+        <source>The server of {model} is no longer saved. Connect to it again with &quot;Connect to a server…&quot;.</source>
+        <translation>{model} 所在的服务器已不再保存。请通过“连接到服务器…”重新连接。</translation>
+    </message>
+    <message>
+        <source>Fast</source>
+        <translation>快</translation>
+    </message>
+    <message>
+        <source>Usable</source>
+        <translation>可用</translation>
+    </message>
+    <message>
+        <source>Slow</source>
+        <translation>慢</translation>
+    </message>
+    <message>
+        <source>Won&apos;t fit</source>
+        <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>Speed unknown</source>
+        <translation>速度未知</translation>
+    </message>
+    <message>
+        <source>on {gpu}: from its memory bandwidth</source>
+        <translation>在 {gpu} 上：根据其显存带宽估算</translation>
+    </message>
+    <message>
+        <source>on {gpu}: its memory bandwidth is not known here, so a conservative guess</source>
+        <translation>在 {gpu} 上：其显存带宽未知，因此为保守估计</translation>
+    </message>
+    <message>
+        <source>from replies measured on this computer</source>
+        <translation>根据本机实测的回复速度</translation>
+    </message>
+    <message>
+        <source>from replies measured on this computer with the other engine</source>
+        <translation>根据本机使用另一引擎实测的回复速度</translation>
+    </message>
+    <message>
+        <source>from this computer&apos;s memory speed; refined after the first reply</source>
+        <translation>根据本机内存速度估算；首次回复后会更精确</translation>
+    </message>
+    <message>
+        <source>≈ {value} tok/s</source>
+        <translation>≈ {value} tok/s</translation>
+    </message>
+    <message>
+        <source>Could not listen on {host}:{port}: the port is in use or the address is not on this computer.</source>
+        <translation>无法在 {host}:{port} 上监听：端口已被占用，或该地址不属于这台电脑。</translation>
+    </message>
+    <message>
+        <source>The API server did not start: {reason}</source>
+        <translation>API 服务器未能启动：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>CounterWorker</name>
@@ -1008,8 +1446,40 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>下载任务</translation>
     </message>
     <message>
+        <source>Comes with EdgeChat</source>
+        <translation>EdgeChat 自带</translation>
+    </message>
+    <message>
+        <source>Downloaded</source>
+        <translation>已下载</translation>
+    </message>
+    <message>
+        <source>Opened from a file (not in the library)</source>
+        <translation>从文件打开（不在模型库中）</translation>
+    </message>
+    <message>
+        <source>Imported</source>
+        <translation>已导入</translation>
+    </message>
+    <message>
+        <source>Found on this computer</source>
+        <translation>在本机上找到</translation>
+    </message>
+    <message>
         <source>Name</source>
         <translation>名称</translation>
+    </message>
+    <message>
+        <source>In use</source>
+        <translation>使用中</translation>
+    </message>
+    <message>
+        <source>● Loaded</source>
+        <translation>● 已加载</translation>
+    </message>
+    <message>
+        <source>The model the chat uses now</source>
+        <translation>对话当前使用的模型</translation>
     </message>
     <message>
         <source>Format</source>
@@ -1018,6 +1488,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Size</source>
         <translation>大小</translation>
+    </message>
+    <message>
+        <source>Speed here</source>
+        <translation>本机速度</translation>
     </message>
     <message>
         <source>Source</source>
@@ -1072,10 +1546,6 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>量化</translation>
     </message>
     <message>
-        <source>Fit here</source>
-        <translation>本机适配</translation>
-    </message>
-    <message>
         <source>Filter by name…</source>
         <translation>按名称筛选…</translation>
     </message>
@@ -1096,6 +1566,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>可在 GPU 上运行</translation>
     </message>
     <message>
+        <source>Usable speed or faster</source>
+        <translation>速度可用或更快</translation>
+    </message>
+    <message>
         <source>Any size</source>
         <translation>不限大小</translation>
     </message>
@@ -1114,6 +1588,14 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+    <message>
+        <source>Variant</source>
+        <translation>变体</translation>
+    </message>
+    <message>
+        <source>Estimated decode speed {speed}, {how}.</source>
+        <translation>估计解码速度 {speed}，{how}。</translation>
     </message>
     <message>
         <source>Search GGUF and ONNX repositories on Hugging Face…</source>
@@ -1157,6 +1639,18 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>正在检测硬件…</translation>
     </message>
     <message>
+        <source>This model comes with EdgeChat and cannot be removed: it is the one that loads when no other model can.</source>
+        <translation>此模型随 EdgeChat 提供，无法移除：其他模型都无法加载时，会加载它。</translation>
+    </message>
+    <message>
+        <source>No catalog model both fits this computer with room to spare and writes at a usable speed here (5 tokens/s or more).</source>
+        <translation>模型目录中没有既能在本机留有余量地运行、又能以可用速度（每秒 5 个 token 以上）生成的模型。</translation>
+    </message>
+    <message>
+        <source>Recommended for this computer: {name} ({quant}, {format}, {size}) {speed} · {label}</source>
+        <translation>为本机推荐：{name}（{quant}，{format}，{size}）{speed} · {label}</translation>
+    </message>
+    <message>
         <source>{count} catalog entries were skipped as malformed.</source>
         <translation>已跳过 {count} 个格式有误的目录条目。</translation>
     </message>
@@ -1189,6 +1683,26 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>回答前总会先思考；思考过程折叠显示在回答上方，并占用回复的一部分 token。</translation>
     </message>
     <message>
+        <source>Speed here: {speed} ({label}), {how}.</source>
+        <translation>本机速度：{speed}（{label}），{how}。</translation>
+    </message>
+    <message>
+        <source>★ Recommended for this computer: the most capable model that fits with room to spare and writes at a usable speed here.</source>
+        <translation>★ 为本机推荐：在能留有余量地运行且生成速度可用的模型中，能力最强的一个。</translation>
+    </message>
+    <message>
+        <source>{name} is the model loaded now.</source>
+        <translation>{name} 是当前已加载的模型。</translation>
+    </message>
+    <message>
+        <source>Loading {name} in the chat window…</source>
+        <translation>正在对话窗口中加载 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} was opened from a file and is not in the library: there is nothing to remove. Import it to keep it listed.</source>
+        <translation>{name} 是从文件打开的，不在模型库中：没有可移除的内容。导入后即可保留在列表中。</translation>
+    </message>
+    <message>
         <source>Its files will be deleted.</source>
         <translation>其文件将被删除。</translation>
     </message>
@@ -1211,6 +1725,22 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Import an ONNX GenAI folder</source>
         <translation>导入 ONNX GenAI 文件夹</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Variants</source>
+        <translation>变体</translation>
+    </message>
+    <message>
+        <source>Finding the model to recommend for this computer…</source>
+        <translation>正在查找适合本机的推荐模型…</translation>
+    </message>
+    <message>
+        <source>Show it</source>
+        <translation>显示</translation>
     </message>
     <message>
         <source>Removing {name}…</source>
@@ -1282,10 +1812,145 @@ Counted with the model&apos;s own tokenizer.</source>
     </message>
 </context>
 <context>
+    <name>LoadSettingsDialog</name>
+    <message>
+        <source>Load settings — {name}</source>
+        <translation>加载设置 — {name}</translation>
+    </message>
+    <message>
+        <source>Recommended: {why}</source>
+        <translation>推荐：{why}</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个 token</translation>
+    </message>
+    <message>
+        <source>This model does not say what it was trained for.</source>
+        <translation>此模型未注明其训练时的上下文长度。</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <source> of {count} layers</source>
+        <translation> / {count} 层</translation>
+    </message>
+    <message>
+        <source>GPU offload</source>
+        <translation>GPU 卸载</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA (NVIDIA)</source>
+        <translation>CUDA (NVIDIA)</translation>
+    </message>
+    <message>
+        <source>DirectML</source>
+        <translation>DirectML</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>f16 (full precision)</source>
+        <translation>f16（全精度）</translation>
+    </message>
+    <message>
+        <source>q8_0 (half the memory)</source>
+        <translation>q8_0（内存减半）</translation>
+    </message>
+    <message>
+        <source>q4_0 (a quarter)</source>
+        <translation>q4_0（四分之一内存）</translation>
+    </message>
+    <message>
+        <source>KV-cache type</source>
+        <translation>KV 缓存类型</translation>
+    </message>
+    <message>
+        <source>Use flash attention</source>
+        <translation>使用 Flash Attention</translation>
+    </message>
+    <message>
+        <source>Flash attention</source>
+        <translation>Flash Attention</translation>
+    </message>
+    <message>
+        <source> MB</source>
+        <translation> MB</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Prompt cache memory</source>
+        <translation>提示词缓存内存</translation>
+    </message>
+    <message>
+        <source>Reload with these settings</source>
+        <translation>用这些设置重新加载</translation>
+    </message>
+    <message>
+        <source>Restore defaults</source>
+        <translation>恢复默认值</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens of context</source>
+        <translation>{tokens} token 上下文</translation>
+    </message>
+    <message>
+        <source>{threads} threads</source>
+        <translation>{threads} 个线程</translation>
+    </message>
+    <message>
+        <source>{kv} KV cache</source>
+        <translation>{kv} KV 缓存</translation>
+    </message>
+    <message>
+        <source>{name} is loaded with {settings}.</source>
+        <translation>{name} 已加载，设置为：{settings}。</translation>
+    </message>
+    <message>
+        <source>These settings are kept for this model and used every time it loads.</source>
+        <translation>这些设置会为此模型保存，并在每次加载时使用。</translation>
+    </message>
+    <message>
+        <source>Nothing is saved for this model yet: these are the values it is loaded with; Restore defaults gives the ones recommended for this computer.</source>
+        <translation>此模型尚未保存任何设置：以下是它当前加载所用的值；点击“恢复默认值”可改用为本机推荐的值。</translation>
+    </message>
+    <message>
+        <source>Nothing is saved for this model yet: these are the values recommended for this computer.</source>
+        <translation>此模型尚未保存任何设置：以下是为本机推荐的值。</translation>
+    </message>
+    <message>
+        <source>llama.cpp quantizes the V cache only with flash attention: without it only K is quantized (V stays f16).</source>
+        <translation>llama.cpp 仅在启用 Flash Attention 时才量化 V 缓存：未启用时只量化 K（V 保持 f16）。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>New chat</source>
         <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
     </message>
     <message>
         <source>Send</source>
@@ -1356,12 +2021,36 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>导入对话(&amp;I)…</translation>
     </message>
     <message>
+        <source>&amp;Rename chat</source>
+        <translation>重命名对话(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete chat…</source>
+        <translation>删除对话(&amp;D)…</translation>
+    </message>
+    <message>
         <source>Chat se&amp;ttings</source>
         <translation>对话设置(&amp;T)</translation>
     </message>
     <message>
+        <source>Chat &amp;list</source>
+        <translation>对话列表(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Show or hide the chat list (Ctrl+B)</source>
+        <translation>显示或隐藏对话列表（Ctrl+B）</translation>
+    </message>
+    <message>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>S&amp;ettings</source>
+        <translation>设置(&amp;E)</translation>
     </message>
     <message>
         <source>No model is loaded. Open a model file (File ▸ Open model file…).</source>
@@ -1388,6 +2077,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
         <source>Open &amp;log folder</source>
         <translation>打开日志文件夹(&amp;L)</translation>
     </message>
@@ -1398,14 +2091,6 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>The log is in {folder}</source>
         <translation>日志位于 {folder}</translation>
-    </message>
-    <message>
-        <source>Offline chat with small local language models. Everything runs on this computer.</source>
-        <translation>使用本地小型语言模型离线聊天。一切都在这台电脑上运行。</translation>
-    </message>
-    <message>
-        <source>About EdgeChat</source>
-        <translation>关于 EdgeChat</translation>
     </message>
     <message>
         <source>Show {count} earlier messages ({hidden} not shown)</source>
@@ -1516,6 +2201,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>，{threads} 个线程</translation>
     </message>
     <message>
+        <source>Chats go to {server} at {url}: your messages leave this computer.</source>
+        <translation>对话将发送到位于 {url} 的 {server}：你的消息会离开这台电脑。</translation>
+    </message>
+    <message>
         <source>Device: {device} ({reason})</source>
         <translation>设备：{device}（{reason}）</translation>
     </message>
@@ -1554,6 +2243,10 @@ Counted with the model&apos;s own tokenizer.</source>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
+    <message>
+        <source>Copy the code</source>
+        <translation>复制代码</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
@@ -1590,40 +2283,40 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>下一版本</translation>
     </message>
     <message>
-        <source>Copy</source>
-        <translation>复制</translation>
+        <source>Enter sends as a new version; the current one is kept. Shift+Enter: new line.</source>
+        <translation>按 Enter 作为新版本发送，当前版本会保留。Shift+Enter：换行。</translation>
     </message>
     <message>
         <source>Copy this message as Markdown</source>
         <translation>以 Markdown 格式复制此消息</translation>
     </message>
     <message>
-        <source>Edit</source>
-        <translation>编辑</translation>
-    </message>
-    <message>
         <source>Edit and send again as a new version</source>
         <translation>编辑后作为新版本重新发送</translation>
-    </message>
-    <message>
-        <source>Regenerate</source>
-        <translation>重新生成</translation>
     </message>
     <message>
         <source>Write a new version of this reply</source>
         <translation>为此回复生成新版本</translation>
     </message>
     <message>
-        <source>Delete</source>
-        <translation>删除</translation>
-    </message>
-    <message>
         <source>Delete this message</source>
         <translation>删除此消息</translation>
     </message>
     <message>
+        <source>Version {index} of {count}</source>
+        <translation>版本 {index} / {count}</translation>
+    </message>
+    <message>
         <source>left out of the context</source>
         <translation>未纳入上下文</translation>
+    </message>
+    <message>
+        <source>Written by {model}</source>
+        <translation>由 {model} 生成</translation>
+    </message>
+    <message>
+        <source>Edit the message</source>
+        <translation>编辑消息</translation>
     </message>
     <message>
         <source>Send</source>
@@ -1634,12 +2327,103 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>取消</translation>
     </message>
     <message>
-        <source>Sends as a new version; the current one is kept.</source>
-        <translation>将作为新版本发送，当前版本会保留。</translation>
-    </message>
-    <message>
         <source>Thinking…</source>
         <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>The model you used last, {name}, is no longer at {path}; the bundled model is loaded instead. Choose another model above the chat.</source>
+        <translation>上次使用的模型 {name} 已不在 {path}；已改为加载内置模型。请在对话上方选择其他模型。</translation>
+    </message>
+    <message>
+        <source>The model you used last, {name}, is no longer at {path}.</source>
+        <translation>上次使用的模型 {name} 已不在 {path}。</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>The model you used last could not be loaded, so the bundled model is loaded instead.</source>
+        <translation>无法加载上次使用的模型，已改为加载内置模型。</translation>
+    </message>
+    <message>
+        <source>Choose the model that answers</source>
+        <translation>选择用来回答的模型</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Load settings: context length, threads, GPU…</source>
+        <translation>加载设置：上下文长度、线程、GPU…</translation>
+    </message>
+    <message>
+        <source>Load settings</source>
+        <translation>加载设置</translation>
+    </message>
+    <message>
+        <source>&amp;Load settings…</source>
+        <translation>加载设置(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Choose model…</source>
+        <translation>选择模型(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Get more models…</source>
+        <translation>获取更多模型(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>On servers</source>
+        <translation>服务器上</translation>
+    </message>
+    <message>
+        <source>Get more models…</source>
+        <translation>获取更多模型…</translation>
+    </message>
+    <message>
+        <source>Connect to a server…</source>
+        <translation>连接到服务器…</translation>
+    </message>
+    <message>
+        <source>{name} (bundled)</source>
+        <translation>{name}（内置）</translation>
+    </message>
+    <message>
+        <source>(file missing)</source>
+        <translation>（文件缺失）</translation>
+    </message>
+    <message>
+        <source>Change the context length…</source>
+        <translation>更改上下文长度…</translation>
+    </message>
+    <message>
+        <source>Load a model first: its load settings are kept per model.</source>
+        <translation>请先加载模型：加载设置按模型分别保存。</translation>
     </message>
 </context>
 <context>
@@ -1647,6 +2431,141 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Message the model (Enter to send, Shift+Enter for a new line)</source>
         <translation>给模型发消息（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteDialog</name>
+    <message>
+        <source>Connect to a server</source>
+        <translation>连接到服务器</translation>
+    </message>
+    <message>
+        <source>Saved servers</source>
+        <translation>已保存的服务器</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>optional, e.g. GPU box</source>
+        <translation>可选，例如 GPU 主机</translation>
+    </message>
+    <message>
+        <source>optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>as the server reports (else 4,096)</source>
+        <translation>以服务器报告为准（否则为 4,096）</translation>
+    </message>
+    <message>
+        <source>The context length to assume when the server does not report one (vLLM and the llama.cpp server do). Used for the context meter and for fitting long chats.</source>
+        <translation>服务器未报告上下文长度时采用的值（vLLM 和 llama.cpp 服务器会报告）。用于上下文用量显示和长对话的裁剪。</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>How long the server may stay silent (reading a long prompt, or between words) before the reply is given up.</source>
+        <translation>服务器可以无响应多长时间（读取长提示词时，或生成词与词之间），超时后将放弃此次回复。</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>Wait for the server</source>
+        <translation>等待服务器</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Forget this server</source>
+        <translation>忘记此服务器</translation>
+    </message>
+    <message>
+        <source>Models on the server</source>
+        <translation>服务器上的模型</translation>
+    </message>
+    <message>
+        <source>Add and use</source>
+        <translation>添加并使用</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Chats with a server&apos;s model are sent to that server. Models on this computer never send anything.</source>
+        <translation>使用服务器上的模型时，对话会发送到该服务器。本机上的模型从不发送任何内容。</translation>
+    </message>
+    <message>
+        <source>Models to use:</source>
+        <translation>要使用的模型：</translation>
+    </message>
+    <message>
+        <source>New server</source>
+        <translation>新服务器</translation>
+    </message>
+    <message>
+        <source>a key is stored: type to replace it</source>
+        <translation>已保存密钥：输入新密钥即可替换</translation>
+    </message>
+    <message>
+        <source>Asking {url} for its models…</source>
+        <translation>正在向 {url} 获取模型列表…</translation>
+    </message>
+    <message>
+        <source>Cancelled. Nothing was changed.</source>
+        <translation>已取消，未做任何更改。</translation>
+    </message>
+    <message>
+        <source>Connected, but the server offers no models. Load one on the server, then test again.</source>
+        <translation>已连接，但服务器没有提供任何模型。请先在服务器上加载模型，然后重新测试。</translation>
+    </message>
+    <message>
+        <source>Connected: {count} models. Tick the ones to use.</source>
+        <translation>已连接：{count} 个模型。请勾选要使用的模型。</translation>
+    </message>
+    <message>
+        <source>Connected: 1 model.</source>
+        <translation>已连接：1 个模型。</translation>
+    </message>
+    <message>
+        <source>({tokens} tokens of context)</source>
+        <translation>（{tokens} token 上下文）</translation>
+    </message>
+    <message>
+        <source>Saved {name}.</source>
+        <translation>已保存 {name}。</translation>
+    </message>
+    <message>
+        <source>Forgot {name} and its key.</source>
+        <translation>已忘记 {name} 及其密钥。</translation>
     </message>
 </context>
 <context>
@@ -1668,6 +2587,14 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>搜索所有聊天（Ctrl+F）</translation>
     </message>
     <message>
+        <source>Search all chats</source>
+        <translation>搜索所有对话</translation>
+    </message>
+    <message>
+        <source>Search results</source>
+        <translation>搜索结果</translation>
+    </message>
+    <message>
         <source>{count} matches (newest first; showing 50)</source>
         <translation>{count} 条结果（最新的在前，仅显示 50 条）</translation>
     </message>
@@ -1678,6 +2605,17 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>{count} matches</source>
         <translation>{count} 条结果</translation>
+    </message>
+</context>
+<context>
+    <name>ServerBridge</name>
+    <message>
+        <source>Listening on {host} lets other computers in: it needs an API key.</source>
+        <translation>在 {host} 上监听会允许其他电脑访问：需要设置 API 密钥。</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>未加载模型。</translation>
     </message>
 </context>
 <context>
@@ -1697,6 +2635,10 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Dark</source>
         <translation>深色</translation>
+    </message>
+    <message>
+        <source>Restart now</source>
+        <translation>立即重启</translation>
     </message>
     <message>
         <source>Theme</source>
@@ -1727,6 +2669,14 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>外观</translation>
     </message>
     <message>
+        <source>Clear prompt cache</source>
+        <translation>清除提示词缓存</translation>
+    </message>
+    <message>
+        <source>Prompt cache</source>
+        <translation>提示词缓存</translation>
+    </message>
+    <message>
         <source>A token is stored.</source>
         <translation>已保存令牌。</translation>
     </message>
@@ -1743,8 +2693,55 @@ Counted with the model&apos;s own tokenizer.</source>
         <translation>已移除。</translation>
     </message>
     <message>
+        <source>Conversations read by a model are kept on disk ({size}), so they continue at once after a restart.</source>
+        <translation>模型读取过的对话会保存在磁盘上（{size}），重启后可立即继续。</translation>
+    </message>
+    <message>
+        <source>Prompt cache cleared: {size} freed.</source>
+        <translation>提示词缓存已清除：释放了 {size}。</translation>
+    </message>
+    <message>
         <source>The new language is used from the next start of EdgeChat.</source>
         <translation>新语言将在下次启动 EdgeChat 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Send the message (any message box)</source>
+        <translation>发送消息（任意消息框）</translation>
+    </message>
+    <message>
+        <source>New line in the message</source>
+        <translation>在消息中换行</translation>
+    </message>
+    <message>
+        <source>From the search field into its results</source>
+        <translation>从搜索框进入搜索结果</translation>
+    </message>
+    <message>
+        <source>Input → Send → Chat settings → messages</source>
+        <translation>输入框 → 发送 → 对话设置 → 消息</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Writing and moving around</source>
+        <translation>编辑与导航</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
     </message>
 </context>
 <context>
@@ -1756,10 +2753,6 @@ Counted with the model&apos;s own tokenizer.</source>
     <message>
         <source>Thought for {seconds} s</source>
         <translation>已思考 {seconds} 秒</translation>
-    </message>
-    <message>
-        <source>Copy</source>
-        <translation>复制</translation>
     </message>
     <message>
         <source>Copy the thinking</source>
@@ -1775,10 +2768,88 @@ Counted with the model&apos;s own tokenizer.</source>
     </message>
 </context>
 <context>
+    <name>WelcomeView</name>
+    <message>
+        <source>Write code</source>
+        <translation>写代码</translation>
+    </message>
+    <message>
+        <source>Write a Python function that checks whether a word is a palindrome.</source>
+        <translation>写一个 Python 函数，检查一个单词是否为回文。</translation>
+    </message>
+    <message>
+        <source>Explain</source>
+        <translation>解释</translation>
+    </message>
+    <message>
+        <source>Explain how a rainbow forms, in three sentences.</source>
+        <translation>用三句话解释彩虹是如何形成的。</translation>
+    </message>
+    <message>
+        <source>Brainstorm</source>
+        <translation>头脑风暴</translation>
+    </message>
+    <message>
+        <source>Give me five ideas for a rainy Sunday afternoon.</source>
+        <translation>给我五个度过下雨的周日下午的点子。</translation>
+    </message>
+    <message>
+        <source>Translate</source>
+        <translation>翻译</translation>
+    </message>
+    <message>
+        <source>Translate “Good morning, how are you?” into Chinese.</source>
+        <translation>把“Good morning, how are you?”翻译成中文。</translation>
+    </message>
+    <message>
+        <source>What shall we talk about?</source>
+        <translation>我们聊点什么？</translation>
+    </message>
+    <message>
+        <source>Everything runs on this computer: your chats never leave it. Pick a start or write your own message below.</source>
+        <translation>一切都在这台电脑上运行：你的对话绝不会离开它。选一个开头，或在下方输入你自己的消息。</translation>
+    </message>
+    <message>
+        <source>Get it</source>
+        <translation>获取</translation>
+    </message>
+    <message>
+        <source>Recommended for this computer: {name} ≈ {rate} tok/s</source>
+        <translation>为本机推荐：{name} ≈ {rate} tok/s</translation>
+    </message>
+    <message>
+        <source>Recommended for this computer: {name}</source>
+        <translation>为本机推荐：{name}</translation>
+    </message>
+    <message>
+        <source>a bigger model than the small one bundled with EdgeChat: better answers</source>
+        <translation>比 EdgeChat 内置的小模型更大：回答质量更好</translation>
+    </message>
+</context>
+<context>
     <name>Worker</name>
     <message>
         <source>Something went wrong ({kind}: {reason}). Details are in the log.</source>
         <translation>出了点问题（{kind}：{reason}）。详情请查看日志。</translation>
+    </message>
+</context>
+<context>
+    <name>window</name>
+    <message>
+        <source>Se&amp;rver</source>
+        <translation>服务器(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;API server…</source>
+        <translation>API 服务器(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Serve the loaded model to other apps (OpenAI API)</source>
+        <translation>将已加载的模型提供给其他应用（OpenAI API）</translation>
+    </message>
+    <message>
+        <source>Serving at {url}</source>
+        <translation>正在 {url} 提供服务</translation>
     </message>
 </context>
 </TS>
