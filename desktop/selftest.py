@@ -130,6 +130,34 @@ def _generation(state: dict) -> str:
             f"first after {stats.ttft_s:.2f} s: {text.strip()[:40]!r}")
 
 
+def _api_server(state: dict) -> str:
+    """The OpenAI-compatible server stack end to end: uvicorn and Starlette serving the model,
+    asked by the official openai client over loopback (a bundle that misses one of them fails)."""
+    import openai
+
+    from desktop.server.app import create_app
+    from desktop.server.backend import EngineBackend
+    from desktop.server.runner import ServerThread
+
+    backend = EngineBackend(state["model"], n_ctx=512)
+    server = None
+    try:
+        card = backend.wait_loaded(120)
+        server = ServerThread(create_app(backend), port=0)
+        server.start()
+        client = openai.OpenAI(base_url=server.url, api_key="none", max_retries=0, timeout=60)
+        reply = client.chat.completions.create(
+            model=card.id, messages=[{"role": "user", "content": "Say hello."}], max_tokens=4, temperature=0)
+    finally:
+        if server is not None:
+            server.stop()
+        backend.close()
+    text = reply.choices[0].message.content or ""
+    if not text.strip():
+        raise RuntimeError("the API server answered with no text")
+    return f"{server.url} served {card.id}: {text.strip()[:30]!r}"
+
+
 def _user_data() -> str:
     from pathlib import Path
 
@@ -158,9 +186,10 @@ def run() -> dict:
     _check("bundled model", lambda: _model(state), results)
     if "model" in state:
         _check("generation", lambda: _generation(state), results)
+        _check("api server", lambda: _api_server(state), results)
     _check("user data", _user_data, results)
     return {
-        "ok": all(r["ok"] for r in results) and len(results) == 8,
+        "ok": all(r["ok"] for r in results) and len(results) == 9,
         "version": __version__,
         "frozen": bool(getattr(sys, "frozen", False)),
         "platform": sys.platform,

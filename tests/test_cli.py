@@ -63,7 +63,8 @@ def test_self_test_from_source():
     result = edgechat("--self-test", "--json", timeout=300)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.returncode == 0 and report["ok"], report
-    assert report["frozen"] is False and len(report["checks"]) == 8
+    assert report["frozen"] is False and len(report["checks"]) == 9
+    assert "api server" in [c["name"] for c in report["checks"]]
 
 
 def test_ask_on_a_crafted_gguf_ends_with_a_message(tmp_path):
