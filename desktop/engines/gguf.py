@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import os
 import struct
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.engines.base import ModelLoadError
@@ -243,6 +245,15 @@ class _Reader:
             name=self.name, type=vtype, key=key))
 
 
+# Headers read lately, by file identity: loading a model reads its header several times (the
+# check before the loaded model is given up, the recommended settings, the engine), and walking
+# a large vocabulary in Python costs ~0.4 s each time. A changed file has a new identity.
+_HEADERS: OrderedDict = OrderedDict()
+_HEADERS_LOCK = threading.Lock()
+_HEADERS_KEPT = 8
+_CACHED_FROM = 16 * 1024 * 1024
+
+
 def read_gguf(path: str | os.PathLike) -> GGUFInfo:
     """Read a GGUF file's header and check that the tensor data it describes is all there.
 
@@ -250,6 +261,34 @@ def read_gguf(path: str | os.PathLike) -> GGUFInfo:
     damaged.
     """
     path = str(path)
+    try:
+        st = os.stat(path)
+        # Only model-sized files: a small file is quick to read, and one rewritten in place within
+        # a clock tick (tests, a tool writing headers) could keep its size and time.
+        key = ((os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+               if st.st_size >= _CACHED_FROM else None)
+    except OSError:
+        key = None
+    if key is not None:
+        with _HEADERS_LOCK:
+            cached = _HEADERS.get(key)
+            if cached is not None:
+                _HEADERS.move_to_end(key)
+        if cached is not None:
+            # A copy: callers may keep or change what they are given.
+            return replace(cached, path=path, metadata=dict(cached.metadata),
+                           array_lengths=dict(cached.array_lengths))
+    info = _read_gguf(path)
+    if key is not None:
+        with _HEADERS_LOCK:
+            _HEADERS[key] = replace(info, metadata=dict(info.metadata),
+                                    array_lengths=dict(info.array_lengths))
+            while len(_HEADERS) > _HEADERS_KEPT:
+                _HEADERS.popitem(last=False)
+    return info
+
+
+def _read_gguf(path: str) -> GGUFInfo:
     name = os.path.basename(path)
     try:
         size = os.path.getsize(path)
