@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import time
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,14 +32,17 @@ LOG_LINES = 500
 
 
 def install(window) -> None:
-    """Add the Server menu to the main window (before Help); the bridge is made when first used."""
-    menu = window.menuBar().addMenu(window.tr("Se&rver"))
+    """Add the Server menu to the main window (before Help); the bridge is made when first used.
+    Its words have their own context: window.tr() from here would look them up under the
+    window's class, where lupdate never puts them."""
+    menu = window.menuBar().addMenu(QCoreApplication.translate("ServerMenu", "Se&rver"))
     help_menu = getattr(window, "help_menu", None)
     if help_menu is not None:
         window.menuBar().insertMenu(help_menu.menuAction(), menu)
     window.server_menu = menu
-    window.server_action = QAction(window.tr("&API server…"), window)
-    window.server_action.setToolTip(window.tr("Serve the loaded model to other apps (OpenAI API)"))
+    window.server_action = QAction(QCoreApplication.translate("ServerMenu", "&API server…"), window)
+    window.server_action.setToolTip(QCoreApplication.translate(
+        "ServerMenu", "Serve the loaded model to other apps (OpenAI API)"))
     window.server_action.triggered.connect(lambda: show_panel(window))
     menu.addAction(window.server_action)
     window.server_bridge = None
@@ -60,7 +63,8 @@ def bridge_for(window):
         window.statusBar().addPermanentWidget(label)
 
         def show_state(running: bool) -> None:
-            label.setText(window.tr("Serving at {url}").format(url=bridge.url) if running else "")
+            text = QCoreApplication.translate("ServerMenu", "Serving at {url}").format(url=bridge.url)
+            label.setText(text if running else "")
             label.setVisible(running)
 
         bridge.running_changed.connect(show_state)

@@ -2619,6 +2619,25 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     </message>
 </context>
 <context>
+    <name>ServerMenu</name>
+    <message>
+        <source>Se&amp;rver</source>
+        <translation>服务器(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;API server…</source>
+        <translation>API 服务器(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Serve the loaded model to other apps (OpenAI API)</source>
+        <translation>向其他应用提供已加载的模型（OpenAI API）</translation>
+    </message>
+    <message>
+        <source>Serving at {url}</source>
+        <translation>正在提供服务：{url}</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Settings</source>
@@ -2831,25 +2850,6 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Something went wrong ({kind}: {reason}). Details are in the log.</source>
         <translation>出了点问题（{kind}：{reason}）。详情请查看日志。</translation>
-    </message>
-</context>
-<context>
-    <name>window</name>
-    <message>
-        <source>Se&amp;rver</source>
-        <translation>服务器(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;API server…</source>
-        <translation>API 服务器(&amp;A)…</translation>
-    </message>
-    <message>
-        <source>Serve the loaded model to other apps (OpenAI API)</source>
-        <translation>将已加载的模型提供给其他应用（OpenAI API）</translation>
-    </message>
-    <message>
-        <source>Serving at {url}</source>
-        <translation>正在 {url} 提供服务</translation>
     </message>
 </context>
 </TS>
