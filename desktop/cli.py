@@ -90,8 +90,10 @@ def ask(args) -> int:
         model = args.model or str(default_model_path())
     except DefaultModelMissing as exc:
         return _fail(str(exc))
+    from desktop.engines.base import is_remote
+
     # A saved server's model (remote://<server>/<model>) is no file: loading asks the server.
-    if args.model and not args.model.startswith("remote://") and not os.path.exists(args.model):
+    if args.model and not is_remote(args.model) and not os.path.exists(args.model):
         return _fail(f"model not found: {args.model}")
 
     from PySide6.QtCore import QCoreApplication, QTimer

@@ -8,6 +8,7 @@ from desktop.engines.base import (
     ModelInfo,
     ModelLoadError,
     SamplingParams,
+    is_remote,
 )
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ModelLoadError",
     "SamplingParams",
     "detect_backend",
+    "is_remote",
     "open_engine",
     "validate_model",
 ]
@@ -30,7 +32,7 @@ BACKENDS = ("llama", "onnx", "remote")
 def detect_backend(path: str) -> str:
     """'onnx' for an ONNX GenAI folder (or its genai_config.json), 'llama' for a file,
     'remote' for a model on a server (``remote://<server_id>/<model>``)."""
-    if str(path).startswith("remote://"):
+    if is_remote(str(path)):
         return "remote"
     from desktop.engines.onnx_engine import is_onnx_model
 

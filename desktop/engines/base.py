@@ -16,6 +16,15 @@ from desktop.errors import UserError
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+# A model on an OpenAI-compatible server is named remote://<server_id>/<model> wherever a local
+# model is named by its path (the picker, load settings, the remembered model, the engines).
+REMOTE_SCHEME = "remote://"
+
+
+def is_remote(model_id) -> bool:
+    return isinstance(model_id, str) and model_id.startswith(REMOTE_SCHEME)
+
+
 class Thought(str):
     """A piece of a reasoning model's thinking, as an engine's stream yields it; the answer
     comes as plain ``str``. A subclass, so code that only wants text can ignore the difference."""

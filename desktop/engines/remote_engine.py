@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from desktop.engines import reasoning
 from desktop.engines.base import (
+    REMOTE_SCHEME,
     ContextOverflowError,
     Engine,
     EngineError,
@@ -32,11 +33,12 @@ from desktop.engines.base import (
     SamplingParams,
     Thought,
     decode_rate,
+    is_remote,  # noqa: F401 - part of this module's interface (remote ids)
 )
 from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
 from desktop.text import translate
 
-SCHEME = "remote://"
+SCHEME = REMOTE_SCHEME
 BACKEND = "remote"
 CONNECT_TIMEOUT_S = 5.0
 # How long a server may stay silent (before the first token: while it reads a long prompt too)
@@ -128,10 +130,6 @@ def host_label(base_url: str) -> str:
         host = f"[{host}]"
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{host}:{port}"
-
-
-def is_remote(model_id: str) -> bool:
-    return isinstance(model_id, str) and model_id.startswith(SCHEME)
 
 
 def make_id(server_id: str, model: str) -> str:

@@ -19,6 +19,7 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from desktop.engines.base import is_remote
 from desktop.engines.context import DEFAULT_N_CTX
 from desktop.text import translate
 from desktop.units import MIB, format_bytes
@@ -140,7 +141,7 @@ def _read(path: Path) -> dict:
 
 def _key(model_id: str | os.PathLike) -> str:
     model_id = os.fspath(model_id)
-    if model_id.startswith("remote://"):
+    if is_remote(model_id):
         return model_id
     # One model, one entry, whichever way its path was written.
     return str(Path(model_id).expanduser().resolve())
@@ -215,7 +216,7 @@ class ModelShape:
 
 
 def _backend(model_id: str) -> str:
-    if model_id.startswith("remote://"):
+    if is_remote(model_id):
         return "remote"
     from desktop.engines import detect_backend
 

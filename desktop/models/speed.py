@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from desktop import hardware
+from desktop.engines.base import is_remote
 from desktop.hardware import GpuInfo, HardwareProfile
 from desktop.text import QT_TRANSLATE_NOOP, translate
 
@@ -110,7 +111,7 @@ def record_measurement(model_id: str, file_bytes: int | None, backend: str | Non
     """
     engine = engine_of(backend)
     if (engine is None or not file_bytes or file_bytes <= 0 or not tokens_per_s
-            or tokens_per_s <= 0 or str(model_id).startswith("remote://")):
+            or tokens_per_s <= 0 or is_remote(str(model_id))):
         return False
 
     def add(data: dict) -> None:

@@ -29,11 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.engines.base import is_remote
 from desktop.ui import settings_keys
 from desktop.ui.icons import set_icon
 from desktop.units import format_bytes
-
-REMOTE_PREFIX = "remote://"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class ModelEntry:
 def same_model(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
-    if a.startswith(REMOTE_PREFIX) or b.startswith(REMOTE_PREFIX):
+    if is_remote(a) or is_remote(b):
         return a == b
     try:
         return Path(a).resolve() == Path(b).resolve()
@@ -144,7 +143,7 @@ def startup_model() -> tuple[str | None, str]:
     bundled = bundled_model()
     if not last:
         return bundled, ""
-    if last.startswith(REMOTE_PREFIX) or os.path.exists(last):
+    if is_remote(last) or os.path.exists(last):
         return last, ""
     name = Path(last).name
     if bundled:
@@ -326,7 +325,7 @@ class ModelPicker(QWidget):
             text = self.tr("Choose a model")
         self.button.setText(text)
         self.settings_button.setEnabled(bool(self.loaded_id or self.pending_id)
-                                        and not (self.loaded_id or "").startswith(REMOTE_PREFIX))
+                                        and not is_remote(self.loaded_id or ""))
         self.load_settings_action.setEnabled(self.settings_button.isEnabled())
         self.detail.setText("")
         if not loading and self.loaded_id:
@@ -338,7 +337,7 @@ class ModelPicker(QWidget):
         entry = self._entry(model_id)
         if entry is not None:
             return entry.name
-        if model_id.startswith(REMOTE_PREFIX):
+        if is_remote(model_id):
             return model_id.rsplit("/", 1)[-1]
         return Path(model_id).name
 
@@ -356,7 +355,7 @@ class ModelPicker(QWidget):
         loaded = self.loaded_id
         if loaded and not any(same_model(e.id, loaded) for e in entries + servers):
             # Opened as a file (File ▸ Open model file…), not installed: still the one loaded.
-            fmt = "Server" if loaded.startswith(REMOTE_PREFIX) else (
+            fmt = "Server" if is_remote(loaded) else (
                 "ONNX" if os.path.isdir(loaded) else "GGUF")
             size = 0 if fmt == "Server" else _size(loaded)
             entries.append(ModelEntry(loaded, self.loaded_name or Path(loaded).name, fmt, size, "opened"))
