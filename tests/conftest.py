@@ -165,3 +165,34 @@ def onnx_copy(tmp_path, onnx_model):
         return folder
 
     return make
+
+
+@pytest.fixture
+def memory_keyring():
+    """A MemoryKeyring installed for one test (tokens, servers' API keys, the API server's key)."""
+    import keyring
+
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="module")
+def fault():
+    """A fault-injecting OpenAI-compatible server on loopback (tests/helpers/fault_server.py)."""
+    from tests.helpers.fault_server import FaultServer
+
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def faults(fault):
+    fault.reset()
+    yield fault
+    fault.reset()

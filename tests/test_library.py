@@ -7,39 +7,11 @@ import sys
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from desktop.models import tokens
 from desktop.models.library import Library, LibraryError
+from tests.helpers.memory_keyring import MemoryKeyring
 from tests.hubserver import HubServer
-
-
-class MemoryKeyring(KeyringBackend):
-    """A throwaway keyring: the user's real one is never touched."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
 
 
 def test_token_lives_only_in_the_keyring(memory_keyring, tmp_path):

@@ -129,7 +129,7 @@ def test_settings_store_and_clear_the_token(qtbot):
 
     from desktop.models import tokens
     from desktop.ui.settings_dialog import SettingsDialog
-    from tests.test_library import MemoryKeyring
+    from tests.helpers.memory_keyring import MemoryKeyring
 
     previous = keyring.get_keyring()
     ring = MemoryKeyring()

@@ -8,36 +8,11 @@ real remote engine, worker, session and widgets; real servers are in test_remote
 
 from __future__ import annotations
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 
 from desktop.models import remotes
-from tests.helpers.fault_server import FaultServer
-from tests.test_remote_engine import MemoryKeyring, _free_port
-
-
-@pytest.fixture(scope="module")
-def fault():
-    server = FaultServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def faults(fault):
-    fault.reset()
-    yield fault
-    fault.reset()
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
+from tests.test_remote_engine import _free_port
 
 
 def _load_remote(window, qtbot, faults):

@@ -442,38 +442,13 @@ def test_thinking_goes_to_reasoning_content():
         backend.close()
 
 
-def test_api_key_kept_in_the_keyring():
-    import keyring
-    from keyring.backend import KeyringBackend
-
+def test_api_key_kept_in_the_keyring(memory_keyring):
     from desktop.server import keys
 
-    class Memory(KeyringBackend):
-        priority = 1
-
-        def __init__(self):
-            super().__init__()
-            self.store = {}
-
-        def get_password(self, service, username):
-            return self.store.get((service, username))
-
-        def set_password(self, service, username, password):
-            self.store[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.store.pop((service, username), None)
-
-    previous = keyring.get_keyring()
-    ring = Memory()
-    keyring.set_keyring(ring)
-    try:
-        key, new, kept = keys.ensure()
-        assert new and kept and key.startswith("ec-") and len(key) > 40
-        assert list(ring.store.values()) == [key]
-        assert keys.ensure() == (key, False, True)  # shown once: the second time it is not new
-    finally:
-        keyring.set_keyring(previous)
+    key, new, kept = keys.ensure()
+    assert new and kept and key.startswith("ec-") and len(key) > 40
+    assert list(memory_keyring.store.values()) == [key]
+    assert keys.ensure() == (key, False, True)  # shown once: the second time it is not new
 
 
 def test_edgechat_serve_command(model_path, tmp_path):
