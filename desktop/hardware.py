@@ -705,36 +705,35 @@ def calibration_path() -> Path:
     return data_dir() / CALIBRATION_FILE
 
 
-def read_calibration() -> dict:
-    """The stored speed calibration of this machine ({} when none, damaged, or another machine's)."""
-    import json
+def _calibration_document(timeout: float = 5.0):
+    from desktop.storage.jsondoc import JsonDocument
 
-    try:
-        data = json.loads(calibration_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("machine") != machine_key():
-        return {}
-    return data
+    return JsonDocument(calibration_path(), what=translate("Core", "The speed calibration"),
+                        lock_timeout=timeout)
+
+
+def read_calibration() -> dict:
+    """The stored speed calibration of this machine ({} when none, another machine's, or damaged:
+    then moved aside with a notice, and measured again)."""
+    data = _calibration_document().read()
+    return data if data.get("machine") == machine_key() else {}
 
 
 def update_calibration(change: Callable[[dict], None], timeout: float = 5.0) -> dict:
     """Apply ``change`` to the stored calibration under a file lock (the window's threads and a
-    second EdgeChat may record at once) and write it back atomically. filelock.Timeout (an
-    OSError) when the lock stays taken for ``timeout`` seconds."""
-    import json
+    second EdgeChat may record at once) and write it back atomically. A UserError when the lock
+    stays taken for ``timeout`` seconds or the file is a newer version's."""
 
-    from filelock import FileLock
+    document = _calibration_document(timeout)
 
-    path = calibration_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(CALIBRATION_FILE + ".lock")), timeout=timeout):
-        data = read_calibration() or {"version": 1, "machine": machine_key()}
+    def apply(data: dict) -> dict:
+        if data.get("machine") != machine_key():  # another machine's figures say nothing of this one
+            data.clear()
+            data.update(version=document.version, machine=machine_key())
         change(data)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
-    return data
+        return data
+
+    return document.update(apply)
 
 
 def memory_bandwidth(refresh: bool = False) -> float | None:

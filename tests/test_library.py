@@ -80,12 +80,16 @@ def test_discover_finds_other_apps_models_without_copying(tmp_path, model_path, 
 
 
 def test_damaged_registry_is_kept_aside(tmp_path):
+    from desktop import notices
+
+    notices.drain()
     root = tmp_path / "models"
     root.mkdir()
     (root / "library.json").write_text("{broken")
-    with pytest.raises(LibraryError, match="damaged"):
-        Library(root)
-    assert list(root.glob("library.damaged-*.json"))
+    assert Library(root).models() == []  # the list starts again; models on disk can be found again
+    kept = list(root.glob("library.json.damaged-*"))
+    assert [p.read_text() for p in kept] == ["{broken"]
+    assert [m for m in notices.drain() if str(kept[0]) in m]
 
 
 def edgechat(*args, env=None):

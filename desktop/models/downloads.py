@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import posixpath
 import shutil
@@ -43,8 +42,9 @@ from desktop.models.hub import (
     describe_error,
     repo_info,
 )
-from desktop.models.library import InstalledModel, Library, locked
+from desktop.models.library import InstalledModel, Library, LibraryError
 from desktop.models.names import is_repo_id, path_problem
+from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
 from desktop.units import format_bytes
 
@@ -572,14 +572,34 @@ def _pending_path(library: Library) -> Path:
     return library.root / ".partial" / "downloads.json"
 
 
+def _parse_pending(raw) -> dict | None:
+    if isinstance(raw, list):  # the shape before versions: the list alone
+        raw = {"downloads": raw}
+    if not isinstance(raw, dict):
+        return None
+    raw.setdefault("downloads", [])
+    return raw if isinstance(raw["downloads"], list) else None
+
+
+def _pending_document(library: Library) -> JsonDocument:
+    return JsonDocument(_pending_path(library), what=translate("Core", "The list of paused downloads"),
+                        default=lambda: {"downloads": []}, parse=_parse_pending, error=LibraryError)
+
+
+def _plans(entries: list) -> tuple[list[DownloadPlan], list]:
+    """The entries this version can resume, and the others as they are (a newer version's)."""
+    plans, unknown = [], []
+    for entry in entries:
+        try:
+            plans.append(DownloadPlan.from_dict(entry))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            unknown.append(entry)
+    return plans, unknown
+
+
 def pending(library: Library) -> list[DownloadPlan]:
     """Downloads that were started and not finished: resumable after a restart."""
-    path = _pending_path(library)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [DownloadPlan.from_dict(d) for d in data]
-    except (OSError, ValueError, TypeError, KeyError):
-        return []
+    return _plans(_pending_document(library).read()["downloads"])[0]
 
 
 def save_pending(library: Library, plan: DownloadPlan) -> None:
@@ -594,18 +614,12 @@ def _change_pending(library: Library,
                     change: Callable[[list[DownloadPlan]], list[DownloadPlan]]) -> None:
     """Read-modify-write under a lock: every download, the window and the CLI share the file,
     and a list read before another's change would undo it when written back."""
-    path = _pending_path(library)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with locked(path.with_name(path.name + ".lock"),
-                translate("Core", "The list of paused downloads")):
-        _write_pending(library, change(pending(library)))
 
+    def apply(data: dict) -> None:
+        plans, unknown = _plans(data["downloads"])
+        data["downloads"] = [p.to_dict() for p in change(plans)] + unknown
 
-def _write_pending(library: Library, plans: list[DownloadPlan]) -> None:
-    path = _pending_path(library)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([p.to_dict() for p in plans], indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    _pending_document(library).update(apply)
 
 
 __all__ = [

@@ -14,7 +14,6 @@ Writing back a copy read earlier is what lost a removal or an import made meanwh
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -29,6 +28,7 @@ from filelock import FileLock, Timeout
 from desktop import config
 from desktop.errors import UserError
 from desktop.paths import data_dir
+from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
 
 REGISTRY = "library.json"
@@ -78,6 +78,26 @@ class InstalledModel:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _parse_registry(raw) -> dict | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
+        return None
+    return raw
+
+
+def _models_of(entries: list) -> tuple[dict[str, InstalledModel], list]:
+    """The entries this version understands, by id, and the others as they are."""
+    models: dict[str, InstalledModel] = {}
+    unknown = []
+    for raw in entries:
+        try:
+            model = InstalledModel(**raw)
+        except TypeError:
+            unknown.append(raw)  # a field from a newer version: skip the entry, keep the rest
+            continue
+        models[model.id] = model
+    return models, unknown
 
 
 def models_dir() -> Path:
@@ -134,47 +154,32 @@ class Library:
     def _load(self) -> None:
         self._models = self._read()
 
+    def _document(self) -> JsonDocument:
+        return JsonDocument(self._path, what=translate("Core", "The model list"),
+                            default=lambda: {"models": []}, parse=_parse_registry,
+                            lock_timeout=LOCK_TIMEOUT_S, error=LibraryError)
+
     def _read(self) -> dict[str, InstalledModel]:
-        if not self._path.exists():
-            return {}
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-            entries = data["models"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            # Keep the damaged file for the user, start empty: models on disk are not lost and
-            # can be found again with discover().
-            aside = self._path.with_suffix(f".damaged-{int(time.time())}.json")
-            shutil.copyfile(self._path, aside)
-            raise LibraryError(
-                f"The model list {self._path} is damaged ({type(exc).__name__}); a copy was kept "
-                f"at {aside}."
-            ) from None
-        models: dict[str, InstalledModel] = {}
-        for raw in entries:
-            try:
-                model = InstalledModel(**raw)
-            except TypeError:
-                continue  # a field from a newer version: skip the entry, keep the rest
-            models[model.id] = model
-        return models
+        # A damaged registry is moved aside with a notice and the list starts empty: models on
+        # disk are not lost and can be found again with discover().
+        return _models_of(self._document().read()["models"])[0]
 
     def _change(self, change: Callable[[dict[str, InstalledModel]], object]):
         """Apply ``change`` to the registry as it is on disk now, under the lock, and save it.
 
         ``change`` edits the dict it is given and returns the call's result; the copy in memory
         becomes what was written."""
-        with locked(self._path.with_name(REGISTRY + ".lock"), translate("Core", "The model list")):
-            models = self._read()
-            result = change(models)
-            self._write(models)
-            self._models = models
-        return result
 
-    def _write(self, models: dict[str, InstalledModel]) -> None:
-        tmp = self._path.with_suffix(".tmp")  # only the lock holder writes it
-        payload = {"version": 1, "models": [m.to_dict() for m in models.values()]}
-        tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-        os.replace(tmp, self._path)
+        def apply(data: dict):
+            models, unknown = _models_of(data["models"])
+            result = change(models)
+            # Entries this version cannot read (a newer one's) are written back as they were.
+            data["models"] = [m.to_dict() for m in models.values()] + unknown
+            return models, result
+
+        models, result = self._document().update(apply)
+        self._models = models
+        return result
 
     def models(self) -> list[InstalledModel]:
         return sorted(self._models.values(), key=lambda m: m.name.lower())

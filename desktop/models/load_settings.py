@@ -21,6 +21,7 @@ from pathlib import Path
 
 from desktop.engines.base import is_remote
 from desktop.engines.context import DEFAULT_N_CTX
+from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
 from desktop.units import MIB, format_bytes
 
@@ -128,15 +129,24 @@ def settings_path() -> Path:
     return data_dir() / FILENAME
 
 
-def _read(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        return {}  # a damaged file loses only the load settings: every model loads with defaults
-    models = data.get("models") if isinstance(data, dict) else None
-    return models if isinstance(models, dict) else {}
+def _parse(raw) -> dict | None:
+    if not isinstance(raw, dict):
+        return None
+    raw.setdefault("models", {})
+    return raw if isinstance(raw["models"], dict) else None
+
+
+def _document() -> JsonDocument:
+    from desktop.models.library import LibraryError
+
+    # A damaged file loses only the load settings (moved aside, with a notice): every model
+    # loads with this machine's defaults.
+    return JsonDocument(settings_path(), what=translate("Core", "The load settings"),
+                        default=lambda: {"models": {}}, parse=_parse, error=LibraryError)
+
+
+def _read() -> dict:
+    return _document().read()["models"]
 
 
 def _key(model_id: str | os.PathLike) -> str:
@@ -149,33 +159,23 @@ def _key(model_id: str | os.PathLike) -> str:
 
 def get(model_id: str | os.PathLike) -> LoadSettings | None:
     """The settings saved for a model, or None when none were."""
-    raw = _read(settings_path()).get(_key(model_id))
+    raw = _read().get(_key(model_id))
     return LoadSettings.from_dict(raw) if raw is not None else None
 
 
 def save(model_id: str | os.PathLike, settings: LoadSettings) -> None:
-    from desktop.models.library import locked
+    key = _key(model_id)
 
-    path = settings_path()
-    with locked(path.with_name(FILENAME + ".lock"), translate("Core", "The load settings")):
-        models = _read(path)
-        models[_key(model_id)] = settings.to_dict()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "models": models}, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+    def change(data: dict) -> None:
+        data["models"][key] = settings.to_dict()
+
+    _document().update(change)
 
 
 def forget(model_id: str | os.PathLike) -> None:
     """Back to the defaults for this model."""
-    from desktop.models.library import locked
-
-    path = settings_path()
-    with locked(path.with_name(FILENAME + ".lock"), translate("Core", "The load settings")):
-        models = _read(path)
-        if models.pop(_key(model_id), None) is not None:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"version": 1, "models": models}, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
+    key = _key(model_id)
+    _document().update(lambda data: data["models"].pop(key, None))
 
 
 def options_for(model_id: str | os.PathLike, backend: str | None = None) -> dict:

@@ -7,14 +7,12 @@ model's id is ``remote://<server_id>/<model>`` (see engines/remote_engine.py), w
 picker lists and the app remembers like a local model's path.
 
 The window, the command line and a second instance share the file: every change is a
-read-modify-write under a file lock (see library.locked).
+read-modify-write under a file lock (desktop/storage/jsondoc.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
@@ -32,8 +30,9 @@ from desktop.engines.remote_engine import (
     parse_id,
 )
 from desktop.models import tokens
-from desktop.models.library import locked
+from desktop.models.library import LibraryError
 from desktop.paths import data_dir
+from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
 
 FILE = "remotes.json"
@@ -85,22 +84,26 @@ def _path() -> Path:
     return data_dir() / FILE
 
 
+def _parse(raw) -> dict | None:
+    if not isinstance(raw, dict):
+        return None
+    raw.setdefault("servers", [])
+    return raw if isinstance(raw["servers"], list) else None
+
+
+def _document() -> JsonDocument:
+    return JsonDocument(_path(), what=translate("Core", "The list of servers"),
+                        default=lambda: {"servers": []}, parse=_parse, error=LibraryError)
+
+
+def _items(data: dict) -> list[dict]:
+    """The server entries of the file's contents, kept in place so that a change to one is saved."""
+    data["servers"] = [s for s in data["servers"] if isinstance(s, dict)]
+    return data["servers"]
+
+
 def _read() -> list[dict]:
-    try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError):
-        return []  # a damaged file lists nothing; saving again writes a good one
-    items = data.get("servers") if isinstance(data, dict) else None
-    return [s for s in items if isinstance(s, dict)] if isinstance(items, list) else []
-
-
-def _write(items: list[dict]) -> None:
-    path = _path()
-    tmp = path.with_suffix(".tmp")  # only the lock holder writes it
-    tmp.write_text(json.dumps({"servers": items}, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    return _items(_document().read())
 
 
 def _server(item: dict) -> RemoteServer | None:
@@ -139,8 +142,9 @@ def save_server(base_url: str, models, name: str = "", api_key: str | None = Non
     None keep what is saved; 0 goes back to the default."""
     base_url = normalize_base_url(base_url)
     models = [m for m in dict.fromkeys(models) if isinstance(m, str) and m]
-    with locked(_path().with_suffix(".lock"), translate("Core", "The list of servers")):
-        items = _read()
+
+    def change(data: dict) -> dict:
+        items = _items(data)
         item = next((i for i in items if (server_id and i.get("id") == server_id)
                      or (not server_id and i.get("base_url") == base_url)), None)
         if item is None:
@@ -152,7 +156,9 @@ def save_server(base_url: str, models, name: str = "", api_key: str | None = Non
             item["context_length"] = context_length or None
         if read_timeout is not None:
             item["read_timeout"] = read_timeout or None
-        _write(items)
+        return dict(item)
+
+    item = _document().update(change)
     saved = _server(item)
     if api_key is not None:
         set_api_key(saved.id, api_key)
@@ -160,20 +166,23 @@ def save_server(base_url: str, models, name: str = "", api_key: str | None = Non
 
 
 def remove_server(server_id: str) -> None:
-    with locked(_path().with_suffix(".lock"), translate("Core", "The list of servers")):
-        _write([i for i in _read() if i.get("id") != server_id])
+    def change(data: dict) -> None:
+        data["servers"] = [i for i in _items(data) if i.get("id") != server_id]
+
+    _document().update(change)
     with contextlib.suppress(RemoteError):
         set_api_key(server_id, "")
 
 
 def remove_model(model_id: str) -> None:
     server_id, model = parse_id(model_id)
-    with locked(_path().with_suffix(".lock"), translate("Core", "The list of servers")):
-        items = _read()
-        for item in items:
+
+    def change(data: dict) -> None:
+        for item in _items(data):
             if item.get("id") == server_id and isinstance(item.get("models"), list):
                 item["models"] = [m for m in item["models"] if m != model]
-        _write(items)
+
+    _document().update(change)
 
 
 # -- keys --------------------------------------------------------------------------------------
