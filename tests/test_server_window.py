@@ -92,6 +92,9 @@ def test_other_computers_need_a_key_shown_once(make_window, qtbot, monkeypatch):
 
     with pytest.raises(ServerStartError):
         bridge.start("0.0.0.0", 0)  # never open to the network without a key
+    with pytest.raises(ServerStartError):
+        bridge.start("0.0.0.0", 0, api_key="  ")  # a blank key is no key
+    assert not bridge.running
     panel.remote.setChecked(True)
     panel.port.setValue(_free_port())
     panel.switch.setChecked(True)

@@ -4,7 +4,14 @@ The app holds no engine: it checks a request, turns it into a ``Job`` and relays
 engine's thread pushes back, as one JSON body or as server-sent events in OpenAI's chunk shape
 (``data: {...}`` lines, ``data: [DONE]`` last). Errors use OpenAI's shape,
 ``{"error": {"message", "type", "param", "code"}}``, with the status a client library maps to
-the right exception (400, 401, 404, 413, 503 with Retry-After).
+the right exception (400, 401, 403, 404, 413, 415, 503 with Retry-After).
+
+Only its user drives it: a web page must not. A POST must say ``Content-Type: application/json``
+(a browser may send that cross-site only after a CORS preflight, which is refused unless origins
+were given), and on loopback only a request naming this computer in ``Host`` (localhost,
+127.0.0.1, [::1]) is served without the key, so a page that rebinds its own name to 127.0.0.1
+reads nothing. An address other computers reach needs the key, checked here and not only by
+callers.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import base64
 import collections
 import contextlib
 import json
+import logging
 import math
+import re
 import secrets
 import struct
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -27,7 +37,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -41,6 +51,7 @@ from desktop.engines.base import (
     Thought,
 )
 from desktop.engines.context import POLICIES
+from desktop.server import keys
 from desktop.server.backend import (
     DEFAULT_MAX_TOKENS_CAP,
     DEFAULT_QUEUE_LIMIT,
@@ -50,6 +61,7 @@ from desktop.server.backend import (
     Job,
     ModelCard,
 )
+from desktop.server.runner import LOOPBACK, ServerStartError, is_loopback, key_required_message, needs_key
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long chat is tens of kB; a runaway client is refused early
 RETRY_AFTER_S = 2
@@ -58,6 +70,12 @@ STREAM_INTERVAL_S = 0.02
 MAX_EMBEDDING_INPUTS = 256
 # How often a request still waiting for the engine checks that its client is still there.
 _DISCONNECT_POLL_S = 0.2
+# The names a client on this computer reaches a loopback server by; a browser sends the page's
+# own host name instead, so any other name is a page that rebound its name to this address.
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_HOST = re.compile(r"(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::\d{1,5})?")
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -104,6 +122,7 @@ class _Limits:
 def create_app(
     backend: Backend,
     *,
+    host: str = LOOPBACK,
     api_key: str | None = None,
     cors_origins: Sequence[str] = (),
     max_body: int = DEFAULT_MAX_BODY,
@@ -111,9 +130,13 @@ def create_app(
     queue_limit: int = DEFAULT_QUEUE_LIMIT,
     on_request: Callable[[RequestRecord], None] | None = None,
 ) -> Starlette:
-    """The API over ``backend``. ``api_key``: every /v1 request must carry it as a Bearer token.
-    ``cors_origins``: browsers on those origins may call it (none by default). ``on_request`` is
-    called on the server's thread after each request."""
+    """The API over ``backend``, to be served on ``host``. ``api_key``: every request but /health
+    must carry it as a Bearer token; blank is none, and a ``host`` other computers reach without
+    one raises ServerStartError. ``cors_origins``: browsers on those origins may call it (none by
+    default). ``on_request`` is called on the server's thread after each request."""
+    api_key = keys.given(api_key)
+    if needs_key(host) and api_key is None:
+        raise ServerStartError(key_required_message(host))
     api = _Api(backend, _Limits(max_body, max_tokens_cap, queue_limit))
     routes = [
         Route("/v1/models", api.list_models, methods=["GET"]),
@@ -140,11 +163,13 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: http_error, ApiError: api_error})
     app.state.api = api
+    app.state.api_key = api_key  # the runner refuses to open another address without one
     return app
 
 
 class _Guard:
-    """Checks the API key before anything else, and reports each request when it ends."""
+    """Decides who is served before anything else runs, reports each request when it ends, and
+    turns an unexpected failure into a 500 in OpenAI's shape, logged once without the request."""
 
     def __init__(self, app, api_key: str | None, on_request):
         self.app, self.api_key, self.on_request = app, api_key, on_request
@@ -154,22 +179,29 @@ class _Guard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = {"code": 500}
+        status = {"code": 500, "sent": False}
         scope.setdefault("state", {})
 
         async def tracking_send(message):
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["sent"] = message["status"], True
             await send(message)
 
         try:
-            if self.api_key and scope["path"] != "/health" and not self._authorized(scope):
-                response = ApiError(401, "Incorrect API key provided. Send it as 'Authorization: "
-                                    "Bearer <key>' (EdgeChat ▸ Server shows the key).",
-                                    code="invalid_api_key").response()
-                await response(scope, receive, tracking_send)
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal.response()(scope, receive, tracking_send)
                 return
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:  # it left while sending its body: nobody to answer, nothing wrong here
+            pass
+        except Exception as exc:  # noqa: BLE001 - the client gets a 500, the log one redacted entry
+            log_failure("API request failed", exc, scope)
+            if not status["sent"]:
+                error = ApiError(500, "The server failed on this request; see EdgeChat's log.",
+                                 type="server_error", code="internal_error")
+                with contextlib.suppress(Exception):  # the client may be gone too
+                    await error.response()(scope, receive, tracking_send)
         finally:
             if self.on_request is not None:
                 info = scope["state"].get("edgechat", {})
@@ -180,6 +212,27 @@ class _Guard:
                         client=f"{client[0]}:{client[1]}" if client else "",
                         duration_s=time.perf_counter() - started, **info))
 
+    def _refusal(self, scope) -> ApiError | None:
+        authorized = self.api_key is not None and self._authorized(scope)
+        server = scope.get("server")
+        local = server[0] if server else None
+        # Where it was reached, not only where it was told to listen: a connection that came in
+        # on an address other computers reach is never served without a key.
+        if local is not None and not is_loopback(local) and self.api_key is None:
+            return ApiError(403, "This server has no API key, so it serves only this computer.",
+                            type="permission_error", code="api_key_required")
+        if self.api_key is not None and not authorized and scope["path"] != "/health":
+            return ApiError(401, "Incorrect API key provided. Send it as 'Authorization: Bearer <key>' "
+                            "(EdgeChat ▸ Server shows the key).", code="invalid_api_key")
+        # A page that rebound its own name to this address sends that name: on loopback, only
+        # the key lets a request naming another host in.
+        if not authorized and (local is None or is_loopback(local)) and not _names_this_computer(
+                scope, local):
+            return ApiError(403, "This server answers only requests addressed to localhost, 127.0.0.1 "
+                            "or [::1] (Host header), unless they carry its API key.",
+                            type="permission_error", code="host_not_allowed")
+        return None
+
     def _authorized(self, scope) -> bool:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
@@ -187,6 +240,46 @@ class _Guard:
                 return scheme.lower() == "bearer" and secrets.compare_digest(
                     token.strip().encode(), self.api_key.encode())
         return False
+
+
+def _header(scope, name: bytes) -> list[str]:
+    return [value.decode("latin-1") for key, value in scope.get("headers", ()) if key == name]
+
+
+def _names_this_computer(scope, local: str | None) -> bool:
+    """Whether the one Host header names this computer's loopback (any port)."""
+    hosts = _header(scope, b"host")
+    if len(hosts) != 1:
+        return False
+    match = _HOST.fullmatch(hosts[0].strip())
+    if match is None:
+        return False
+    names = _LOOPBACK_NAMES
+    if local:  # a server on another loopback address (127.0.0.2) is reached by that address
+        names = names | {f"[{local}]" if ":" in local else local}
+    return match.group(1).lower() in names
+
+
+def _is_json(scope) -> bool:
+    types = _header(scope, b"content-type")
+    return len(types) == 1 and types[0].partition(";")[0].strip().lower() == "application/json"
+
+
+def log_failure(what: str, exc: BaseException, scope=None) -> None:
+    """One error entry with where it failed (the stack, the exception's type), never what was
+    asked: an exception's message may quote the request's body, and prompts stay out of logs."""
+    parts = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        parts.append("".join(traceback.format_tb(current.__traceback__))
+                     + f"{kind.__module__}.{kind.__qualname__} (message left out)")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    where = f" ({scope['method']} {scope['path']})" if scope else ""
+    log.error("%s%s: %s\nTraceback (most recent call last):\n%s", what, where, type(exc).__name__,
+              "\nwhich led to:\n".join(reversed(parts)))
 
 
 def _note(request: Request, **values) -> None:
@@ -291,6 +384,12 @@ class _Api:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     async def _body(self, request: Request) -> dict:
+        """The JSON object a POST carries; every route that acts reads its body here first.
+        Only application/json: a web page may send that cross-site only after a preflight,
+        while text/plain, forms and multipart go without one."""
+        if not _is_json(request.scope):
+            raise ApiError(415, "Send the request body as JSON, with 'Content-Type: application/json'.",
+                           code="unsupported_media_type")
         limit = self.limits.max_body
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -305,8 +404,14 @@ class _Api:
             body = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "The request body is not valid JSON.") from None
+        except RecursionError:  # thousands of nested brackets: no request needs them
+            raise ApiError(400, "The request body is nested too deeply.") from None
         if not isinstance(body, dict):
             raise ApiError(400, "The request body must be a JSON object.")
+        for key, kinds, what in _TOP_LEVEL_TYPES:
+            if body.get(key) is not None and (not isinstance(body[key], kinds)
+                                              or (bool not in kinds and isinstance(body[key], bool))):
+                raise ApiError(400, f"'{key}' must be {what}.", param=key)
         return body
 
     def _params(self, body: dict, card: ModelCard) -> SamplingParams:
@@ -599,9 +704,7 @@ def _api_error(exc: BaseException) -> ApiError:
 
     if isinstance(exc, UserError):
         return ApiError(500, str(exc), type="server_error", code="engine_error")
-    import logging
-
-    logging.getLogger(__name__).error("API request failed", exc_info=exc)
+    log_failure("API request failed in the engine", exc)
     return ApiError(500, f"The engine failed: {type(exc).__name__}", type="server_error",
                     code="engine_error")
 
@@ -630,6 +733,16 @@ def _in_range(key: str, value) -> bool:
     return low <= value <= high
 
 
+# Fields whose wrong type would otherwise be read as something else (a "stream": "no" as true).
+_TOP_LEVEL_TYPES = (
+    ("stream", (bool,), "true or false"),
+    ("stream_options", (dict,), "an object"),
+    ("chat_template_kwargs", (dict,), "an object"),
+    ("response_format", (dict,), "an object"),
+    ("encoding_format", (str,), "a string"),
+    ("echo", (bool,), "true or false"),
+)
+
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
@@ -638,7 +751,8 @@ def _messages(raw) -> list[dict]:
         raise ApiError(400, "'messages' must be a non-empty list.", param="messages")
     out = []
     for i, message in enumerate(raw):
-        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str) or (
+                message["role"] not in _ROLES):
             raise ApiError(400, f"messages[{i}] must have a role: system, developer, user or assistant.",
                            param=f"messages[{i}].role")
         content = message.get("content")

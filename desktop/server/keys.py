@@ -12,6 +12,14 @@ USERNAME = "api-server-key"
 PREFIX = "ec-"
 
 
+def given(key: str | None) -> str | None:
+    """A key as a caller passed it: blank is no key (a script passing an unset variable sends
+    ""), and surrounding spaces are not part of it (a client's token is compared stripped)."""
+    if key is None:
+        return None
+    return key.strip() or None
+
+
 def generate() -> str:
     return PREFIX + secrets.token_urlsafe(32)
 

@@ -28,8 +28,22 @@ def is_loopback(host: str) -> bool:
 
 
 def needs_key(host: str) -> bool:
-    """Anything but loopback is reachable from other machines: it must not be open to all."""
+    """Anything but loopback is reachable from other machines (0.0.0.0 and :: are every
+    interface): it must not be open to all."""
     return not is_loopback(host)
+
+
+def key_required_message(host: str) -> str:
+    return translate("Core", "Listening on {host} lets other computers in: it needs an API key.").format(
+        host=host)
+
+
+def _refuse_open(app, host: str) -> None:
+    """The app decides who it serves, but only when told where it listens: an app made for
+    loopback, without a key, is not put on an address other computers reach."""
+    state = getattr(app, "state", None)
+    if needs_key(host) and not getattr(state, "api_key", None):
+        raise ServerStartError(key_required_message(host))
 
 
 def _config(app, host: str, port: int):
@@ -44,7 +58,11 @@ def _config(app, host: str, port: int):
 def bind(config):
     """The listening socket, bound now so a port in use is reported before anything starts."""
     try:
-        return config.bind_socket()
+        sock = config.bind_socket()
+        # Listening now, not when uvicorn's loop starts: a client told the address (the
+        # "Serving at" line) waits in the backlog instead of being refused.
+        sock.listen(config.backlog)
+        return sock
     except SystemExit:  # uvicorn logs the OSError and exits; the caller wants an error
         raise ServerStartError(translate(
             "Core", "Could not listen on {host}:{port}: the port is in use or the address is not on "
@@ -60,6 +78,7 @@ def serve_forever(app, host: str, port: int, on_started=None) -> None:
     """Serve on this thread until Ctrl+C (uvicorn finishes open requests, then returns)."""
     import uvicorn
 
+    _refuse_open(app, host)
     config = _config(app, host, port)
     sock = bind(config)
     server = uvicorn.Server(config)
@@ -77,6 +96,7 @@ class ServerThread:
     def __init__(self, app, host: str = LOOPBACK, port: int = 8080):
         import uvicorn
 
+        _refuse_open(app, host)
         self.config = _config(app, host, port)
         self.host = host
         self.port = port

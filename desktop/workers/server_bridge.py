@@ -71,18 +71,16 @@ class ServerBridge(QObject):
               cors_origins=()) -> str:
         """Listen; returns the address. Raises ServerStartError (a UserError) when it cannot."""
         from desktop.server.app import create_app
-        from desktop.server.runner import ServerStartError, ServerThread, needs_key
+        from desktop.server.runner import ServerThread
 
         if self.running:
             return self.url
-        if needs_key(host) and not api_key:
-            raise ServerStartError(self.tr("Listening on {host} lets other computers in: it needs an "
-                                           "API key.").format(host=host))
-        app = create_app(self, api_key=api_key, cors_origins=tuple(cors_origins),
+        # The core refuses an address other computers reach without a key (blank is none).
+        app = create_app(self, host=host, api_key=api_key, cors_origins=tuple(cors_origins),
                          on_request=self._logged.emit)
         server = ServerThread(app, host, port)
         server.start()
-        self._server, self.api_key = server, api_key
+        self._server, self.api_key = server, app.state.api_key
         self.running_changed.emit(True)
         return server.url
 
