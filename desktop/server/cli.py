@@ -20,10 +20,15 @@ def add_parser(sub) -> None:
                        "SmolLM2 model)")
     serve.add_argument("--host", default=LOOPBACK,
                        help="address to listen on (default 127.0.0.1: this computer only; any "
-                       "other address requires an API key)")
+                       "other address requires an API key, 0.0.0.0 and :: included: they listen on "
+                       "every network interface)")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--api-key", help="the key clients must send (default: none on 127.0.0.1; "
-                       "generated and kept in the OS keyring otherwise)")
+    serve.add_argument("--api-key", metavar="KEY",
+                       help="the key clients must send as 'Authorization: Bearer KEY'. Default: none "
+                       "on 127.0.0.1, where only requests sent to localhost, 127.0.0.1 or [::1] as "
+                       "application/json are served (web pages cannot drive it); on any other "
+                       "address a key is generated and kept in the OS keyring. An empty KEY counts "
+                       "as none, so such an address gets the keyring's key, never no key")
     serve.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                        help="let web pages from ORIGIN call the API (repeatable; off by default)")
     serve.add_argument("--ctx", type=int, help="context length to allocate")
@@ -54,7 +59,9 @@ def run(args) -> int:
         return _fail(f"model not found: {args.model}")
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be from 0 to 65535, not {args.port}", 2)
-    api_key = args.api_key
+    api_key = keys.given(args.api_key)
+    if args.api_key is not None and api_key is None:
+        print("--api-key is empty: treated as no key.", file=sys.stderr)
     if api_key is None and needs_key(args.host):
         api_key, new, kept = keys.ensure()
         if new:
@@ -76,14 +83,14 @@ def run(args) -> int:
     except Exception as exc:  # noqa: BLE001 - a load failure's message is meant for the user
         backend.close()
         return _fail(str(exc))
-    app = create_app(backend, api_key=api_key, cors_origins=args.cors,
-                     max_tokens_cap=args.max_tokens_cap, queue_limit=args.queue)
 
     def started(port: int) -> None:
         print(f"Serving {card.id} ({card.backend}) at {address(args.host, port)}  (Ctrl+C stops)",
               file=sys.stderr, flush=True)
 
     try:
+        app = create_app(backend, host=args.host, api_key=api_key, cors_origins=args.cors,
+                         max_tokens_cap=args.max_tokens_cap, queue_limit=args.queue)
         serve_forever(app, args.host, args.port, on_started=started)
     except ServerStartError as exc:
         return _fail(str(exc))
