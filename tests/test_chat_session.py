@@ -25,6 +25,7 @@ class ScriptedHost(with_events(QObject, EVENTS)):
         super().__init__()
         self.requests: list[tuple[int, list, dict]] = []
         self.cancelled: list[int] = []
+        self.cache_calls: list[tuple] = []
         self._next = 0
 
     def generate(self, messages, params=None) -> int:
@@ -34,6 +35,16 @@ class ScriptedHost(with_events(QObject, EVENTS)):
 
     def cancel(self, request_id=None) -> None:
         self.cancelled.append(request_id)
+
+    # The prompt cache's commands (see EngineHost): recorded, as there is no engine.
+    def persist_cache(self) -> None:
+        self.cache_calls.append(("persist_cache",))
+
+    def forget_cache_owner(self, owner: str) -> None:
+        self.cache_calls.append(("forget_cache_owner", owner))
+
+    def clear_cache(self) -> None:
+        self.cache_calls.append(("clear_cache",))
 
     @property
     def last(self) -> int:

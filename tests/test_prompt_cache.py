@@ -21,6 +21,8 @@ from desktop.engines import prompt_cache as pc
 from desktop.engines.base import SamplingParams
 
 GREEDY = SamplingParams(temperature=0, max_tokens=16)
+KEY = bytes(range(32))  # a fixed key for the tier's own tests (the engines use the install's)
+B = pc.BLOCK_TOKENS
 SYSTEM = {"role": "system", "content": "You are a helpful assistant who answers briefly."}
 CHAT_A = [SYSTEM, {"role": "user", "content": "Tell me about the moon, the tides and eclipses. " * 8}]
 CHAT_B = [SYSTEM, {"role": "user", "content": "Explain how rivers shape valleys and deltas. " * 8}]
@@ -61,8 +63,8 @@ def test_ram_lru_respects_its_budget_and_finds_the_longest_prefix():
     assert lru.put([4, 4], "huge", 1000) is None and len(lru) == 2  # bigger than the whole budget
 
 
-def _state(tmp_path, space, tokens, payload_bytes=1000):
-    tier = pc.DiskTier(tmp_path, space, 10**9)
+def _state(tmp_path, space, tokens, payload_bytes=1000, secret=KEY):
+    tier = pc.DiskTier(tmp_path, space, 10**9, secret=secret)
     tier.save(tokens, bytearray(os.urandom(payload_bytes)))
     assert tier.flush(10)
     return tier
@@ -70,12 +72,15 @@ def _state(tmp_path, space, tokens, payload_bytes=1000):
 
 def test_disk_tier_roundtrip_and_budget_evicts_the_oldest(tmp_path):
     payload = bytearray(os.urandom(100_000))
-    tier = pc.DiskTier(tmp_path, "space1", budget_bytes=250_000)
+    tier = pc.DiskTier(tmp_path, "space1", budget_bytes=250_000, secret=KEY)
     tier.save(list(range(100)), payload)
     tier.flush(10)
+    # Found by whole blocks of tokens; the exact common prefix is counted once decrypted.
     path, n = tier.best(list(range(50)) + [999])
-    assert n == 50
-    assert tier.load(path) == payload
+    assert n == 50 // B * B
+    tokens, loaded = tier.load(path)
+    assert loaded == payload and list(tokens) == list(range(100))
+    assert pc.common_prefix(tokens, list(range(50)) + [999]) == 50
     tier.save(list(range(1000, 1100)), bytearray(100_000))
     tier.flush(10)
     time.sleep(0.02)
@@ -85,13 +90,14 @@ def test_disk_tier_roundtrip_and_budget_evicts_the_oldest(tmp_path):
     assert len(files) == 2 and sum(f.stat().st_size for f in files) <= 250_000
     # The oldest went: the chat that started with 0..99.
     assert tier.best(list(range(100)))[1] == 0
-    assert tier.best(list(range(2000, 2100)))[1] == 100
+    assert tier.best(list(range(2000, 2100)))[1] == 100 // B * B
     # A fresh tier (a restart) finds what is on disk.
-    again = pc.DiskTier(tmp_path, "space1", budget_bytes=250_000)
-    assert again.best(list(range(1000, 1100)))[1] == 100
+    again = pc.DiskTier(tmp_path, "space1", budget_bytes=250_000, secret=KEY)
+    assert again.best(list(range(1000, 1100)))[1] == 100 // B * B
 
 
-@pytest.mark.parametrize("damage", ["truncated", "corrupted", "foreign", "other_space", "garbage_header"])
+@pytest.mark.parametrize("damage", ["truncated", "corrupted", "foreign", "other_space", "garbage_header",
+                                    "header_altered", "another_key"])
 def test_a_damaged_or_foreign_file_is_ignored_with_a_log_line(tmp_path, caplog, damage):
     tokens = list(range(64))
     _state(tmp_path, "space1", tokens)
@@ -106,18 +112,39 @@ def test_a_damaged_or_foreign_file_is_ignored_with_a_log_line(tmp_path, caplog, 
     elif damage == "foreign":
         path.write_bytes(os.urandom(5000))
     elif damage == "other_space":
-        pc.write_state_file(path, "space2", tokens, bytearray(1000))
-    else:
+        pc.write_state_file(path, "space2", tokens, bytearray(1000), pc.Sealer(KEY))
+    elif damage == "garbage_header":
         path.write_bytes(data[:8] + b"\xff\xff\xff\x7f" + data[12:])
+    elif damage == "header_altered":
+        # The clear header is authenticated with the rest: a changed owner fails the check.
+        at = data.index(b'"owner": null')
+        path.write_bytes(data[:at] + b'"owner": "x1"' + data[at + len(b'"owner": null'):])
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        tier = pc.DiskTier(tmp_path, "space1", 10**9)
+        secret = bytes(32) if damage == "another_key" else KEY  # another install's key
+        tier = pc.DiskTier(tmp_path, "space1", 10**9, secret=secret)
         cache = pc.PromptCache("space1", 10**6, tier)
         source, n = cache.lookup(tokens)
-        if source is not None:  # only a checksum can catch it: the header read fine
-            assert damage == "corrupted"
+        if source is not None:  # only the authentication tag can catch it: the header read fine
+            assert damage in ("corrupted", "header_altered")
             assert cache.fetch(source) is None
             assert not path.exists()  # a damaged state is deleted; the prompt is read again
     assert any("prompt cache: ignoring" in r.getMessage() for r in caplog.records), caplog.text
+    if damage == "another_key":
+        assert "another key" in caplog.text and path.exists()  # not ours to delete
+
+
+def test_an_old_format_file_is_deleted_it_held_the_prompt_in_clear(tmp_path, caplog):
+    import struct
+
+    meta = b'{"n_tokens": 4, "payload_bytes": 0, "space": "space1"}'
+    for space in ("space1", "space2"):  # this model's folder and another's
+        (tmp_path / space).mkdir()
+        (tmp_path / space / ("old" + pc.SUFFIX)).write_bytes(
+            struct.pack("<8sII", pc.MAGIC, 1, len(meta)) + meta + struct.pack("<4i", 1, 2, 3, 4) + bytes(32))
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        pc.DiskTier(tmp_path, "space1", 10**9, secret=KEY)
+    assert not list(tmp_path.rglob("*" + pc.SUFFIX))
+    assert "old format" in caplog.text
 
 
 def test_the_space_changes_with_model_file_settings_and_template(tmp_path):
@@ -307,9 +334,11 @@ def test_the_window_heartbeat_stays_under_50ms_while_a_state_is_saved(qtbot, mod
         heartbeat.setInterval(5)
         heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
         heartbeat.start()
-        # The follow-up is read from the kept state: what runs now is mostly saving its state.
+        # The follow-up is read from the kept state; then its state is encrypted and saved, as
+        # when the user leaves the chat.
         with qtbot.waitSignal(host.generation_finished, timeout=120_000) as done:
             host.generate(follow_up(CHAT_A, "The moon pulls the sea."), GREEDY)
+        host.persist_cache()
         qtbot.waitUntil(lambda: engine.flush_cache(0), timeout=30_000)
         qtbot.wait(30)
         heartbeat.stop()

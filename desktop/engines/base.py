@@ -121,6 +121,12 @@ class SamplingParams:
     grammar: str | None = None
     raw_prompt: bool = False
     REQUEST_FIELDS = ("stop", "grammar", "raw_prompt")
+    # Per request, set by the window's chat session: the conversation the prompt states this
+    # reply leaves behind belong to, so that deleting the chat deletes them (prompt_cache.py).
+    # None (the API server, the command line): states no chat owns.
+    cache_owner: str | None = None
+    # What a caller sets per request, never taken from a chat's settings or an imported file.
+    CALLER_FIELDS = (*REQUEST_FIELDS, "cache_owner")
 
     # The fields a user sets per conversation (and a model may recommend), in the order shown.
     SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")

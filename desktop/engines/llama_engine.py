@@ -174,6 +174,7 @@ class LlamaEngine(Engine):
             },
         )
         self._stats: GenerationStats | None = None
+        self._live_owner: str | None = None  # whose prompt the context holds
         self._cache = self._open_cache(path, gguf.file_size, cache_ram_mb)
         self._info.extra["cache_ram_mb"] = self._cache.ram.budget_bytes // prompt_cache.MIB
 
@@ -197,7 +198,7 @@ class LlamaEngine(Engine):
         if budget > 0:
             try:
                 disk = prompt_cache.DiskTier(prompt_cache.prompt_cache_dir(), space, budget)
-            except OSError as exc:  # an unwritable cache folder: RAM only
+            except (OSError, ValueError) as exc:  # an unwritable cache folder, a bad key: RAM only
                 log.warning("prompt cache: no disk tier: %s", exc)
         return prompt_cache.PromptCache(space, max(int(cache_ram_mb), 0) * prompt_cache.MIB, disk)
 
@@ -211,14 +212,15 @@ class LlamaEngine(Engine):
         if source is None or gain < prompt_cache.MIN_REUSE_TOKENS:
             return
         if isinstance(source, os.PathLike):
-            held = cache.disk.tokens_of(source)
+            n_held = cache.disk.n_tokens(source)
             # A file read costs its whole size: not for a short shared head (a system prompt).
-            if held is None or gain * 8 < len(held):
+            if n_held is None or gain * 8 < n_held:
                 return
         found = cache.fetch(source)
         if found is None:
             return
         held, payload = found
+        shared = prompt_cache.common_prefix(held, tokens)  # a file is found by whole blocks only
         lc = self._llama_cpp
         buffer = (ctypes.c_uint8 * len(payload)).from_buffer(payload)
         if not lc.llama_state_seq_set_data(llm._ctx.ctx, buffer, len(payload), 0):
@@ -231,8 +233,9 @@ class LlamaEngine(Engine):
         llm.n_tokens = keep
         llm._requires_eval = True  # the state holds no logits: the last prompt token is read again
 
-    def _remember(self) -> None:
-        """Keep the context's state after a reply: in RAM at once, on disk in the background."""
+    def _remember(self, owner: str | None) -> None:
+        """Keep the context's state after a reply: in RAM at once, for the disk when its chat is
+        left or the app is idle (see prompt_cache.py)."""
         cache, llm = self._cache, self._llm
         n = llm.n_tokens
         if n < prompt_cache.MIN_REUSE_TOKENS:
@@ -245,11 +248,36 @@ class LlamaEngine(Engine):
         if not written:
             return
         del payload[written:]
-        cache.store(llm.input_ids[:n].copy(), payload)
+        cache.store(llm.input_ids[:n].copy(), payload, owner)
 
     def flush_cache(self, timeout: float | None = None) -> bool:
-        """Wait until the states queued for the disk are written (tests, benchmarks, closing)."""
+        """Write the states waiting for the disk and wait for them (tests, benchmarks, closing)."""
         return self._cache.flush(timeout)
+
+    def persist_cache(self) -> None:
+        """Write the states waiting for the disk now, in the background (the user left a chat)."""
+        self._cache.persist()
+
+    def forget_owner(self, owner: str) -> bool:
+        """Delete a chat's states: in RAM, waiting, on disk (every model's), and the context
+        itself when it holds that chat. True: the saved files were looked after here too."""
+        self._cache.forget_owner(owner)
+        if owner == self._live_owner:
+            self._clear_context()
+        return self._cache.disk is not None
+
+    def clear_cache(self) -> bool:
+        """Drop every state, the context's too. True: the saved files went as well."""
+        self._cache.clear()
+        self._clear_context()
+        return self._cache.disk is not None
+
+    def _clear_context(self) -> None:
+        llm = self._llm
+        llm._ctx.kv_cache_clear()
+        llm.n_tokens = 0
+        llm.input_ids[:] = 0
+        self._live_owner = None
 
     @property
     def info(self) -> ModelInfo:
@@ -302,6 +330,7 @@ class LlamaEngine(Engine):
         stats = self._stats = GenerationStats(prompt_tokens=len(tokens), dropped_messages=len(dropped),
                                               dropped_indices=dropped)
         llm = self._llm
+        self._live_owner = params.cache_owner
         self._resume(tokens)
         stats.prompt_tokens_evaluated = len(tokens) - _common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         is_eog = self._llama_cpp.llama_vocab_is_eog
@@ -327,6 +356,7 @@ class LlamaEngine(Engine):
             grammar=self._llama_cpp.LlamaGrammar.from_string(params.grammar, verbose=False)
             if params.grammar else None,
         )
+        self._cache.busy(True)  # no state is written to disk while a reply is computed
         self._watch_prefill(cancel)
         try:
             for token in generator:
@@ -372,9 +402,10 @@ class LlamaEngine(Engine):
             # After the reply's last token, never between tokens: a copy of the KV rows (a
             # ctypes call, so the GIL is free), then the disk write on the cache's own thread.
             try:
-                self._remember()
+                self._remember(params.cache_owner)
             except Exception:  # noqa: BLE001 - a state not kept only costs a recomputation later
                 log.warning("prompt cache: could not keep the state", exc_info=True)
+            self._cache.busy(False)
 
     def close(self) -> None:
         cache = getattr(self, "_cache", None)

@@ -37,6 +37,7 @@ from desktop.engines.base import (
     decode_rate,
 )
 from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
+from desktop.privacy import import_genai
 from desktop.text import translate
 
 CONFIG = "genai_config.json"
@@ -257,7 +258,7 @@ class OnnxEngine(Engine):
         folder = model_dir(path)
         config = validate_folder(folder)
         try:
-            import onnxruntime_genai as og
+            og = import_genai()  # telemetry off before the runtime starts (desktop/privacy.py)
         except ImportError as exc:
             raise ModelLoadError(translate(
                 "Core", "The ONNX Runtime GenAI engine is not available: {reason}").format(
@@ -330,6 +331,7 @@ class OnnxEngine(Engine):
         self._gen_key = None
         self._gen_max_length = 0
         self._gen_text = ""
+        self._gen_owner: str | None = None  # the chat whose prompt it holds
         # Generators of other conversations, waiting to continue (see the module's docstring).
         kv_bytes = 4 if chosen == "cpu" else 2  # the CPU builds keep float32 KV, GPU ones float16
         self._kv_bytes_per_token = (int(decoder.get("num_hidden_layers") or 0)
@@ -424,8 +426,8 @@ class OnnxEngine(Engine):
             self._parked.take(best)
             self._park(tokens)
             held = best.value
-            self._gen, self._gen_key, self._gen_max_length, self._gen_text = (
-                held.gen, held.key, held.max_length, held.text)
+            self._gen, self._gen_key, self._gen_max_length, self._gen_text, self._gen_owner = (
+                held.gen, held.key, held.max_length, held.text, held.owner)
             gen, reusable, common = held.gen, True, best_n
         if reusable:
             # Re-read at least two tokens: a lone last token goes through the single-row kernel,
@@ -460,7 +462,8 @@ class OnnxEngine(Engine):
         if len(held) < prompt_cache.MIN_REUSE_TOKENS or superseded:
             return
         size = self._kv_bytes_per_token * self._gen_max_length
-        self._parked.put(held, _Parked(gen, self._gen_key, self._gen_max_length, self._gen_text), size)
+        parked = _Parked(gen, self._gen_key, self._gen_max_length, self._gen_text, self._gen_owner)
+        self._parked.put(held, parked, size, {"owner": self._gen_owner})
 
     def _parkable(self) -> bool:
         return self._kv_bytes_per_token * self._gen_max_length <= self._parked.budget_bytes
@@ -469,6 +472,26 @@ class OnnxEngine(Engine):
     def parked(self) -> int:
         """How many generators of other conversations are kept."""
         return len(self._parked)
+
+    def forget_owner(self, owner: str) -> bool:
+        """Drop a chat's generators: parked, and the one in use when it holds that chat.
+        False: saved files are not this engine's (it has no disk tier)."""
+        self._parked.drop(lambda e: e.meta.get("owner") == owner)
+        if self._gen is not None and self._gen_owner == owner:
+            self._drop_generator()
+        return False
+
+    def clear_cache(self) -> bool:
+        self._parked.clear()
+        self._drop_generator()
+        return False
+
+    def persist_cache(self) -> None:
+        """Nothing to write: a generator's state cannot be saved."""
+
+    def _drop_generator(self) -> None:
+        self._gen, self._gen_key, self._gen_max_length, self._gen_text = None, None, 0, ""
+        self._gen_owner = None
 
     def stream(
         self,
@@ -490,6 +513,7 @@ class OnnxEngine(Engine):
                                               dropped_indices=dropped)
         try:
             stats.prompt_tokens_evaluated = self._feed(prompt_text, prompt_len, params)
+            self._gen_owner = params.cache_owner
         except RuntimeError as exc:
             self._gen = None
             raise ModelLoadError(translate(
@@ -558,6 +582,7 @@ class _Parked:
     key: tuple
     max_length: int
     text: str
+    owner: str | None = None
 
 
 def _available_ram() -> int | None:

@@ -71,6 +71,11 @@ def _runs(pieces: list[str]):
 
 def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
     """The child: load the engine, then answer requests until told to close."""
+    # Before the runtime is imported, whoever started the parent (a test, a script): the child
+    # inherits the parent's environment, but the parent may not have come through __main__.
+    from desktop.privacy import harden_environment
+
+    harden_environment()
     try:
         from desktop.engines import open_engine
 
@@ -93,6 +98,9 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
                 return
             if command == "count":
                 conn.send(("count", engine.count_tokens(payload)))
+            elif command == "cache" and payload[0] in CACHE_COMMANDS:
+                # No answer: the next request reads the pipe after this has run.
+                getattr(engine, payload[0])(*payload[1:])
             elif command == "stream":
                 messages, params = payload
                 pending: list[str] = []
@@ -121,6 +129,10 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
         conn.close()
 
 
+# What the prompt cache answers to, forwarded to the child (see prompt_cache.py).
+CACHE_COMMANDS = ("forget_owner", "clear_cache", "persist_cache")
+
+
 # A load that says nothing for this long is given up (a hung driver, a runtime stuck in
 # start-up); the child is killed. Loading a large model from a slow disk stays well under it.
 LOAD_TIMEOUT_S = 600.0
@@ -130,6 +142,9 @@ CLOSE_TIMEOUT_S = 2.0
 
 class ProcessEngine(Engine):
     def __init__(self, backend: str, path: str, abort: threading.Event | None = None, **options):
+        from desktop.privacy import harden_environment
+
+        harden_environment()  # the child starts with this environment: telemetry off from its first line
         ctx = mp.get_context("spawn")  # fork would copy Qt and the worker threads
         self._conn, child_conn = ctx.Pipe()
         self._cancel = ctx.Event()
@@ -244,6 +259,16 @@ class ProcessEngine(Engine):
                         if kind == "done":
                             self._stats = GenerationStats.from_dict(payload)
                         break
+
+    def forget_owner(self, owner: str) -> None:
+        """Drop a chat's states in the child. None: saved files are not looked after there."""
+        self._send(("cache", ("forget_owner", owner)))
+
+    def clear_cache(self) -> None:
+        self._send(("cache", ("clear_cache",)))
+
+    def persist_cache(self) -> None:
+        self._send(("cache", ("persist_cache",)))
 
     def terminate(self) -> None:
         """Kill the child from any thread (closing the app while it is busy in a prefill it

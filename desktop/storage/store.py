@@ -180,6 +180,8 @@ class ConversationStore:
         opened while a reply may be streaming (the import worker's)."""
         self.path = Path(path)
         self._db = None
+        self._scrub = False
+        self._closed = False
         try:
             # Autocommit: each write is its own transaction, so it is durable when the call returns.
             self._db = sqlite3.connect(str(self.path), isolation_level=None)
@@ -187,6 +189,9 @@ class ConversationStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # A deleted chat's text must not stay readable in the file: freed pages and the
+            # space of deleted rows are overwritten with zeros.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._migrate()
             if recover:
                 self.recover_interrupted()  # scans every message: damaged pages show up here
@@ -235,6 +240,7 @@ class ConversationStore:
         return _Transaction(self._db)
 
     def close(self) -> None:
+        self._closed = True
         self._close_quietly()
 
     # -- conversations ---------------------------------------------------------------------
@@ -268,6 +274,68 @@ class ConversationStore:
 
     def delete_conversation(self, conversation_id: int) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        self._deleted()
+
+    def delete_all_conversations(self) -> None:
+        """Delete every chat and its messages (presets stay), leaving none of their text in the
+        file: the full-text index is emptied at once and the file rewritten (VACUUM)."""
+        with self._tx():
+            self._db.execute("DELETE FROM messages")
+            self._db.execute("DELETE FROM conversations")
+            self._db.execute("INSERT INTO messages_fts(messages_fts) VALUES('delete-all')")
+        self._db.execute("VACUUM")
+        self._checkpoint()
+        self._mark_scrub(False)
+
+    # -- leaving no trace of what was deleted ---------------------------------------------
+    # secure_delete zeroes what a delete frees, and a checkpoint empties the write-ahead log,
+    # which still holds the pages as they were written. The full-text index is the one place
+    # left: a delete only adds a "deleted" mark beside the old entries (trigrams of the text,
+    # with positions), which go when the index's segments are merged. scrub() merges them a
+    # step at a time (a few milliseconds each), so the window's thread is never held long; a
+    # marker file beside the database keeps the work pending across a restart.
+    SCRUB_PAGES = 64
+
+    def _scrub_marker(self) -> Path:
+        return self.path.with_name(self.path.name + ".scrub")
+
+    def _mark_scrub(self, pending: bool) -> None:
+        marker = self._scrub_marker()
+        try:
+            if pending:
+                marker.touch()
+            else:
+                marker.unlink(missing_ok=True)
+        except OSError:
+            pass  # then the merge runs only until this store closes
+
+    def _deleted(self) -> None:
+        self._scrub = True
+        self._mark_scrub(True)
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    @property
+    def scrub_pending(self) -> bool:
+        """Deleted text may still be in the full-text index: call scrub() until it says False."""
+        return self._scrub or self._scrub_marker().exists()
+
+    def scrub(self, pages: int = SCRUB_PAGES) -> bool:
+        """One step of merging the full-text index (about ``pages`` pages written); True while
+        there is more to do. The last step empties the write-ahead log."""
+        if self._closed:
+            return False  # the rest waits for the next start (the marker file says so)
+        before = self._db.total_changes
+        self._db.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES('merge', ?)", (-abs(pages),))
+        if self._db.total_changes - before >= 2:  # SQLite's sign that the merge did some work
+            return True
+        self._checkpoint()
+        self._scrub = False
+        self._mark_scrub(False)
+        return False
 
     # -- messages ----------------------------------------------------------------------------
     _UNSET = object()
@@ -396,6 +464,7 @@ class ConversationStore:
                         leaf = message.parent_id
                 self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ?",
                                  (leaf, message.conversation_id))
+        self._deleted()
         return len(ids)
 
     # -- per-conversation settings and presets ------------------------------------------------

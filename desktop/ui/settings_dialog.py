@@ -21,7 +21,6 @@ from desktop.models import tokens
 from desktop.ui import settings_keys
 from desktop.ui.i18n import available_languages, choose_language
 from desktop.ui.theme import apply_theme
-from desktop.units import format_bytes
 
 
 class SettingsDialog(QDialog):
@@ -29,6 +28,7 @@ class SettingsDialog(QDialog):
     restarts EdgeChat on the same chat)."""
 
     restart_requested = Signal()
+    offline_changed = Signal(bool)  # Work offline was switched (the status bar shows it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -85,17 +85,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addLayout(row)
         layout.addWidget(self.message)
-        # Saved prompt states (desktop/engines/prompt_cache.py): rebuilt when needed, so safe to drop.
-        self.cache_label = QLabel()
-        self.cache_label.setWordWrap(True)
-        self.clear_cache_button = QPushButton(self.tr("Clear prompt cache"))
-        self.clear_cache_button.clicked.connect(self.clear_prompt_cache)
-        cache_row = QHBoxLayout()
-        cache_row.addWidget(self.cache_label, 1)
-        cache_row.addWidget(self.clear_cache_button)
-        layout.addWidget(QLabel("<b>" + self.tr("Prompt cache") + "</b>"))
-        layout.addLayout(cache_row)
-        self._show_cache_size()
+        # What is kept where (chats, prompt cache, logs), with a button to delete each.
+        from desktop.ui.privacy_panel import PrivacyPanel
+
+        self.privacy = PrivacyPanel(getattr(parent, "session", None), self)
+        self.cache_label, self.clear_cache_button = self.privacy.cache_label, self.privacy.clear_cache_button
+        layout.addWidget(QLabel("<b>" + self.tr("Privacy") + "</b>"))
+        layout.addWidget(self.privacy)
+        self._add_network_section(layout)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -141,22 +138,35 @@ class SettingsDialog(QDialog):
             self.message.setText(self.tr("Removed."))
         self.refresh()
 
-    def _show_cache_size(self) -> None:
-        from desktop.engines.prompt_cache import disk_cache_bytes
+    def _add_network_section(self, layout: QVBoxLayout) -> None:
+        """Work offline (desktop/privacy.py): kept in QSettings, applied at once and at every
+        start. --offline or EDGECHAT_OFFLINE=1 hold it on for the run: the box then cannot
+        be unticked."""
+        from PySide6.QtWidgets import QCheckBox
 
-        size = disk_cache_bytes()
-        self.cache_label.setText(self.tr(
-            "Conversations read by a model are kept on disk ({size}), so they continue at once "
-            "after a restart.").format(size=format_bytes(size)))
-        self.clear_cache_button.setEnabled(size > 0)
+        from desktop import privacy
 
-    def clear_prompt_cache(self) -> None:
-        from desktop.engines.prompt_cache import clear_disk_cache
+        self.offline_check = QCheckBox(self.tr("Work offline"))
+        self.offline_check.setChecked(privacy.offline())
+        self.offline_check.setEnabled(not privacy.forced())
+        self.offline_check.toggled.connect(self._on_offline)
+        note = self.tr("EdgeChat then connects to nothing outside this computer: Hugging Face search "
+                       "and downloads and servers on other computers are turned off. Chatting with "
+                       "the models on this computer never needs the network.")
+        if privacy.forced():
+            note += " " + self.tr("It is on for this run (--offline or EDGECHAT_OFFLINE=1).")
+        self.offline_note = QLabel(note)
+        self.offline_note.setWordWrap(True)
+        layout.addWidget(QLabel("<b>" + self.tr("Network") + "</b>"))
+        layout.addWidget(self.offline_check)
+        layout.addWidget(self.offline_note)
 
-        freed = clear_disk_cache()
-        self._show_cache_size()
-        self.cache_label.setText(self.tr("Prompt cache cleared: {size} freed.").format(
-            size=format_bytes(freed)))
+    def _on_offline(self, on: bool) -> None:
+        from desktop import privacy
+
+        QSettings().setValue(settings_keys.OFFLINE, on)
+        privacy.set_offline(on)
+        self.offline_changed.emit(on)
 
     def _on_theme(self) -> None:
         choice = self.theme_combo.currentData()

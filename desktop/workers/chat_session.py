@@ -18,7 +18,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from desktop.engines.base import SAMPLING_RANGES, GenerationStats, SamplingParams
 from desktop.engines.context import POLICIES, prompt_limit
@@ -27,6 +27,9 @@ from desktop.workers.context import CountRequest
 from desktop.workers.generation import EngineHost
 
 SAVE_INTERVAL_S = 0.5
+# A step of scrubbing deleted text from the database's index takes a few milliseconds; between
+# steps the window's thread is free.
+SCRUB_INTERVAL_MS = 40
 TITLE_LENGTH = 48
 # A long chat opens on its newest messages; older ones come a page at a time when asked for.
 # A widget per message is what makes a 5,000-message chat slow to open, not the database.
@@ -113,7 +116,7 @@ def effective_params(model_defaults: dict, settings: dict, overrides: dict | Non
         for key, value in source.items():
             if key not in params or key == "thinking":  # a chat setting, not a sampling one
                 continue
-            if key in SamplingParams.REQUEST_FIELDS:  # the API server's, never a chat's or a file's
+            if key in SamplingParams.CALLER_FIELDS:  # per request, never a chat's or a file's
                 continue
             if key in SAMPLING_RANGES:
                 if key == "seed" and value is None:
@@ -180,6 +183,16 @@ class ChatSession(QObject):
         self.settings: dict = {}  # the open chat's settings (kept here until a new chat is stored)
         self.params: dict = {}  # overrides on top of everything (tests, benchmarks)
         self.shown = PAGE  # how many of the open chat's newest messages are on screen
+        # The loaded model's id (a path, an ONNX folder, remote://...): kept with each reply, so
+        # that a chat reopened later can offer the model that wrote it.
+        self.model_id: str | None = None
+        host.model_loaded.connect(lambda info: setattr(self, "model_id", info.path or None))
+        # Deleted text is scrubbed from the database's full-text index a step at a time.
+        self._scrub = QTimer(self)
+        self._scrub.setInterval(SCRUB_INTERVAL_MS)
+        self._scrub.timeout.connect(self._scrub_step)
+        if store.scrub_pending:
+            self._scrub.start()
         host.chunk_generated.connect(self._on_chunk)
         host.thinking_generated.connect(self._on_thinking)
         host.generation_finished.connect(self._on_finished)
@@ -249,6 +262,7 @@ class ChatSession(QObject):
     def new_conversation(self) -> None:
         """Start an empty chat; it is stored when its first message is sent."""
         self._save_reply()
+        self.host.persist_cache()  # the chat left behind: its prompt state goes to disk now
         self.current_id = None
         self.settings = {}
         self.shown = PAGE
@@ -275,6 +289,7 @@ class ChatSession(QObject):
     def _show(self, conversation_id: int, shown: int) -> None:
         self._save_reply()
         if conversation_id != self.current_id:
+            self.host.persist_cache()  # the chat left behind: its prompt state goes to disk now
             self.settings = self.store.conversation_settings(conversation_id)
             if not isinstance(self.settings, dict):
                 self.settings = {}
@@ -316,16 +331,51 @@ class ChatSession(QObject):
         self.store.rename_conversation(conversation_id, title)
         self.conversations_changed.emit()
 
+    def cache_owner(self, conversation_id: int) -> str | None:
+        """Whose prompt states a reply in this chat leaves (SamplingParams.cache_owner): the chat's
+        id and creation time, so that a later chat given the same id never meets its states."""
+        conversation = self.store.conversation(conversation_id)
+        return None if conversation is None else f"chat:{conversation.id}:{conversation.created_at!r}"
+
+    def _forget(self, conversation_id: int) -> None:
+        """Before a chat's text is deleted: its prompt states go too (RAM and disk)."""
+        owner = self.cache_owner(conversation_id)
+        if owner is not None:
+            self.host.forget_cache_owner(owner)
+
     def delete_conversation(self, conversation_id: int) -> None:
         if self.reply is not None and self.reply.conversation_id == conversation_id:
             self.host.cancel(self.reply.request_id)
             self._end_reply()
+        self._forget(conversation_id)
         self.store.delete_conversation(conversation_id)
+        self._scrub.start()
         if conversation_id == self.current_id:
             self.current_id = None
             self.page_shown.emit(ChatPage(-1, busy=self.busy))
             self.conversation_opened.emit(-1)
         self.conversations_changed.emit()
+
+    def delete_all_conversations(self) -> None:
+        """Delete every chat, and with them every prompt state (the cache holds their text)."""
+        if self.reply is not None:
+            self.host.cancel(self.reply.request_id)
+            self._end_reply()
+        self.host.clear_cache()
+        self.store.delete_all_conversations()
+        self.current_id = None
+        self.settings = {}
+        self.shown = PAGE
+        self.page_shown.emit(ChatPage(-1, busy=self.busy))
+        self.conversation_opened.emit(-1)
+        self.settings_changed.emit(self.settings)
+        self.conversations_changed.emit()
+        self.history_changed.emit()
+
+    @Slot()
+    def _scrub_step(self) -> None:
+        if not self.store.scrub():
+            self._scrub.stop()
 
     # -- message actions -----------------------------------------------------------------
     def message_text(self, message_id: int) -> str:
@@ -370,7 +420,9 @@ class ChatSession(QObject):
         message = self.store.message(message_id)
         if message is None:
             return 0
+        self._forget(message.conversation_id)  # its states hold the deleted text
         count = self.store.delete_message(message_id)
+        self._scrub.start()
         self._show(message.conversation_id, self.shown)
         self.conversations_changed.emit()
         return count
@@ -411,6 +463,7 @@ class ChatSession(QObject):
                      policy: str | None = None) -> bool:
         history, ids = self._history(self.store.path_to(parent_id))
         params = self.reply_params(policy)
+        params["cache_owner"] = self.cache_owner(conversation_id)
         stored = self.store.add_message(conversation_id, "assistant", "", status="streaming",
                                         parent_id=parent_id)
         request_id = self.host.generate(history, params)
@@ -479,6 +532,8 @@ class ChatSession(QObject):
         left_out = [reply.sent_ids[i] for i in stats.dropped_indices
                     if 0 <= i < len(reply.sent_ids) and reply.sent_ids[i] is not None]
         meta = {"stats": stats.to_dict(), "context_policy": reply.policy, **reply.meta()}
+        if self.model_id:
+            meta["model_id"] = self.model_id
         if reply.thoughts:
             thinking_s = reply.thinking_s(stats)
             if thinking_s is not None:
@@ -524,6 +579,7 @@ class ChatSession(QObject):
 
     def shutdown(self) -> None:
         """Keep what was written of a reply that is still running."""
+        self._scrub.stop()  # what is left of a scrub is done at the next start
         if self.reply is not None:
             self.host.cancel(self.reply.request_id)
             self.store.update_message(self.reply.message_id, self.reply.text, status="stopped",

@@ -33,6 +33,7 @@ from desktop.workers.base import Worker, WorkerOwner, guarded, with_events
 BATCH_INTERVAL_S = 0.04
 
 EngineFactory = Callable[..., Engine]
+CACHE_COMMANDS = ("forget_owner", "clear_cache", "persist_cache")
 
 # The worker's events, declared once for the worker and its owner (see workers/base.py):
 # model_loaded(ModelInfo); model_load_failed(str): why, for the user; model_unloaded();
@@ -133,6 +134,25 @@ class GenerationWorker(with_events(Worker, EVENTS)):
             if piece is not None:
                 run.append(piece)
 
+    @Slot(str, object)
+    @guarded()
+    def cache_command(self, command: str, owner) -> None:
+        """The prompt cache's "forget_owner", "clear_cache" or "persist_cache", on the engine's
+        thread. Saved states go even with no engine (or one without a disk tier) loaded: a chat
+        deleted while an ONNX or server model is loaded had its states written by llama.cpp."""
+        from desktop.engines import prompt_cache
+
+        engine = self._engine
+        method = getattr(engine, command, None) if command in CACHE_COMMANDS else None
+        args = (owner,) if command == "forget_owner" else ()
+        handled = method(*args) if method is not None else False
+        if handled:
+            return
+        if command == "forget_owner":
+            prompt_cache.forget_owner_on_disk(owner)
+        elif command == "clear_cache":
+            prompt_cache.clear_disk_cache()
+
     def _close_engine(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
@@ -160,6 +180,7 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
 
     _load = Signal(str, dict)
     _generate = Signal(int, list, dict, object)
+    _cache = Signal(str, object)
     _ids = itertools.count(1)
 
     def __init__(self, factory: EngineFactory = _default_factory, parent: QObject | None = None):
@@ -167,6 +188,7 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
         self._cancels: dict[int, CancelToken] = {}
         self._load.connect(self._worker.load)
         self._generate.connect(self._worker.generate)
+        self._cache.connect(self._worker.cache_command)
         # A request ends with exactly one of these: its cancel token is no longer needed.
         for event in (self.generation_finished, self.generation_failed, self.context_full):
             event.connect(self._forget)
@@ -184,6 +206,20 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
         self._cancels[request_id] = cancel
         self._generate.emit(request_id, [dict(m) for m in messages], params or {}, cancel)
         return request_id
+
+    # The prompt cache (desktop/engines/prompt_cache.py), on the engine's thread, in order with
+    # the requests: a reply still running finishes (and keeps its state) before it is forgotten.
+    def forget_cache_owner(self, owner: str) -> None:
+        """Delete the prompt states of a chat (it was deleted), in RAM and on disk."""
+        self._cache.emit("forget_owner", owner)
+
+    def clear_cache(self) -> None:
+        """Delete every prompt state (every chat was deleted)."""
+        self._cache.emit("clear_cache", None)
+
+    def persist_cache(self) -> None:
+        """Write the states waiting for the disk now (the user left a chat)."""
+        self._cache.emit("persist_cache", None)
 
     def cancel(self, request_id: int | None = None) -> None:
         """Stop one request, or all of them. The worker confirms with generation_finished."""

@@ -1,0 +1,87 @@
+"""What EdgeChat keeps on this computer, where, and how big: the chats, the prompt cache, the
+logs and the prompt cache's key (Settings ▸ Privacy shows it; the README's "Privacy" section
+says the same). Qt-free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+# The database's companions: its write-ahead log and index, and the marker of a pending scrub.
+DATABASE_SUFFIXES = ("", "-wal", "-shm", ".scrub")
+
+
+@dataclass(frozen=True)
+class Place:
+    path: Path
+    size: int  # bytes
+
+
+def size_of(path: Path) -> int:
+    """A file's size, or everything under a folder; 0 for what does not exist."""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        total = 0
+        if path.is_dir():
+            for f in path.rglob("*"):
+                with contextlib.suppress(OSError):
+                    if f.is_file():
+                        total += f.stat().st_size
+        return total
+    except OSError:
+        return 0
+
+
+def chats(database: Path | None = None) -> Place:
+    """The conversation database (the chats, their settings, the presets), with its
+    write-ahead log."""
+    if database is None:
+        from desktop.paths import database_path
+
+        database = database_path()
+    return Place(database, sum(size_of(database.with_name(database.name + s)) for s in DATABASE_SUFFIXES))
+
+
+def prompt_cache() -> Place:
+    from desktop.engines.prompt_cache import disk_cache_bytes, prompt_cache_dir
+
+    folder = prompt_cache_dir()
+    return Place(folder, disk_cache_bytes(folder))
+
+
+def logs() -> Place:
+    from desktop.logs import log_folder
+
+    folder = log_folder()
+    return Place(folder, size_of(folder))
+
+
+def delete_logs() -> int:
+    """Delete the log files (the one being written too: the next line starts a new one);
+    returns the bytes freed."""
+    from desktop.logs import FILE_NAME, LOGGER_NAME, _ours, log_folder
+
+    folder = log_folder()
+    handlers = [h for h in _ours(logging.getLogger(LOGGER_NAME)) if isinstance(h, logging.FileHandler)]
+    for handler in handlers:
+        handler.acquire()  # no line is written while its file goes
+    try:
+        for handler in handlers:
+            stream, handler.stream = handler.stream, None  # reopened (a new file) by the next line
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        freed = 0
+        for f in folder.glob(FILE_NAME + "*") if folder.is_dir() else ():
+            with contextlib.suppress(OSError):
+                size = f.stat().st_size
+                f.unlink()
+                freed += size
+        return freed
+    finally:
+        for handler in handlers:
+            handler.release()
