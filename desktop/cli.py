@@ -22,6 +22,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="edgechat", description="Offline chat with small local language models.")
     parser.add_argument("--version", action="version", version=f"edgechat {__version__}")
+    # Taken out of the arguments before parsing (privacy.take_offline_flag), so that it goes
+    # before or after any command; listed here for --help.
+    parser.add_argument("--offline", action="store_true",
+                        help="work offline: connect to nothing but this computer (Hub search and "
+                        "downloads are refused; also EDGECHAT_OFFLINE=1)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     ask = sub.add_parser("ask", help="answer one prompt and print the reply")
     ask.add_argument("prompt")
@@ -59,7 +64,9 @@ def _positive_int(value: str) -> int:
 
 
 def run_cli(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    from desktop.privacy import take_offline_flag
+
+    args = build_parser().parse_args(take_offline_flag(argv))
     from desktop.logs import setup_logging
 
     # The same log as the window's: a failure in a script is worth as much as one in the app.

@@ -69,3 +69,9 @@ def prompt_cache_disk_mb() -> int | None:
         return int(os.environ["EDGECHAT_PROMPT_CACHE_MB"])
     except (KeyError, ValueError):
         return None
+
+
+def offline() -> bool:
+    """EDGECHAT_OFFLINE=1 (``edgechat --offline`` sets it): Work offline for this run, whatever
+    Settings say (desktop/privacy.py)."""
+    return os.environ.get("EDGECHAT_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from desktop.privacy import import_genai
 from desktop.text import translate
 from desktop.units import GIB, MIB, format_bytes
 
@@ -398,7 +399,7 @@ def _llama_info() -> tuple[bool, list[str], list[str]]:
 @functools.lru_cache(maxsize=1)
 def _onnx_providers() -> tuple[str, ...]:
     try:
-        import onnxruntime_genai as og
+        og = import_genai()  # telemetry off before the runtime starts (desktop/privacy.py)
     except Exception:
         return ("cpu",)
     providers = ["cpu"]

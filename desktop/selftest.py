@@ -75,17 +75,19 @@ def _llama(state: dict) -> str:
 
 
 def _onnx() -> str:
-    import onnxruntime_genai as og
-
     from desktop.engines.onnx_engine import available_devices
+    from desktop.privacy import import_genai
+
+    og = import_genai()
 
     devices = [d for d, ok in available_devices(og).items() if ok]
     return f"onnxruntime-genai {og.__version__}; devices: {', '.join(devices)}"
 
 
 def _child_probe(conn) -> None:
-    import onnxruntime_genai as og
+    from desktop.privacy import import_genai
 
+    og = import_genai()
     conn.send(og.__version__)
     conn.close()
 

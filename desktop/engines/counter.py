@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 
 from desktop.engines.base import Message, ModelLoadError
+from desktop.privacy import import_genai
 from desktop.text import translate
 
 
@@ -108,8 +109,7 @@ def _onnx_counter(path: str) -> PromptCounter:
 
     folder = model_dir(path)
     try:
-        import onnxruntime_genai as og
-
+        og = import_genai()  # telemetry off before the runtime starts (desktop/privacy.py)
         tokenizer = og.Tokenizer(str(folder))
     except (ImportError, RuntimeError, TypeError) as exc:
         raise ModelLoadError(f"Could not read the tokenizer of {folder.name}: {exc}") from None

@@ -37,6 +37,7 @@ from desktop.engines.base import (
     decode_rate,
 )
 from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
+from desktop.privacy import import_genai
 from desktop.text import translate
 
 CONFIG = "genai_config.json"
@@ -257,7 +258,7 @@ class OnnxEngine(Engine):
         folder = model_dir(path)
         config = validate_folder(folder)
         try:
-            import onnxruntime_genai as og
+            og = import_genai()  # telemetry off before the runtime starts (desktop/privacy.py)
         except ImportError as exc:
             raise ModelLoadError(translate(
                 "Core", "The ONNX Runtime GenAI engine is not available: {reason}").format(

@@ -71,6 +71,11 @@ def _runs(pieces: list[str]):
 
 def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
     """The child: load the engine, then answer requests until told to close."""
+    # Before the runtime is imported, whoever started the parent (a test, a script): the child
+    # inherits the parent's environment, but the parent may not have come through __main__.
+    from desktop.privacy import harden_environment
+
+    harden_environment()
     try:
         from desktop.engines import open_engine
 
@@ -137,6 +142,9 @@ CLOSE_TIMEOUT_S = 2.0
 
 class ProcessEngine(Engine):
     def __init__(self, backend: str, path: str, abort: threading.Event | None = None, **options):
+        from desktop.privacy import harden_environment
+
+        harden_environment()  # the child starts with this environment: telemetry off from its first line
         ctx = mp.get_context("spawn")  # fork would copy Qt and the worker threads
         self._conn, child_conn = ctx.Pipe()
         self._cancel = ctx.Event()

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from desktop import privacy
 from desktop.engines import reasoning
 from desktop.engines.base import (
     REMOTE_SCHEME,
@@ -149,6 +150,9 @@ def parse_id(model_id: str) -> tuple[str, str]:
 # -- the client and its errors --------------------------------------------------------------
 def make_client(base_url: str, api_key: str | None, connect_timeout: float = CONNECT_TIMEOUT_S,
                 read_timeout: float = READ_TIMEOUT_S):
+    # Every request to a server goes through a client made here: Work offline refuses servers on
+    # other computers at this one place (desktop/privacy.py); this computer's keep working.
+    privacy.require_local_server(base_url, RemoteConnectError)
     try:
         import openai
     except ImportError as exc:

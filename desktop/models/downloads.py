@@ -375,6 +375,7 @@ class Downloader:
     def run(self) -> InstalledModel:
         """Download, verify and install. Raises DownloadStopped (DownloadStalled), DownloadError
         or HubError."""
+        hub.require_online()  # Work offline: refused (WorkOffline) before anything is written
         self.control.check()
         self._check_disk()
         self._save_state()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from desktop import config
+from desktop import config, privacy
 from desktop.errors import UserError
 from desktop.models import tokens
 from desktop.text import translate
@@ -50,6 +50,17 @@ class HubError(UserError):
 
 class HubOffline(HubError):
     """The Hub could not be reached at all (no connection, no answer in time)."""
+
+
+class WorkOffline(HubOffline, privacy.WorkOfflineError):
+    """Work offline is on (desktop/privacy.py): the Hub is not asked at all."""
+
+
+def require_online() -> None:
+    """WorkOffline, before any request, while Work offline is on. Every function here that
+    talks to the Hub, and every download, asks this first."""
+    privacy.require_online(translate("Core", "the Hugging Face Hub (search, model details and "
+                                             "downloads)"), WorkOffline)
 
 
 class Interrupted(Exception):
@@ -206,6 +217,7 @@ def describe_error(exc: Exception, repo_id: str, token: str | None) -> HubError:
 
 def repo_info(repo_id: str, revision: str | None = None, token: str | None = None,
               endpoint: str | None = None) -> RepoInfo:
+    require_online()
     token = token if token is not None else tokens.get_token()
     try:
         # model_info makes one request and does not retry; without a timeout it waits for ever.
@@ -244,6 +256,7 @@ def search(query: str, formats=("gguf", "onnx"), limit: int = 40, token: str | N
 
     One request per format, each tried once with SEARCH_TIMEOUT_S: HfApi.list_models cannot be
     given a timeout or fewer retries, and offline it kept "Searching…" up for 24 s."""
+    require_online()
     from huggingface_hub import constants
     from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -282,6 +295,7 @@ def search(query: str, formats=("gguf", "onnx"), limit: int = 40, token: str | N
 
 def whoami(token: str, endpoint: str | None = None) -> str:
     """The account a token belongs to; HubAuthError when the Hub refuses it."""
+    require_online()
     try:
         return _api(endpoint).whoami(token=token)["name"]
     except Exception as exc:  # noqa: BLE001

@@ -224,6 +224,18 @@ class MainWindow(QMainWindow):
         self.speed_label = QLabel()
         self.statusBar().addWidget(self.model_label, 1)
         self.statusBar().addPermanentWidget(self.speed_label)
+        # Work offline holds from the start (Settings, or --offline for the run): a remembered
+        # server model on another computer is refused before it loads.
+        from desktop import privacy
+
+        privacy.set_offline(QSettings().value(settings_keys.OFFLINE, False, type=bool))
+        self.offline_label = QLabel(self.tr("Offline"))
+        self.offline_label.setObjectName("offline_label")
+        self.offline_label.setToolTip(self.tr(
+            "Work offline is on: EdgeChat connects to nothing outside this computer."))
+        self.statusBar().addPermanentWidget(self.offline_label)
+        self._show_offline()
+
 
         self.session = ChatSession(store, host, self)
         self.binder = ChatBinder(self.session, self.chat_view, self)
@@ -562,7 +574,13 @@ class MainWindow(QMainWindow):
         if restart is not None:
             # After the dialog has closed, from the event loop: a restart closes this window.
             restart.connect(lambda: QTimer.singleShot(0, self, self.restart))
+        dialog.offline_changed.connect(self._show_offline)
         dialog.exec()
+
+    def _show_offline(self, *_on) -> None:
+        from desktop import privacy
+
+        self.offline_label.setVisible(privacy.offline())
 
     def restart(self) -> None:
         """Close (saving the open chat, as at every close) and start EdgeChat again with the

@@ -28,6 +28,7 @@ class SettingsDialog(QDialog):
     restarts EdgeChat on the same chat)."""
 
     restart_requested = Signal()
+    offline_changed = Signal(bool)  # Work offline was switched (the status bar shows it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -91,6 +92,7 @@ class SettingsDialog(QDialog):
         self.cache_label, self.clear_cache_button = self.privacy.cache_label, self.privacy.clear_cache_button
         layout.addWidget(QLabel("<b>" + self.tr("Privacy") + "</b>"))
         layout.addWidget(self.privacy)
+        self._add_network_section(layout)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -135,6 +137,36 @@ class SettingsDialog(QDialog):
         else:
             self.message.setText(self.tr("Removed."))
         self.refresh()
+
+    def _add_network_section(self, layout: QVBoxLayout) -> None:
+        """Work offline (desktop/privacy.py): kept in QSettings, applied at once and at every
+        start. --offline or EDGECHAT_OFFLINE=1 hold it on for the run: the box then cannot
+        be unticked."""
+        from PySide6.QtWidgets import QCheckBox
+
+        from desktop import privacy
+
+        self.offline_check = QCheckBox(self.tr("Work offline"))
+        self.offline_check.setChecked(privacy.offline())
+        self.offline_check.setEnabled(not privacy.forced())
+        self.offline_check.toggled.connect(self._on_offline)
+        note = self.tr("EdgeChat then connects to nothing outside this computer: Hugging Face search "
+                       "and downloads and servers on other computers are turned off. Chatting with "
+                       "the models on this computer never needs the network.")
+        if privacy.forced():
+            note += " " + self.tr("It is on for this run (--offline or EDGECHAT_OFFLINE=1).")
+        self.offline_note = QLabel(note)
+        self.offline_note.setWordWrap(True)
+        layout.addWidget(QLabel("<b>" + self.tr("Network") + "</b>"))
+        layout.addWidget(self.offline_check)
+        layout.addWidget(self.offline_note)
+
+    def _on_offline(self, on: bool) -> None:
+        from desktop import privacy
+
+        QSettings().setValue(settings_keys.OFFLINE, on)
+        privacy.set_offline(on)
+        self.offline_changed.emit(on)
 
     def _on_theme(self) -> None:
         choice = self.theme_combo.currentData()

@@ -8,6 +8,7 @@ CHAT_SETTINGS_SHOWN = "main/chat_settings"
 # The model id (a path, or remote://...) that loaded last: loaded again at the next start.
 LAST_MODEL = "models/last"
 SIDEBAR_SHOWN = "main/sidebar"  # the chat list shown (Ctrl+B hides it)
+OFFLINE = "network/offline"  # Work offline (desktop/privacy.py), applied at every start
 
 
 def last_chat(database_id: str) -> str:
