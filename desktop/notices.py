@@ -7,6 +7,7 @@ the user closes it. Posting never fails and never blocks: a notice is said, not 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 _lock = threading.Lock()
@@ -26,10 +27,9 @@ def post(message: str) -> None:
         _pending.append(message)
         listeners = list(_listeners)
     for listener in listeners:
-        try:
+        # A notice must never break the code that posts it.
+        with contextlib.suppress(Exception):
             listener(message)
-        except Exception:  # noqa: BLE001 - a notice must never break the code that posts it
-            pass
 
 
 def drain() -> list[str]:

@@ -13,7 +13,6 @@ socket file left behind by a crash answers nobody, so it is removed before liste
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import logging
 import os
@@ -29,10 +28,11 @@ LOCK_NAME = "instance.lock"
 
 
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in the environment (a service, a container)
-        return str(os.getuid()) if hasattr(os, "getuid") else "user"
+    # The uid where there is one: getpass.getuser() falls back to a passwd lookup, which may ask
+    # nscd or a directory service over a socket, and start-up must not talk to anything.
+    if hasattr(os, "getuid"):
+        return str(os.getuid())
+    return os.environ.get("USERNAME") or "user"
 
 
 def server_name(folder: str | Path) -> str:
