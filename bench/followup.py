@@ -11,11 +11,15 @@ child process). For each engine, the time to first token and the prompt tokens a
   llama.cpp's disk tier; ONNX has none, so it reads the whole prompt again).
 
 Targets (ratios in one run): after_other <= 1.5 x followup on both engines; reopened <= 2 x
-followup on llama.cpp. The cache folder is a temporary one, never the user's.
+followup on llama.cpp. The cache folder is a temporary one, never the user's. Saved states are
+encrypted (prompt_cache.py): ``reopened`` includes decrypting one.
+
+Then the cost of sealing a state on its own (``sealing``): a state of the size this chat's is
+written and read back, encrypted (AES-GCM, as the cache does) and in plain bytes, in MB/s.
 
     python bench/followup.py [--backend llama|onnx|both] [--model PATH] [--onnx-model DIR]
 
-Prints one JSON line per engine.
+Prints one JSON line per engine, and one for sealing.
 """
 
 from __future__ import annotations
@@ -89,6 +93,10 @@ def measure(backend: str, model: str) -> dict:
     flush = getattr(engine, "flush_cache", None)
     if flush is not None:
         flush(60)
+        cache = getattr(engine, "_cache", None)
+        states = cache.ram.entries() if cache is not None else []
+        if states:
+            out["state_mb"] = round(max(len(e.value) for e in states) / 1e6, 1)
     engine.close()
     engine = open_()
     history_13 = [*history_12, {"role": "assistant", "content": reply},
@@ -101,6 +109,59 @@ def measure(backend: str, model: str) -> dict:
     out["targets_met"] = out["after_other_ratio"] <= 1.5 and (
         backend != "llama" or out["reopened_ratio"] <= 2.0)
     return out
+
+
+def sealing(state_bytes: int, repeats: int = 5) -> dict:
+    """MB/s of writing and reading back a state of ``state_bytes``, sealed as the prompt cache
+    seals it and in plain bytes (the same file writes, no encryption), best of ``repeats``; and
+    of AES-GCM alone, in memory."""
+    from desktop.engines import prompt_cache as pc
+
+    folder = Path(tempfile.mkdtemp(prefix="edgechat-sealing-"))
+    sealer = pc.Sealer(os.urandom(32))
+    tokens = list(range(2000))
+    payload = bytearray(os.urandom(state_bytes))
+    sealed, plain = folder / "sealed.kvstate", folder / "plain.bin"
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - started)
+        return round(state_bytes / min(times) / 1e6)
+
+    def write_plain():
+        with open(plain, "wb") as f:
+            f.write(payload)
+
+    def read_plain():
+        data = bytearray(state_bytes)
+        with open(plain, "rb") as f:
+            f.readinto(data)
+
+    def encrypt_only():
+        enc = sealer.encryptor(os.urandom(12), b"")
+        out = bytearray((1 << 20) + 16)
+        view = memoryview(payload)
+        for start in range(0, state_bytes, 1 << 20):
+            enc.update_into(view[start:start + (1 << 20)], out)
+        enc.finalize()
+
+    result = {
+        "sealing": True,
+        "state_mb": round(state_bytes / 1e6, 1),
+        "write_sealed_mb_s": best(lambda: pc.write_state_file(sealed, "space", tokens, payload, sealer)),
+        "write_plain_mb_s": best(write_plain),
+        "read_sealed_mb_s": best(lambda: pc.read_state(sealed, "space", sealer)),
+        "read_plain_mb_s": best(read_plain),
+        "aes_gcm_mb_s": best(encrypt_only),
+    }
+    assert pc.read_state(sealed, "space", sealer)[1] == payload
+    for f in (sealed, plain):
+        f.unlink()
+    folder.rmdir()
+    return result
 
 
 def onnx_fixture(gguf: str) -> str:
@@ -121,12 +182,16 @@ def main() -> int:
     from desktop.models.default_model import default_model_path
 
     gguf = args.model or str(default_model_path())
+    state_bytes = 64 * 10**6
     for backend in ("llama", "onnx") if args.backend == "both" else (args.backend,):
         model = gguf if backend == "llama" else (args.onnx_model or onnx_fixture(gguf))
         started = time.perf_counter()
         result = measure(backend, model)
         result["wall_s"] = round(time.perf_counter() - started, 1)
+        if "state_mb" in result:
+            state_bytes = int(result["state_mb"] * 1e6)
         print(json.dumps(result), flush=True)
+    print(json.dumps(sealing(state_bytes)), flush=True)
     return 0
 
 
