@@ -32,6 +32,9 @@ def add_parsers(sub) -> None:
                          "downloaded them)")
     rm.add_argument("model_id")
     msub.add_parser("discover", help="find models other apps already downloaded")
+    rec = msub.add_parser("recommend", help="the catalog model recommended for this computer, with "
+                          "its speed here (what the window's welcome and library show)")
+    rec.add_argument("--json", action="store_true")
     hw = sub.add_parser("hardware", help="what this machine has, and what each engine can use")
     hw.add_argument("--json", action="store_true")
 
@@ -51,7 +54,8 @@ def run(args) -> int:
         if args.command == "hardware":
             return hardware(args)
         handler = {"list": list_models, "download": download, "import": import_model,
-                   "remove": remove, "discover": discover}[args.models_command]
+                   "remove": remove, "discover": discover,
+                   "recommend": recommend_model}[args.models_command]
         return handler(args)
     except (DownloadError, HubError, LibraryError, EngineError) as exc:
         return _fail(str(exc))
@@ -124,6 +128,34 @@ def list_models(args) -> int:
         where = v.execution_provider or "gguf"
         print(f"  {v.id:<56} {where:<5} {format_bytes(v.download_size or None):>9}  "
               f"{verdict_text(v, f, profile)}")
+    return 0
+
+
+def recommend_model(args) -> int:
+    """The window's recommendation, from the same function (recommend.recommend) with the same
+    settled calibration, so the terminal and the window never name different models."""
+    from desktop.models.recommend import recommend
+
+    pick = recommend()
+    if args.json:
+        print(json.dumps(None if pick is None else {
+            "model": pick.model_id, "variant": pick.variant_id, "name": pick.name,
+            "quant": pick.quantization, "format": pick.format,
+            "execution_provider": pick.execution_provider, "size": pick.file_bytes,
+            "size_text": pick.size_text, "tokens_per_s": round(pick.tokens_per_s, 2),
+            "speed_text": pick.speed_text, "label": pick.label, "device": pick.device,
+            "how": getattr(pick.estimate, "note", ""), "repo_id": pick.repo_id,
+        }, ensure_ascii=False))
+        return 0
+    if pick is None:
+        print("No catalog model both fits this computer with room to spare and writes at a usable "
+              "speed here (5 tokens/s or more).")
+        return 0
+    print(f"Recommended for this computer: {pick.summary}")
+    note = getattr(pick.estimate, "note", "")
+    if note:
+        print(f"  Speed: {note}.")
+    print(f"  Get it: edgechat models download {pick.model_id} --variant {pick.variant_id}")
     return 0
 
 

@@ -125,10 +125,10 @@ def test_the_bundled_model_gets_a_better_model_card(make_window, qtbot, monkeypa
     assert "Qwen2.5 1.5B Instruct ≈ 23 tok/s" in window.welcome.recommend_label.text()
     assert "Q4_K_M" in window.welcome.recommend_detail.text()
     shown = []
-    library = SimpleNamespace(show_recommended=lambda: shown.append(True))
+    library = SimpleNamespace(show_recommended=shown.append)
     monkeypatch.setattr(window, "show_library", lambda: library)
     qtbot.mouseClick(window.welcome.get_button, Qt.MouseButton.LeftButton)
-    assert shown == [True]
+    assert shown == [pick]  # the library opens on the model the card names
     # Another model loaded: no card.
     window.welcome.show_recommendation_for(False)
     assert not window.welcome.card.isVisible()

@@ -138,6 +138,16 @@ def _same_path(a: str | None, b: str | None) -> bool:
         return a == b
 
 
+def _bytes_on_disk(plan, library) -> int:
+    """How much of a paused download is on disk (finished files and partial ones)."""
+    from desktop.models.downloads import Downloader
+
+    try:
+        return max(0, plan.total - Downloader(plan, library, token="").pending_bytes())
+    except OSError:
+        return 0
+
+
 def _table(model, stretch: int = 0, sort_column: int = 0) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -155,14 +165,28 @@ def _table(model, stretch: int = 0, sort_column: int = 0) -> QTableView:
     return view
 
 
+class _RefittingSplitter(QSplitter):
+    """A splitter that calls ``refit()`` after each resize (the window's, or its tab shown)."""
+
+    def __init__(self, refit):
+        super().__init__()
+        self._refit = refit
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._refit()
+
+
 class DownloadRow(QWidget):
-    """One download: its bar, its status, Pause/Resume and Cancel."""
+    """One download: its bar, its status, Pause/Resume and Cancel. "Resume" is offered only when
+    something arrived to resume from; before the first byte the button says Download or Retry."""
 
     RESUMABLE = ("paused", "stalled", "error", "disk")
 
     def __init__(self, key: str, title: str, tasks: LibraryTasks):
         super().__init__()
         self.key, self.tasks, self.spec, self.plan = key, tasks, None, None
+        self.received = 0  # bytes on disk for it (the progress's count, or the partial files')
         self.title = plain_label(title, wrap=False)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -194,7 +218,7 @@ class DownloadRow(QWidget):
         self.pause_button.setText(self.tr("Pause"))
         self.pause_button.setEnabled(True)
         self.cancel_button.setEnabled(True)
-        self.status.setText(self.tr("Waiting…") if self.plan is None else self.tr("Resuming…"))
+        self.status.setText(self.tr("Resuming…") if self.received > 0 else self.tr("Waiting…"))
         self.tasks.downloads.download(self.key, spec=self.spec, plan=self.plan)
 
     def cancel(self) -> None:
@@ -202,6 +226,7 @@ class DownloadRow(QWidget):
         self.status.setText(self.tr("Cancelling…"))
 
     def progress(self, p) -> None:
+        self.received = max(self.received, p.done or 0)
         if p.total:
             self.bar.setValue(int(1000 * p.done / p.total))
         if p.phase == "downloading":
@@ -217,12 +242,15 @@ class DownloadRow(QWidget):
     def stopped(self, kind: str, message: str) -> None:
         self.running = False
         self.status.setText(message)
-        self.pause_button.setText(self.tr("Resume"))
         self.pause_button.setEnabled(kind in self.RESUMABLE)
         self.cancel_button.setEnabled(kind != "cancelled")
         if kind in ("cancelled", "verification"):
             self.pause_button.setText(self.tr("Retry"))
             self.pause_button.setEnabled(True)
+        elif self.received > 0:
+            self.pause_button.setText(self.tr("Resume"))
+        else:  # nothing arrived: there is nothing to resume, the download starts from the top
+            self.pause_button.setText(self.tr("Download") if kind == "paused" else self.tr("Retry"))
 
 
 class LibraryWindow(QWidget):
@@ -245,6 +273,7 @@ class LibraryWindow(QWidget):
         self._loaded: str | None = None  # the model id (path) loaded in the main window
         self._bundled: InstalledModel | None | bool = False  # False: not looked up yet
         self._show_recommended_when_ready = False
+        self._requested_pick = None  # the welcome card's recommendation, to show once the survey is in
         self._search_id = 0  # the search whose answer is awaited; 0: none
 
         self.hardware_label = plain_label()
@@ -254,13 +283,27 @@ class LibraryWindow(QWidget):
         self.tabs.addTab(self._search_tab(), self.tr("Hugging Face"))
         self.download_list = QListWidget()
         self.download_list.setMaximumHeight(150)
+        self.downloads_label = QLabel(self.tr("Downloads"))
+        for widget in (self.downloads_label, self.download_list):
+            widget.hide()  # shown with the first download: until then the catalog has the room
         self.message = plain_label()
+        # A visible way out, so the window closes where no window manager draws a title bar (a
+        # bare X server, a kiosk); Esc and Ctrl+W (the platform's Close key) do the same.
+        self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout = QVBoxLayout(self)
         layout.addWidget(self.hardware_label)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(QLabel(self.tr("Downloads")))
+        layout.addWidget(self.downloads_label)
         layout.addWidget(self.download_list)
-        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+        self.escape_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._escape)
+        self.close_shortcuts = [QShortcut(QKeySequence(key), self, self.close) for key in dict.fromkeys(
+            (QKeySequence(QKeySequence.StandardKey.Close).toString(), "Ctrl+W")) if key]
 
         downloads = self.tasks.downloads
         downloads.download_started.connect(self._on_started)
@@ -378,13 +421,11 @@ class LibraryWindow(QWidget):
         self.catalog_proxy = FilterProxy(self)
         self.catalog_proxy.setSourceModel(self.catalog_model)
         self.catalog_view = _table(self.catalog_proxy, stretch=0, sort_column=0)
-        # ONNX quantization names are long ("int4-rtn-block-32 (accuracy level 4)"): elide them.
-        self.catalog_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        self.catalog_view.setColumnWidth(3, 110)
+        self._arrange_catalog_columns()
         self.recommended_label = plain_label(self.tr("Finding the model to recommend for this computer…"))
         self.recommended_button = QPushButton(self.tr("Show it"))
         self.recommended_button.setEnabled(False)
-        self.recommended_button.clicked.connect(self.show_recommended)
+        self.recommended_button.clicked.connect(lambda: self.show_recommended())
         self.catalog_search = QLineEdit()
         self.catalog_search.setPlaceholderText(self.tr("Filter by name…"))
         self.format_filter = QComboBox()
@@ -404,7 +445,7 @@ class LibraryWindow(QWidget):
         # The quantization picker: the selected model's variants, with size and speed here.
         self.variant_picker = QComboBox()
         self.variant_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.variant_picker.setMinimumContentsLength(20)
+        self.variant_picker.setMinimumContentsLength(12)
         self.variant_picker.view().setMinimumWidth(420)  # the list shows each variant whole
         self.variant_picker.activated.connect(self._pick_variant)
         download = QPushButton(self.tr("Download"))
@@ -423,17 +464,56 @@ class LibraryWindow(QWidget):
         right_layout.addWidget(self.variant_picker)
         right_layout.addWidget(download)
         right_layout.addWidget(self.details, 1)
-        split = QSplitter()
+        right.setMinimumWidth(self.DETAILS_MIN_WIDTH)
+        split = _RefittingSplitter(self._fit_catalog_split)
         split.addWidget(self.catalog_view)
         split.addWidget(right)
         split.setSizes([760, 330])
         split.setStretchFactor(0, 1)
+        split.setChildrenCollapsible(False)
+        self.catalog_split = split
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addLayout(recommended)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
         return tab
+
+    # Visual order of the catalog's columns: the model and what decides a choice first, the
+    # details (also in the variant picker and the details pane) after, where a narrow window
+    # crops them. The model column is as wide as its longest name, always: it is never cut.
+    CATALOG_ORDER = (0, 1, 4, 5, 2, 3, 6)  # Model, Params, Size, On this computer, Format, Quant, Variants
+
+    DETAILS_MIN_WIDTH = 220
+
+    def _fit_catalog_split(self) -> None:
+        """Give the catalog table the width its first columns need (the model's whole name, its
+        size and speed here), taken from the details pane down to its minimum: at 800 px the
+        table would otherwise show two columns and a half."""
+        split = getattr(self, "catalog_split", None)
+        sizes = split.sizes() if split is not None else []
+        if len(sizes) != 2 or sum(sizes) <= 0:
+            return
+        view, header = self.catalog_view, self.catalog_view.horizontalHeader()
+        # What ResizeToContents will give them (their sizes now may be from before the rows came).
+        wanted = (sum(max(view.sizeHintForColumn(logical), header.sectionSizeHint(logical))
+                      for logical in self.CATALOG_ORDER[:4])
+                  + 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width())
+        total = sum(sizes)
+        if sizes[0] < wanted and sizes[1] > self.DETAILS_MIN_WIDTH:
+            left = min(wanted, total - self.DETAILS_MIN_WIDTH)
+            split.setSizes([left, total - left])
+
+    def _arrange_catalog_columns(self) -> None:
+        header = self.catalog_view.horizontalHeader()
+        for visual, logical in enumerate(self.CATALOG_ORDER):
+            header.moveSection(header.visualIndex(logical), visual)
+        for logical in range(self.catalog_model.columnCount()):
+            header.setSectionResizeMode(logical, QHeaderView.ResizeMode.ResizeToContents)
+        # ONNX quantization names are long ("int4-rtn-block-32 (accuracy level 4)"): elided.
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.catalog_view.setColumnWidth(3, 110)
+        header.setStretchLastSection(True)
 
     # -- speed and rating text ---------------------------------------------------------------
     @staticmethod
@@ -495,9 +575,6 @@ class LibraryWindow(QWidget):
         right_layout.addWidget(download)
         split.addWidget(right)
         tab = QWidget()
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), tab)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self.cancel_search)
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.search_cancel_button)
@@ -581,26 +658,38 @@ class LibraryWindow(QWidget):
         self._loaded = model_id
         self.refresh_installed()
 
-    def show_recommended(self) -> None:
-        """Open the catalog on the model recommended for this computer, with its variant picked
-        (once the survey is in, if it is still running)."""
+    def show_recommended(self, pick=None) -> None:
+        """Open the catalog on a recommendation (recommend.Recommendation) with its variant
+        picked: ``pick``, the one the welcome's card names, else this window's own (once the
+        survey is in, if it is still running)."""
         self.show()
         self.raise_()
         self.tabs.setCurrentIndex(1)
-        if self.recommendation is None:
-            self._show_recommended_when_ready = self.catalog is None
+        if getattr(pick, "model_id", None):
+            self._requested_pick = pick
+        if self.catalog is None:
+            self._show_recommended_when_ready = True
             return
         self._show_recommended_when_ready = False
+        pick, self._requested_pick = self._requested_pick or self.recommendation, None
+        if pick is None:
+            return
         for combo in (self.format_filter, self.fit_filter, self.size_filter):
             combo.setCurrentIndex(0)
         self.catalog_search.clear()
         for i, row in enumerate(self.catalog_model.rows()):
-            if getattr(row, "recommended_here", False):
-                index = self.catalog_proxy.mapFromSource(self.catalog_model.index(i, 0))
-                self.catalog_view.setCurrentIndex(index)
-                self.catalog_view.scrollTo(index)
-                self.catalog_view.setFocus()
-                break
+            if not isinstance(row, ModelRow) or row.model.id != pick.model_id:
+                continue
+            chosen = next((j for j, v in enumerate(row.variants) if v.variant.id == pick.variant_id),
+                          row.chosen)
+            if chosen != row.chosen:
+                self.catalog_model.replace_row(i, dataclasses.replace(row, chosen=chosen))
+            index = self.catalog_proxy.mapFromSource(self.catalog_model.index(i, 0))
+            self.catalog_view.setCurrentIndex(index)
+            self.catalog_view.scrollTo(index)
+            self._show_details(index)
+            self.catalog_view.setFocus()
+            break
 
     @Slot(object)
     def _on_surveyed(self, survey: Survey) -> None:
@@ -614,6 +703,7 @@ class LibraryWindow(QWidget):
         self.recommendation = getattr(survey, "recommendation", None)
         self.catalog_model.set_rows(self._group(survey.rows))
         self._apply_catalog_filters()
+        self._fit_catalog_split()
         pick = self.recommendation
         if pick is None:
             self.recommended_label.setText(self.tr(
@@ -621,11 +711,9 @@ class LibraryWindow(QWidget):
                 "speed here (5 tokens/s or more)."))
             self.recommended_button.setEnabled(False)
         else:
-            self.recommended_label.setText(self.tr(
-                "Recommended for this computer: {name} ({quant}, {format}, {size}) {speed} · {label}")
-                .format(name=pick.name, quant=pick.quantization, format=pick.format.upper(),
-                        size=format_bytes(pick.file_bytes or None), speed=pick.speed_text,
-                        label=speed.label_text(pick.label)))
+            # The recommendation's own wording: the welcome and the CLI show the same figures.
+            self.recommended_label.setText(self.tr("Recommended for this computer: {summary}")
+                                           .format(summary=pick.summary))
             self.recommended_button.setEnabled(True)
         if self._show_recommended_when_ready:
             self.show_recommended()
@@ -867,10 +955,15 @@ class LibraryWindow(QWidget):
             item.setSizeHint(row.sizeHint())
             self.download_list.setItemWidget(item, row)
             self.downloads[key] = row
+            self._show_downloads()
         elif row.running:
             return
         row.spec, row.plan = spec, plan
         row.start()
+
+    def _show_downloads(self) -> None:
+        self.downloads_label.show()
+        self.download_list.show()
 
     def _offer_paused_downloads(self) -> None:
         from desktop.models.downloads import pending
@@ -878,17 +971,28 @@ class LibraryWindow(QWidget):
         for plan in pending(self.library):
             row = DownloadRow(plan.id, plan.name, self.tasks)
             row.plan = plan
+            row.received = _bytes_on_disk(plan, self.library)
             item = QListWidgetItem(self.download_list)
             item.setSizeHint(row.sizeHint())
             self.download_list.setItemWidget(item, row)
             self.downloads[plan.id] = row
-            row.stopped("paused", self.tr("Paused in an earlier session. What arrived is kept: Resume."))
+            self._show_downloads()
+            row.stopped("paused", self.tr("Paused in an earlier session. What arrived is kept: Resume.")
+                        if row.received else self.tr("Not started in an earlier session: Download "
+                                                     "starts it."))
 
     # -- Hugging Face search ---------------------------------------------------------------------
     def search(self) -> None:
         self.show_message(self.tr("Searching…"))
         self.search_cancel_button.setEnabled(True)
         self._search_id = self.tasks.hub.search(self.search_edit.text().strip())
+
+    def _escape(self) -> None:
+        """Esc: stops a search that is being waited for, else closes the window."""
+        if self._search_id:
+            self.cancel_search()
+        else:
+            self.close()
 
     def cancel_search(self) -> None:
         """Cancel button or Esc: stop waiting; the cancelled search's answer is ignored."""

@@ -563,7 +563,8 @@ class MainWindow(QMainWindow):
         library = self.show_library()
         recommended = getattr(library, "show_recommended", None)
         if callable(recommended):
-            recommended()
+            # The model and variant the card names, not one worked out again.
+            recommended(self.welcome.recommendation)
         return library
 
     def show_settings(self) -> None:
@@ -1046,6 +1047,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(busy)
         self.send_button.setEnabled(not busy)
         self._update_chat_page()
+        if busy:
+            speed.reply_started()  # how busy other programs keep the CPU while it is written
         if not busy:
             self._open_counter()
 
@@ -1119,9 +1122,10 @@ class MainWindow(QMainWindow):
         rate = stats.tokens_per_s
         self.speed_label.setText(f"{rate:.1f} tok/s" if rate else "")
         info = self.model_info
-        if info is not None and rate and stats.completion_tokens >= speed.MIN_TOKENS:
-            # Each real reply refines the library's speed estimates for this computer.
-            speed.record_measurement(info.path, info.file_size, info.backend, rate)
+        if info is not None and rate:
+            # Replies at the defaults on a quiet machine refine this computer's speed figures,
+            # over many of them (speed.record_reply says which count).
+            speed.record_reply(info, stats)
 
     def _update_model_label(self) -> None:
         info = self.model_info

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models import speed
 from desktop.ui.context_meter import ElidedLabel
 from desktop.units import format_bytes
 
@@ -174,17 +175,32 @@ class WelcomeView(QWidget):
         inner.addWidget(self.subtitle)
         inner.addSpacing(8)
         inner.addLayout(grid)
-        inner.addSpacing(8)
-        inner.addWidget(self.card)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(column, 100)  # the whole width up to the column's maximum, centred
-        row.addStretch(1)
+        # The card arrives a moment after the welcome shows (the lookup runs in the background).
+        # It sits at the top of the space below the prompts: that space is two thirds of what the
+        # column leaves free whether the card shows or not, so the title and the prompts stay
+        # where they are when it appears (unless the window is too low to hold it there).
+        below = QWidget()
+        below.setMaximumWidth(640)
+        below.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        below_layout = QVBoxLayout(below)
+        margins = inner.contentsMargins()  # the card lines up with the prompts, 32 px below them
+        below_layout.setContentsMargins(margins.left(), max(0, 32 - margins.bottom()), margins.right(), 0)
+        below_layout.addWidget(self.card)
+        below_layout.addStretch(1)
+        self.card_area = below
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        outer.addLayout(self._centred(column))
+        outer.addLayout(self._centred(below), 2)
         self.setStyleSheet(STYLE)
+
+    @staticmethod
+    def _centred(widget: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(widget, 100)  # the whole width up to the column's maximum, centred
+        row.addStretch(1)
+        return row
 
     def restyle(self) -> None:
         """Re-read the palette colours of the sheet (after a theme switch)."""
@@ -200,18 +216,22 @@ class WelcomeView(QWidget):
             return
         name = getattr(recommendation, "name", None) or getattr(recommendation, "repo_id", "")
         rate = getattr(recommendation, "tokens_per_s", None)
-        if rate:
-            headline = self.tr("Recommended for this computer: {name} ≈ {rate} tok/s").format(
-                name=name, rate=f"{rate:.0f}")
+        # The recommendation's own wording of its figures, as the library and the CLI show them.
+        rate_text = getattr(recommendation, "speed_text", None) or speed.format_speed(rate)
+        if rate_text:
+            headline = self.tr("Recommended for this computer: {name} {speed}").format(
+                name=name, speed=rate_text)
         else:
             headline = self.tr("Recommended for this computer: {name}").format(name=name)
         self.recommend_label.setText(headline)
         details = []
         if getattr(recommendation, "quantization", None):
             details.append(recommendation.quantization)
+        if getattr(recommendation, "format_text", None):
+            details.append(recommendation.format_text)
         size = getattr(recommendation, "file_bytes", None)
         if size:
-            details.append(format_bytes(size))
+            details.append(getattr(recommendation, "size_text", None) or format_bytes(size))
         details.append(self.tr("a bigger model than the small one bundled with EdgeChat: "
                                "better answers"))
         self.recommend_detail.setText(" · ".join(details))

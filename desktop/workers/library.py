@@ -364,18 +364,23 @@ def survey(models_dir: str) -> Survey:
         catalog = load_catalog()
     except CatalogError as exc:
         return Survey(profile, summary, None, catalog_error=str(exc))
-    rows = []
+    speed.settle_probe()  # once per machine: every estimate below starts from it
     calibration = speed.calibrate(profile)
+    pick = recommend.recommend(profile, catalog, calibration)
+    rows = []
     for model in catalog.models:
         best = best_variant(model, profile)
         for variant in model.variants:
             fit = assess_variant(model, variant, profile)
-            estimate = variant_speed(variant, fit, profile, calibration)
+            if pick is not None and variant.id == pick.variant_id and fit.fits:
+                # The recommendation's own figures, as the welcome and the CLI show them.
+                estimate = pick.estimate
+            else:
+                estimate = variant_speed(variant, fit, profile, calibration)
             label = speed.speed_label(estimate.tokens_per_s if estimate else None, fit.fits and
                                       estimate is not None)
             rows.append(CatalogRow(model, variant, fit, verdict_text(variant, fit, profile),
                                    best is not None and best.id == variant.id, estimate, label))
-    pick = recommend.recommend(profile, catalog, calibration)
     return Survey(profile, summary, catalog, tuple(rows), recommendation=pick)
 
 
