@@ -73,6 +73,19 @@ HOSTILE = {
     "width": "{{ 'a' | center(500000000) | length }}",
     "widths in a loop": "{{ range(100000) | map('string') | map('center', 1000000) | list | length }}",
     "format width": "{{ '%0999999999d' % 1 }}{{ '{:0999999999}'.format(1) }}",
+    # Arithmetic on huge numbers. A hex literal converts at once; the compiler then folded '//'
+    # on two of them for over a minute, outside any limit, at every model load.
+    "folded division of huge literals": "{{ (0x" + "f" * 3_000_000 + ") // (0x" + "e" * 1_500_000 + ") }}",
+    # The same at run time, the numbers read from text: each '//' ran on in C past the deadline.
+    "division of numbers read from text": "{% set a = ('f' * 4000000) | int(base=16) %}"
+                                          "{% set b = ('e' * 2000000) | int(base=16) %}{{ a // b > 0 }}",
+    "remainder of numbers read from text": "{% set a = ('7' * 4000000) | int(base=8) %}"
+                                           "{{ a % (a // 3 + 1) > 0 }}",
+    # round(5, -10**8) computes 10 ** (10 ** 8) first.
+    "rounding to a huge power of ten": "{{ 5 | round(-100000000) }}",
+    "squaring in a loop": "{% set ns = namespace(x=3) %}{% for i in range(64) %}{% set ns.x = ns.x * ns.x %}"
+                          "{% endfor %}{{ ns.x > 0 }}",
+    "bytes of a number": "{{ (1).to_bytes(200000000, 'big') | length }}",
 }
 
 
@@ -108,6 +121,39 @@ def test_the_messages_say_what_was_stopped():
     assert "more than 0.2 seconds" in error("{% for i in range(99999) %}{% for j in range(99999) %}"
                                             "{% endfor %}{% endfor %}", time_limit=0.2)
     assert error("{{ 1 // 0 }}").startswith("The chat template of model.gguf failed: ZeroDivisionError")
+    assert error("{{ 0x" + "f" * 2100 + " - 1 }}").startswith(
+        "The chat template of model.gguf is invalid: it writes a number of more than 2,400 digits")
+    assert error("{{ 0x" + "f" * 3000 + " - 1 }}").startswith(
+        "The chat template of model.gguf is invalid: it has more than 2,400 digits in a row")
+    assert "more than 2,400 digits" in error("{{ ('f' * 3000) | int(base=16) }}")
+    assert "more than 2,400 digits" in error("{{ (7 ** 2000) // (3 ** 7000) }}")
+    assert "round to more than 2,400 digits" in error("{{ 5 | round(-100000000) }}")
+
+
+CHECK_CHILD = r"""
+import json, sys, time
+from desktop.engines.families import choose_template
+source = sys.stdin.read()
+start = time.perf_counter()
+template, family, note = choose_template(source, None, [])
+print(json.dumps({"family": family, "note": note, "seconds": time.perf_counter() - start}))
+"""
+
+
+def test_a_template_with_huge_numbers_does_not_stall_a_model_load():
+    # Loading a model checks its template (families.choose_template): it falls back to the
+    # family's format, quickly, as for any template that does not work.
+    source = "{{ (0x" + "f" * 3_000_000 + ") // (0x" + "e" * 1_500_000 + ") }}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        out = subprocess.run([sys.executable, "-c", CHECK_CHILD], input=source, capture_output=True,
+                             text=True, cwd=ROOT, env=env, timeout=WALL_S + 20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("checking the template did not end")
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["family"] == "chatml" and "more than 2,400 digits" in result["note"], result
+    assert result["seconds"] < WALL_S, result
 
 
 def test_limits_grow_with_a_long_conversation():
@@ -137,6 +183,10 @@ NORMAL = {
     "filters": "{{ messages | map(attribute='role') | join(', ') }} {{ messages | tojson }} "
                "{{ messages[0].content.split(' ') | reverse | list }} {{ '%s-%d' % ('a', 3) }} "
                "{{ '{}:{}'.format('x', 2) }} {{ 'ab' * 3 }} {{ 2 ** 10 }} {{ (messages | length) * 2 }}",
+    "arithmetic": "{{ 7 // 2 }} {{ 7 - 2 }} {{ 7 / 2 }} {{ -7 % 3 }} {{ 2 ** 100 - 1 }} {{ 10 ** 10 ** 7 }} "
+                  "{{ '42' | int }} {{ 'ff' | int(base=16) }} {{ '0x1f' | int(0, 16) }} {{ 'x' | int(-1) }} "
+                  "{{ 3.14159 | round(2) }} {{ 1234 | round(-2) }} {{ 2.5 | round(0, 'floor') }} "
+                  "{{ (messages | length) - 1 }} {{ range(5) | sum }} {{ 255.0 / 3 }}",
     "loop controls": "{% for i in range(10) %}{% if i == 3 %}{% continue %}{% endif %}"
                      "{% if i == 6 %}{% break %}{% endif %}{{ i }}{% endfor %}",
     "autoescape block": "{% autoescape true %}<b>{{ '<i>' }}</b>{% endautoescape %}<u>",

@@ -16,7 +16,12 @@ under limits, each of which stops it with a TemplateError naming the model:
   the size is checked *before* the work is done, so the memory is never spent; the new text made
   by repeating (``*``, widths, ``replace``...) is bounded in total too, so that a loop cannot keep
   making results each just under the limit; so is the text emitted, inside macros as well;
-- numbers: ``*`` and ``**`` may not build integers of more than a few thousand digits;
+- numbers: no integer may have more than a few thousand digits, checked before the work that
+  would make it: literals as they are lexed (then nothing large is left for Jinja to fold at
+  compile time, where no limit runs), ``*`` and ``**`` from their operands' sizes, text read by
+  ``int`` from its length, ``round`` from its precision; every arithmetic operator refuses
+  operands beyond it, and every result is checked, so ``//`` and ``%`` (quadratic in C, past
+  any deadline) only ever see small numbers;
 - depth: nested calls (recursive macros) stop at a fixed depth.
 
 What they do not cover: a single C-level operation on values that passed the checks still runs
@@ -29,6 +34,7 @@ tests/test_template_limits.py checks them when their copy is present.
 from __future__ import annotations
 
 import contextvars
+import math
 import re
 import string
 import time
@@ -117,6 +123,8 @@ class _Limits:
             self.text(len(value))
         elif isinstance(value, list | tuple):
             self.items(len(value))
+        elif isinstance(value, int):
+            self.bits(value.bit_length())
         return value
 
 
@@ -352,6 +360,17 @@ def _check_filter(limits: _Limits, name: str, value, args: tuple, kwargs: dict):
         separators = len(separator if isinstance(separator, str) else "") * len(items)
         limits.grow(_text_size(items, limits.text_limit, limits) + separators, separators)
         return items
+    elif name == "int" and isinstance(value, str | bytes):
+        base = _arg(args, kwargs, 1, "base", 10)
+        per_digit = math.log2(base) if isinstance(base, int) and 2 <= base <= 36 else 4
+        number = _NUMBER_BYTES if isinstance(value, bytes) else _NUMBER
+        if len(value) * per_digit > _MAX_INT_BITS and number.fullmatch(value):
+            raise limits.stop(f"it tried to compute a number of more than {MAX_INT_DIGITS:,} digits")
+    elif name == "round":
+        precision = _arg(args, kwargs, 0, "precision", 0)
+        if isinstance(precision, int) and abs(precision) > MAX_INT_DIGITS:
+            # round(5, -10**8) computes 10**(10**8) first.
+            raise limits.stop(f"it asked to round to more than {MAX_INT_DIGITS:,} digits")
     elif name in ("batch", "slice"):
         count = _arg(args, kwargs, 0, "linecount" if name == "batch" else "slices")
         if isinstance(count, int) and count > MAX_RANGE:
@@ -360,6 +379,45 @@ def _check_filter(limits: _Limits, name: str, value, args: tuple, kwargs: dict):
             (_arg(args, kwargs, 0, "n", 5) or 0) > 100 or (_arg(args, kwargs, 3, "max", 100) or 0) > 1000):
         raise limits.stop("it asked for too much placeholder text")
     return value
+
+
+# What int() could read as a number, in any base: a longer text that is not one fails at once.
+_NUMBER = re.compile(r"\s*[+-]?[0-9a-z_]+\s*", re.IGNORECASE)
+_NUMBER_BYTES = re.compile(rb"\s*[+-]?[0-9a-z_]+\s*", re.IGNORECASE)
+_DIGITS = re.compile(r"[0-9a-f_]+", re.IGNORECASE)
+
+
+def _refuse_digit_runs(source: str, name, filename) -> None:
+    """No run of more than MAX_INT_DIGITS characters that could be a number's digits (hex
+    included), anywhere: real templates have none longer than a dozen."""
+    from jinja2 import TemplateSyntaxError
+
+    if len(source) <= MAX_INT_DIGITS:
+        return
+    for run in _DIGITS.finditer(source):  # one pass: a bounded pattern would rescan each run
+        if run.end() - run.start() > MAX_INT_DIGITS:
+            raise TemplateSyntaxError(f"it has more than {MAX_INT_DIGITS:,} digits in a row",
+                                      source.count("\n", 0, run.start()) + 1, name, filename)
+
+
+def _bounded_literals(stream, name, filename):
+    """The lexer's tokens, refusing an integer literal of more than MAX_INT_DIGITS digits' worth
+    of bits before anything converts it."""
+    from jinja2 import TemplateSyntaxError
+
+    for lineno, token, value in stream:
+        if token == "integer" and _literal_bits(value) > _MAX_INT_BITS:
+            raise TemplateSyntaxError(f"it writes a number of more than {MAX_INT_DIGITS:,} digits",
+                                      lineno, name, filename)
+        yield lineno, token, value
+
+
+def _literal_bits(text: str) -> int:
+    digits = text.replace("_", "").lower()
+    per_digit = {"0x": 4, "0o": 3, "0b": 1}.get(digits[:2])
+    if per_digit is not None:
+        return (len(digits) - 2) * per_digit
+    return math.ceil(len(digits) * math.log2(10))
 
 
 def _guard_filter(name: str, func):
@@ -424,10 +482,25 @@ def _guard_global(name: str, func):
 def _compile(source: str):
     from jinja2 import nodes
     from jinja2.ext import Extension
+    from jinja2.lexer import Lexer
     from jinja2.runtime import markup_join, str_join
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.utils import pass_context
     from jinja2.visitor import NodeTransformer
+
+    class BoundedLexer(Lexer):
+        """Refuses a number literal too big to compute with before Python converts it: a hex
+        literal of a million digits converts in a blink, and the compiler then folds
+        arithmetic on it for minutes. Jinja's own number patterns keep state for each digit
+        (close to a gigabyte for three million), so long runs of digits are refused before they
+        are lexed at all."""
+
+        def tokeniter(self, source, name, filename=None, state=None):
+            _refuse_digit_runs(source, name, filename)
+            return super().tokeniter(source, name, filename, state)
+
+        def wrap(self, stream, name=None, filename=None):
+            return super().wrap(_bounded_literals(stream, name, filename), name, filename)
 
     class Guard(NodeTransformer):
         """Rewrites the parsed template so that the limits see what Jinja does without a hook:
@@ -450,8 +523,16 @@ def _compile(source: str):
             return nodes.MarkSafeIfAutoescape(text).set_lineno(node.lineno)
 
     class Sandbox(ImmutableSandboxedEnvironment):
-        # Intercepted, these are also no longer folded at compile time, where '9 ** 9 ** 9' hung.
-        intercepted_binops = frozenset({"*", "**", "+", "%"})
+        # Intercepted, these are also no longer folded at compile time, outside any limit, where
+        # '9 ** 9 ** 9' hung; all of them, since '//' and '%' of two huge numbers take minutes.
+        intercepted_binops = frozenset({"*", "**", "+", "-", "/", "//", "%"})
+
+        @property
+        def lexer(self):
+            lexer = self.__dict__.get("_bounded_lexer")
+            if lexer is None:
+                lexer = self.__dict__["_bounded_lexer"] = BoundedLexer(self)
+            return lexer
 
         def _parse(self, source, name, filename):
             tree = Guard().visit(super()._parse(source, name, filename))
@@ -477,9 +558,14 @@ def _compile(source: str):
             limits = _tick()
             if limits is None:
                 return super().call(__context, __obj, *args, **kwargs)
-            if isinstance(__obj, types.BuiltinMethodType) and isinstance(
-                    getattr(__obj, "__self__", None), str | bytes):
-                args = _check_method(limits, __obj, args, kwargs)
+            if isinstance(__obj, types.BuiltinMethodType):
+                owner = getattr(__obj, "__self__", None)
+                if isinstance(owner, str | bytes):
+                    args = _check_method(limits, __obj, args, kwargs)
+                elif isinstance(owner, int) and __obj.__name__ == "to_bytes":
+                    length = _arg(args, kwargs, 0, "length", 1)
+                    if isinstance(length, int):
+                        limits.text(length)
             limits.depth += 1
             try:
                 if limits.depth > MAX_CALL_DEPTH:
@@ -629,6 +715,10 @@ def _check_binop(limits: _Limits, operator: str, left, right) -> None:
     def is_int(x):
         return isinstance(x, int) and not isinstance(x, bool)
 
+    if is_int(left) and is_int(right) and operator not in ("*", "**"):
+        # Every number a template makes is bounded (literals, results): this catches one that
+        # came in some other way before '//' or '%' spends minutes on it.
+        limits.bits(max(left.bit_length(), right.bit_length()))
     if operator == "*":
         if is_int(left) and not is_int(right):
             left, right = right, left
