@@ -493,6 +493,12 @@ def test_deleted_text_leaves_the_database_file(tmp_path, how):
         assert not left()  # neither the text nor the index's trigrams of it (numbers: only there)
         if how != "all":
             assert store.search("weather") and not store.search("98765")
+        else:  # the index still follows what is written and deleted after
+            again = store.create_conversation("again")
+            store.add_message(again.id, "user", "fresh words")
+            assert [h.message_id for h in store.search("fresh")] and not store.search("weather")
+            store.delete_conversation(again.id)
+            assert not store.search("fresh")
     finally:
         store.close()
 

@@ -279,10 +279,18 @@ class ConversationStore:
     def delete_all_conversations(self) -> None:
         """Delete every chat and its messages (presets stay), leaving none of their text in the
         file: the full-text index is emptied at once and the file rewritten (VACUUM)."""
+        # Without the index's delete trigger, which would read every message only to mark it
+        # deleted in an index emptied the next moment (seconds for a large history).
+        trigger = self._db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND "
+                                   "name = 'messages_fts_delete'").fetchone()
         with self._tx():
+            if trigger:
+                self._db.execute("DROP TRIGGER messages_fts_delete")
             self._db.execute("DELETE FROM messages")
             self._db.execute("DELETE FROM conversations")
             self._db.execute("INSERT INTO messages_fts(messages_fts) VALUES('delete-all')")
+            if trigger:
+                self._db.execute(trigger[0])
         self._db.execute("VACUUM")
         self._checkpoint()
         self._mark_scrub(False)
