@@ -182,9 +182,8 @@ class WelcomeView(QWidget):
         below = QWidget()
         below.setMaximumWidth(640)
         below.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        below_layout = QVBoxLayout(below)
-        margins = inner.contentsMargins()  # the card lines up with the prompts, 32 px below them
-        below_layout.setContentsMargins(margins.left(), max(0, 32 - margins.bottom()), margins.right(), 0)
+        below_layout = QVBoxLayout(below)  # the column's margins: the card lines up with the prompts
+        below_layout.addSpacing(12)
         below_layout.addWidget(self.card)
         below_layout.addStretch(1)
         self.card_area = below
