@@ -34,9 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "remote://SERVER/MODEL (default: the embedded SmolLM2 model)")
     ask.add_argument("--backend", choices=("llama", "onnx"),
                      help="the engine (default: from what --model points at)")
-    ask.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"), default="auto",
-                     help="where to run: ONNX picks cuda/dml when available (auto) and says why "
-                     "when it falls back; llama.cpp offloads to the GPU when its build can")
+    ask.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"),
+                     help="where to run (default: the model's load settings, else auto): ONNX picks "
+                     "cuda/dml when available (auto) and says why when it falls back; llama.cpp "
+                     "offloads to the GPU when its build can")
     ask.add_argument("--system", help="a system prompt")
     ask.add_argument("--max-tokens", type=_positive_int, default=512)
     ask.add_argument("--temperature", type=float, default=0.7)
@@ -148,6 +149,7 @@ def ask(args) -> int:
                 "backend": info.backend,
                 "device": info.device,
                 "model": info.name,
+                "n_ctx": info.n_ctx,
                 "finish_reason": stats.finish_reason,
                 "fallback_reason": info.fallback_reason,
             }, ensure_ascii=False))
@@ -177,13 +179,12 @@ def ask(args) -> int:
     wake.start(100)
     wake.timeout.connect(lambda: None)
 
-    options = {"device": args.device}
-    if args.backend:
-        options["backend"] = args.backend
-    if args.threads:
-        options["n_threads"] = args.threads
-    if args.ctx:
-        options["n_ctx"] = args.ctx
+    from desktop.models.load_settings import load_options
+
+    # The window's load: this machine's recommendation and the model's saved load settings,
+    # then the flags given here.
+    options = load_options(model, args.backend, {"backend": args.backend, "device": args.device,
+                                                 "n_threads": args.threads, "n_ctx": args.ctx})
     host.load(model, **options)
     try:
         app.exec()

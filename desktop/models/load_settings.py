@@ -19,7 +19,7 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from desktop.engines.base import is_remote
+from desktop.engines.base import ModelLoadError, is_remote
 from desktop.engines.context import DEFAULT_N_CTX
 from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
@@ -197,9 +197,24 @@ def recommended_options(model_id: str | os.PathLike, backend: str | None = None)
             return {}
         settings, _reasons = defaults_for(model_id)
         return settings.engine_options(backend)
+    except ModelLoadError as exc:  # a bad file: the load that follows tells the user, in plain words
+        log.info("no recommended load settings for %s: %s", model_id, exc)
+        return {}
     except Exception:  # noqa: BLE001 - a recommendation is a nicety: the engine's defaults still load
         log.warning("no recommended load settings for %s", model_id, exc_info=True)
         return {}
+
+
+def load_options(model_id: str | os.PathLike, backend: str | None = None,
+                 overrides: dict | None = None) -> dict:
+    """The engine options one load of a model uses, the same for the window, ``edgechat ask``
+    and ``edgechat serve``: this machine's recommendation, then what the user saved for the
+    model, then ``overrides`` (a caller's own, such as command-line flags; None values are
+    ignored). Reads the model's header: off the GUI thread."""
+    if backend is None:
+        backend = _backend(os.fspath(model_id))
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return {**recommended_options(model_id, backend), **options_for(model_id, backend), **given}
 
 
 # -- what a model is and what this machine can give it ---------------------------------------

@@ -33,7 +33,8 @@ def add_parser(sub) -> None:
                        help="let web pages from ORIGIN call the API (repeatable; off by default)")
     serve.add_argument("--ctx", type=int, help="context length to allocate")
     serve.add_argument("--threads", type=int)
-    serve.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"), default="auto")
+    serve.add_argument("--device", choices=("auto", "cpu", "cuda", "dml", "gpu"),
+                       help="default: the model's load settings, else auto")
     serve.add_argument("--max-tokens-cap", type=int, default=DEFAULT_MAX_TOKENS_CAP,
                        help="the most tokens one reply may ask for")
     serve.add_argument("--queue", type=int, default=DEFAULT_QUEUE_LIMIT,
@@ -71,11 +72,12 @@ def run(args) -> int:
         else:
             print("API key: the one in the OS keyring (shown when it was made).", file=sys.stderr)
 
-    options = {"device": args.device}
-    if args.ctx:
-        options["n_ctx"] = args.ctx
-    if args.threads:
-        options["n_threads"] = args.threads
+    from desktop.models.load_settings import load_options
+
+    # The same load as the window's: this machine's recommendation and the model's saved load
+    # settings, then the flags given here.
+    options = load_options(model, None, {"device": args.device, "n_ctx": args.ctx or None,
+                                         "n_threads": args.threads or None})
     print(f"Loading {model} …", file=sys.stderr)
     backend = EngineBackend(model, **options)
     try:
