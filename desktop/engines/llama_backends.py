@@ -45,6 +45,10 @@ def variant_files(llama_cpp) -> list[Path]:
 def ensure_loaded(llama_cpp) -> str | None:
     """Load the CPU variants once; returns the loaded variant's name, or None for a plain build."""
     global _loaded
+    from desktop.engines.llama_log import route
+
+    # Every use of llama.cpp comes through here first, and loading the variants logs already.
+    route(llama_cpp)
     if _loaded is not None:
         return _loaded
     folder = _variant_dir(llama_cpp)
