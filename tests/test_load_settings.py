@@ -112,7 +112,7 @@ def test_saved_settings_apply_at_every_load_and_the_dialog_shows_them(make_windo
     dialog = window.model_picker.open_load_settings("n_ctx")
     assert isinstance(dialog, LoadSettingsDialog)
     assert dialog.n_ctx.value() == 1536 and dialog.n_threads.value() == 1
-    assert dialog.n_ctx.maximum() == 8192  # what the model was trained for
+    assert dialog.n_ctx.limit == 8192  # what the model was trained for
     assert dialog.n_ctx.hasFocus() or dialog.focusWidget() is dialog.n_ctx
     assert "1,536 tokens of context" in dialog.header.text()
     assert all(dialog.reason_labels[k].text() for k in ("n_ctx", "n_threads", "kv_type", "flash_attn"))
@@ -170,7 +170,7 @@ def test_an_onnx_folder_gets_its_own_settings_applied_and_shown(make_window, qtb
     assert info.backend == "onnxruntime-genai"
     assert info.n_ctx == 2048 and info.extra["threads"] == 1 and info.device == "CPU"
     dialog = window.model_picker.open_load_settings()
-    assert dialog.n_ctx.value() == 2048 and dialog.n_ctx.maximum() == 8192
+    assert dialog.n_ctx.value() == 2048 and dialog.n_ctx.limit == 8192
     assert dialog.device.currentData() == "cpu"
     assert not dialog.kv_type.isEnabled() and not dialog.flash_attn.isEnabled()  # llama.cpp's only
     assert "ONNX" in dialog.reason_labels["kv_type"].text()

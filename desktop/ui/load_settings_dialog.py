@@ -11,8 +11,9 @@ import importlib.util
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -29,6 +30,29 @@ from desktop.models import load_settings
 from desktop.models.load_settings import KV_TYPES, LoadSettings
 
 MIN_CONTEXT = 256
+# What the context field accepts while typing: any number, so that a value above the model's
+# limit is shown as typed and answered with the limit, not cut to its first digits by the field.
+TYPING_MAX = 2**31 - 1
+
+
+class ContextSpinBox(QSpinBox):
+    """Context length: typing may go past ``limit`` (the dialog then says the limit), the arrows
+    and Page Up stop at it."""
+
+    def __init__(self, limit: int, parent=None):
+        super().__init__(parent)
+        self.limit = limit
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
+        value = self.value() + steps * self.singleStep()
+        top = max(self.limit, self.value()) if steps < 0 else self.limit
+        self.setValue(max(self.minimum(), min(value, top)))
+
+    def stepEnabled(self):  # noqa: N802 - Qt override
+        enabled = super().stepEnabled()
+        if self.value() >= self.limit:
+            enabled &= ~QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return enabled
 
 
 def _reason_label() -> QLabel:
@@ -64,6 +88,7 @@ class LoadSettingsDialog(QDialog):
         header = QLabel()
         header.setWordWrap(True)
         header.setTextFormat(Qt.TextFormat.PlainText)
+        header.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         header.setText(self._header_text(name))
         self.header = header
 
@@ -88,15 +113,20 @@ class LoadSettingsDialog(QDialog):
         # Context length: up to what the model was trained for.
         trained = self.shape.trained_ctx
         self.trained = trained or 131072
-        self.n_ctx = QSpinBox()
-        self.n_ctx.setRange(min(MIN_CONTEXT, self.trained), self.trained)
+        self.n_ctx = ContextSpinBox(self.trained)
+        self.n_ctx.setRange(min(MIN_CONTEXT, self.trained), TYPING_MAX)
         self.n_ctx.setSingleStep(1024)
         self.n_ctx.setGroupSeparatorShown(True)
         self.n_ctx.setSuffix(self.tr(" tokens"))
-        self.n_ctx.setValue(current.n_ctx or min(4096, self.trained))
+        self.n_ctx.setValue(min(current.n_ctx or 4096, self.trained))
         # The reason names the training length; without one, say why there is no real cap.
         cap = "" if trained else self.tr("This model does not say what it was trained for.")
         row("n_ctx", self.tr("Context length"), self.n_ctx, cap)
+        # Said as soon as more is typed than the model can use (the field keeps what was typed).
+        self.n_ctx_note = _reason_label()
+        self.n_ctx_note.setObjectName("contextLimit")
+        self.n_ctx_note.setStyleSheet("color: #b7791f; font-size: 11px;")
+        self.reason_labels["n_ctx"].parentWidget().layout().addWidget(self.n_ctx_note)
 
         self.n_threads = QSpinBox()
         self.n_threads.setRange(1, max(1, self.profile.logical_cores or os.cpu_count() or 1))
@@ -153,6 +183,7 @@ class LoadSettingsDialog(QDialog):
 
         self.kv_type.currentIndexChanged.connect(self._update_notes)
         self.flash_attn.toggled.connect(self._update_notes)
+        self.n_ctx.valueChanged.connect(self._update_notes)
 
         self.buttons = QDialogButtonBox()
         self.reload_button = self.buttons.addButton(self.tr("Reload with these settings"),
@@ -168,8 +199,19 @@ class LoadSettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(header)
         layout.addLayout(form)
+        layout.addStretch(1)  # a taller window grows below the fields, not around the header
         layout.addWidget(self.buttons)
         self._update_notes()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        # The wrapped texts' height at the width the dialog really opens with (its minimum),
+        # not at Qt's narrower guess: that height, spread over the rows, was an empty band.
+        hint = super().sizeHint()
+        width = max(hint.width(), self.minimumWidth())
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            return QSize(width, layout.totalHeightForWidth(width))
+        return QSize(width, hint.height())
 
     def _loaded_or_defaults(self) -> LoadSettings:
         """With nothing saved: what the model is loaded with now (so "Reload" alone changes
@@ -207,7 +249,25 @@ class LoadSettingsDialog(QDialog):
                              "for this computer."))
         return " ".join(parts)
 
+    def context_over_limit(self) -> bool:
+        return self.n_ctx.value() > self.trained
+
     def _update_notes(self) -> None:
+        over = self.context_over_limit()
+        if over:
+            limit = f"{self.trained:,}"
+            self.n_ctx_note.setText(
+                (self.tr("This model was trained for at most {tokens} tokens: it cannot use more. For "
+                         "longer texts, choose a model trained for more (Model ▸ Get more models…).")
+                 if self.shape.trained_ctx else
+                 self.tr("At most {tokens} tokens for a model that does not say what it was trained "
+                         "for.")).format(tokens=limit))
+        self.n_ctx_note.setVisible(over)
+        # What is typed is never cut down behind the user's back: lower it to load.
+        self.reload_button.setEnabled(not over)
+        self.reload_button.setToolTip(
+            self.tr("Lower the context length to at most {tokens} tokens first.").format(
+                tokens=f"{self.trained:,}") if over else "")
         quantized = self.kv_type.currentData() != "f16"
         if quantized and not self.flash_attn.isChecked():
             self.kv_note.setText(self.tr(
@@ -216,6 +276,18 @@ class LoadSettingsDialog(QDialog):
             self.kv_note.show()
         else:
             self.kv_note.hide()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show a note that just appeared whole (a window's minimum size ignores how
+        tall wrapped text gets, so the rows would be squeezed over each other instead)."""
+        layout = self.layout()
+        if layout is None or not self.isVisible():
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def focus_field(self, key: str) -> None:
         widget = {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_gpu_layers": self.n_gpu_layers,
@@ -237,7 +309,7 @@ class LoadSettingsDialog(QDialog):
             layers = self.defaults.n_gpu_layers
         cache = self.cache_ram.value() if self.cache_ram.isEnabled() else None
         return LoadSettings(
-            n_ctx=self.n_ctx.value(),
+            n_ctx=min(self.n_ctx.value(), self.trained),
             n_threads=self.n_threads.value(),
             n_gpu_layers=layers,
             device="auto" if llama else (self.device.currentData() or "auto"),
@@ -248,7 +320,7 @@ class LoadSettingsDialog(QDialog):
 
     def restore_defaults(self) -> None:
         d = self.defaults
-        self.n_ctx.setValue(d.n_ctx or min(4096, self.trained))
+        self.n_ctx.setValue(min(d.n_ctx or 4096, self.trained))
         self.n_threads.setValue(d.n_threads or 1)
         if self.n_gpu_layers.maximum():
             layers = d.n_gpu_layers
@@ -262,6 +334,9 @@ class LoadSettingsDialog(QDialog):
     def apply(self) -> None:
         from desktop.errors import UserError
 
+        if self.context_over_limit():
+            self.n_ctx.setFocus()
+            return
         try:
             load_settings.save(self.model_id, self.settings())
         except (UserError, OSError) as exc:
