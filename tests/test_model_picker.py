@@ -167,7 +167,7 @@ def test_an_error_naming_the_context_setting_offers_to_open_it(make_window, qtbo
     from desktop.engines.base import ContextOverflowError
     from desktop.engines.context import context_setting, fit_messages
 
-    window = make_window()
+    window = make_window(n_ctx=4096)  # the model could take more (at its limit: another model)
     with pytest.raises(ContextOverflowError) as overflow:
         fit_messages([{"role": "user", "content": "x " * 100}], lambda m: 1000, 100)
     message = str(overflow.value)

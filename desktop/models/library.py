@@ -35,7 +35,9 @@ REGISTRY = "library.json"
 # Long enough for a slow disk under another writer (a removal deletes gigabytes inside the lock),
 # short enough that a stuck holder becomes a message instead of a frozen command.
 LOCK_TIMEOUT_S = 30.0
-SOURCES = ("download", "import", "discovered")
+# "opened": a file the user opened (File ▸ Open model file…) and that loaded; listed so that it
+# stays offered until removed, like an import.
+SOURCES = ("download", "import", "discovered", "opened")
 
 
 class LibraryError(UserError):
@@ -253,6 +255,28 @@ class Library:
             id=f"{slug(name)}-{digest}", name=name, format=fmt, path=str(resolved), source=source,
             size=folder_size(resolved), added_at=time.time(),
         )
+
+        def change(models: dict[str, InstalledModel]) -> InstalledModel:
+            for existing in models.values():
+                if Path(existing.path).resolve() == resolved:
+                    return existing
+            models[new.id] = new
+            return new
+
+        return self._change(change)
+
+    def add_opened(self, path: str | os.PathLike, fmt: str) -> InstalledModel:
+        """List a model that was opened from its file and loaded (``fmt`` "gguf" or "onnx"): no
+        validation, the engine just read it. Returns the entry already listing it, if any."""
+        resolved = Path(path).expanduser().resolve()
+        name = resolved.stem if fmt == "gguf" else resolved.name
+        try:
+            size = folder_size(resolved)
+        except OSError:
+            size = 0
+        new = InstalledModel(
+            id=f"{slug(name)}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}", name=name,
+            format=fmt, path=str(resolved), source="opened", size=size, added_at=time.time())
 
         def change(models: dict[str, InstalledModel]) -> InstalledModel:
             for existing in models.values():

@@ -329,7 +329,7 @@ class LibraryWindow(QWidget):
     # -- tabs --------------------------------------------------------------------------------
     def _installed_tab(self) -> QWidget:
         sources = {"bundled": self.tr("Comes with EdgeChat"), "download": self.tr("Downloaded"),
-                   "opened": self.tr("Opened from a file (not in the library)"),
+                   "opened": self.tr("Opened from a file"),
                    "import": self.tr("Imported"), "discovered": self.tr("Found on this computer")}
         self.installed_model = RowsModel([
             Column(self.tr("Name"), lambda m: m.name),
@@ -879,7 +879,7 @@ class LibraryWindow(QWidget):
         if getattr(model, "bundled", False):
             self.show_message(self._bundled_reason(), error=True)
             return
-        if getattr(model, "source", "") == "opened":
+        if getattr(model, "id", "") == "opened":  # listed only while loaded, not kept in the library
             self.show_message(self.tr("{name} was opened from a file and is not in the library: there "
                                       "is nothing to remove. Import it to keep it listed.")
                               .format(name=model.name), error=True)

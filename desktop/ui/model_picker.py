@@ -7,12 +7,19 @@ one, the models of saved servers when remote engines are there, and "Get more mo
 load path (its load settings applied) and keeps the open chat.
 
 The picker also remembers the last model that loaded (settings_keys.LAST_MODEL), which the app
-loads at the next start (``startup_model``).
+loads at the next start (``startup_model``). A model file opened from the File menu is added to
+the library once it loads (an "opened" entry), so it stays in this menu and in the library's
+Installed tab until it is removed there.
+
+Each reply keeps the id of the model that wrote it (meta "model_id"): a chat opened while
+another model is loaded gets a line under the picker, "This chat was written with X", with a
+button that loads X.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +31,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QProgressBar,
+    QPushButton,
     QSizePolicy,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +42,10 @@ from desktop.engines.base import is_remote
 from desktop.ui import settings_keys
 from desktop.ui.icons import set_icon
 from desktop.units import format_bytes
+
+log = logging.getLogger(__name__)
+# How far back a reopened chat is searched for the model of its latest reply.
+CHAT_MODEL_LOOKBACK = 20
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,17 @@ def remote_models() -> list[ModelEntry]:
     except Exception:  # noqa: BLE001 - another module's file; the picker still lists local models
         return []
     return [ModelEntry(m.id, m.model, "Server", 0, m.server_name) for m in saved]
+
+
+def chat_model(store, conversation_id: int) -> str | None:
+    """The id of the model that wrote the chat's latest reply on screen (None: not recorded,
+    as in chats written before replies kept it, or imported ones)."""
+    for message in reversed(store.messages(conversation_id, last=CHAT_MODEL_LOOKBACK)):
+        meta = message.meta if isinstance(message.meta, dict) else {}
+        model = meta.get("model_id")
+        if message.role == "assistant" and isinstance(model, str) and model:
+            return model
+    return None
 
 
 def _size(path: str) -> int:
@@ -236,13 +260,35 @@ class ModelPicker(QWidget):
         self.detail = QLabel()
         self.detail.setTextFormat(Qt.TextFormat.PlainText)
         self.detail.setStyleSheet("color: palette(placeholder-text);")
-        layout = QHBoxLayout(self)
+        # Under the picker while the open chat was written with another model than the loaded one.
+        self.chat_model_id: str | None = None
+        self.chat_offer = QWidget()
+        self.chat_offer.setObjectName("chatModelOffer")
+        self.chat_offer_label = QLabel()
+        self.chat_offer_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is not markup
+        self.chat_offer_label.setStyleSheet("color: palette(placeholder-text);")
+        self.chat_offer_button = QPushButton(self.tr("Switch"))
+        self.chat_offer_button.setFlat(True)
+        set_icon(self.chat_offer_button, "mdi6.swap-horizontal", tone="accent")
+        self.chat_offer_button.clicked.connect(self.switch_to_chat_model)
+        offer = QHBoxLayout(self.chat_offer)
+        offer.setContentsMargins(6, 0, 0, 0)
+        offer.addWidget(self.chat_offer_label)
+        offer.addWidget(self.chat_offer_button)
+        offer.addStretch(1)
+        self.chat_offer.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.button)
+        row.addWidget(self.settings_button)
+        row.addWidget(self.progress)
+        row.addWidget(self.detail)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.button)
-        layout.addWidget(self.settings_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.detail)
-        layout.addStretch(1)
+        layout.setSpacing(0)
+        layout.addLayout(row)
+        layout.addWidget(self.chat_offer)
 
         self.load_settings_action = QAction(self.tr("&Load settings…"), self)
         self.load_settings_action.triggered.connect(lambda: self.open_load_settings())
@@ -255,6 +301,13 @@ class ModelPicker(QWidget):
         if meter is not None and hasattr(meter, "settings_requested"):
             # "Context length…" beside a message too long to fit opens where it is raised.
             meter.settings_requested.connect(lambda: self.open_load_settings("n_ctx"))
+        if meter is not None and hasattr(meter, "library_requested"):
+            # ...and what helps when the model can take no more: a model made for longer texts.
+            meter.library_requested.connect(self.find_longer_context_model)
+        session = getattr(window, "session", None)
+        if session is not None:
+            session.conversation_opened.connect(self._on_chat_opened)
+            session.reply_finished.connect(lambda _stats: self._on_chat_opened(session.current_id))
         self.model_menu: QMenu | None = None
         self._show_state()
 
@@ -292,9 +345,13 @@ class ModelPicker(QWidget):
         self.fallback_id, self.fallback_notice = None, ""
         self.loaded_id = info.path
         self.loaded_name = info.name
+        meter = getattr(self.window_, "context_meter", None)
+        if meter is not None and hasattr(meter, "model_context"):
+            meter.model_context = (info.n_ctx, info.context_length)
         if info.path:
             # Remembered only once it loads: a model that fails is not the next start's.
             QSettings().setValue(settings_keys.LAST_MODEL, info.path)
+            self._keep_opened(info.path)
         self._show_state()
         notice, self.pending_notice = self.pending_notice, ""
         if notice:
@@ -312,7 +369,28 @@ class ModelPicker(QWidget):
     def _on_unloaded(self) -> None:
         self.loaded_id = None
         self.loaded_name = ""
+        meter = getattr(self.window_, "context_meter", None)
+        if meter is not None and hasattr(meter, "model_context"):
+            meter.model_context = (None, None)
         self._show_state()
+
+    def _keep_opened(self, model_id: str) -> None:
+        """A loaded model file that nothing lists (File ▸ Open model file…, a start with a file
+        named) goes into the library, so it is offered again after another model is picked."""
+        if is_remote(model_id) or not os.path.exists(model_id):
+            return
+        if any(same_model(e.id, model_id) for e in local_models()):
+            return
+        try:
+            from desktop.models.library import Library
+
+            Library().add_opened(model_id, "onnx" if os.path.isdir(model_id) else "gguf")
+        except Exception:  # noqa: BLE001 - the model is loaded all the same; it is only not kept
+            log.warning("could not keep %s in the library", model_id, exc_info=True)
+            return
+        library = getattr(self.window_, "library_window", None)
+        if library is not None:
+            library.refresh_installed()
 
     def _show_state(self) -> None:
         loading = self.pending_id is not None
@@ -332,6 +410,40 @@ class ModelPicker(QWidget):
             entry = self._entry(self.loaded_id)
             if entry is not None:
                 self.detail.setText(describe_entry(entry))
+        self._show_chat_offer()
+
+    # -- the model a chat was written with -----------------------------------------------
+    def _on_chat_opened(self, conversation_id) -> None:
+        session = getattr(self.window_, "session", None)
+        model = None
+        if session is not None and isinstance(conversation_id, int) and conversation_id >= 0:
+            model = chat_model(session.store, conversation_id)
+        self.chat_model_id = model
+        self._show_chat_offer()
+
+    def _chat_model_available(self, model_id: str) -> bool:
+        if is_remote(model_id):
+            return any(e.id == model_id for e in remote_models())
+        return os.path.exists(model_id)
+
+    def _show_chat_offer(self) -> None:
+        model = self.chat_model_id
+        offered = bool(model and self.pending_id is None and self.loaded_id
+                       and not same_model(model, self.loaded_id) and self._chat_model_available(model))
+        if offered:
+            name = self._name_of(model)
+            self.chat_offer_label.setText(self.tr("This chat was written with {name}.").format(name=name))
+            self.chat_offer_button.setAccessibleName(self.tr("Switch to {name}").format(name=name))
+            self.chat_offer_button.setToolTip(self.tr("Load {name} for this chat (the chat stays open)")
+                                              .format(name=name))
+        self.chat_offer.setVisible(offered)
+        # One line of words beside the picker at a time: the offer says more than the format.
+        self.detail.setVisible(not offered)
+
+    def switch_to_chat_model(self) -> None:
+        """Load the model the open chat was written with."""
+        if self.chat_model_id:
+            self.choose(self.chat_model_id)
 
     def _name_of(self, model_id: str) -> str:
         entry = self._entry(model_id)
@@ -402,6 +514,14 @@ class ModelPicker(QWidget):
             action.setText(action.text() + " " + self.tr("(file missing)"))
         action.triggered.connect(lambda _checked=False, model_id=entry.id: self.choose(model_id))
 
+    def find_longer_context_model(self):
+        """The library's catalog, where each model says how long a text it was made for."""
+        library = self.window_.show_library()
+        tabs = getattr(library, "tabs", None)
+        if tabs is not None and tabs.count() > 1:
+            tabs.setCurrentIndex(1)
+        return library
+
     def get_more_models(self) -> None:
         """The library, on the model recommended for this computer when it knows one."""
         recommended = getattr(self.window_, "show_recommended_model", None)
@@ -436,14 +556,35 @@ class ModelPicker(QWidget):
         if not self._watching_banner:
             # The button goes when the banner does (a send, a model loaded, a new message).
             self.window_.banner.installEventFilter(self)
-            button.clicked.connect(lambda: self.open_load_settings("n_ctx"))
-            set_icon(button, "mdi6.tune-variant", tone="accent")
+            button.clicked.connect(self._banner_fix_clicked)
             self._watching_banner = True
         if context_setting() in message and self.settings_button.isEnabled():
-            button.setText(self.tr("Change the context length…"))
+            # The context length helps only while the model can take more; at its limit, what
+            # helps is a model made for longer texts.
+            self._banner_fix_raises = self._can_raise_context()
+            if self._banner_fix_raises:
+                button.setText(self.tr("Change the context length…"))
+                set_icon(button, "mdi6.tune-variant", tone="accent")
+            else:
+                button.setText(self.tr("Models for longer texts…"))
+                set_icon(button, "mdi6.download-outline", tone="accent")
             button.show()
         else:
             button.hide()
+
+    _banner_fix_raises = True
+
+    def _banner_fix_clicked(self) -> None:
+        if self._banner_fix_raises:
+            self.open_load_settings("n_ctx")
+        else:
+            self.find_longer_context_model()
+
+    def _can_raise_context(self) -> bool:
+        info = getattr(self.window_, "model_info", None)
+        if info is None or not same_model(info.path, self.loaded_id):
+            return True
+        return not (info.n_ctx and info.context_length and info.n_ctx >= info.context_length)
 
     def eventFilter(self, watched, event):  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Hide and watched is getattr(self.window_, "banner", None):

@@ -183,6 +183,10 @@ class ChatSession(QObject):
         self.settings: dict = {}  # the open chat's settings (kept here until a new chat is stored)
         self.params: dict = {}  # overrides on top of everything (tests, benchmarks)
         self.shown = PAGE  # how many of the open chat's newest messages are on screen
+        # The loaded model's id (a path, an ONNX folder, remote://...): kept with each reply, so
+        # that a chat reopened later can offer the model that wrote it.
+        self.model_id: str | None = None
+        host.model_loaded.connect(lambda info: setattr(self, "model_id", info.path or None))
         # Deleted text is scrubbed from the database's full-text index a step at a time.
         self._scrub = QTimer(self)
         self._scrub.setInterval(SCRUB_INTERVAL_MS)
@@ -528,6 +532,8 @@ class ChatSession(QObject):
         left_out = [reply.sent_ids[i] for i in stats.dropped_indices
                     if 0 <= i < len(reply.sent_ids) and reply.sent_ids[i] is not None]
         meta = {"stats": stats.to_dict(), "context_policy": reply.policy, **reply.meta()}
+        if self.model_id:
+            meta["model_id"] = self.model_id
         if reply.thoughts:
             thinking_s = reply.thinking_s(stats)
             if thinking_s is not None:
