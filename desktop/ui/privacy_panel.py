@@ -4,6 +4,8 @@ same, so a user can check one against the other."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
@@ -11,11 +13,19 @@ from desktop.storage import footprint
 from desktop.units import format_bytes
 
 
-def _label() -> QLabel:
+def _note(rich: bool = True) -> QLabel:
+    """One fact and a path per note, on lines of their own: not wrapped, as a dialog works out
+    its size without asking a wrapped label for its height (it cut the last lines off). A long
+    path widens the dialog instead."""
     label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # paths to copy
+    if rich:
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # paths to copy
     return label
+
+
+def _place(name: str, facts: str, path) -> str:
+    return f"<b>{html.escape(name)}</b> · {html.escape(facts)}<br>{html.escape(str(path))}"
 
 
 class PrivacyPanel(QWidget):
@@ -25,14 +35,13 @@ class PrivacyPanel(QWidget):
     def __init__(self, session=None, parent=None):
         super().__init__(parent)
         self.session = session
-        self.intro = QLabel(self.tr(
-            "EdgeChat sends nothing anywhere: there is no telemetry, and chatting never needs the "
-            "network. This is what it keeps on this computer."))
-        self.intro.setWordWrap(True)
-        self.chats_label = _label()
-        self.cache_label = _label()
-        self.key_label = _label()
-        self.logs_label = _label()
+        self.intro = _note(rich=False)
+        self.intro.setText(self.tr("EdgeChat sends nothing on its own (no telemetry). It keeps, on this "
+                                   "computer:"))
+        self.chats_label = _note()
+        self.cache_label = _note()
+        self.key_label = _note()
+        self.logs_label = _note()
         self.delete_chats_button = QPushButton(self.tr("Delete all chats…"))
         self.clear_cache_button = QPushButton(self.tr("Clear prompt cache"))
         self.delete_logs_button = QPushButton(self.tr("Delete logs"))
@@ -41,16 +50,14 @@ class PrivacyPanel(QWidget):
         self.delete_logs_button.clicked.connect(self.delete_logs)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setColumnStretch(1, 1)
-        for row, (name, label, button) in enumerate((
-                (self.tr("Chats"), self.chats_label, self.delete_chats_button),
-                (self.tr("Prompt cache"), self.cache_label, self.clear_cache_button),
-                (self.tr("Logs"), self.logs_label, self.delete_logs_button))):
-            title = QLabel(name)
-            grid.addWidget(title, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(label, row, 1)
-            grid.addWidget(button, row, 2, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.key_label, 3, 1, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setVerticalSpacing(10)
+        rows = ((self.chats_label, self.delete_chats_button), (self.cache_label, self.clear_cache_button),
+                (self.key_label, None), (self.logs_label, self.delete_logs_button))
+        for row, (label, button) in enumerate(rows):
+            grid.addWidget(label, row, 0)
+            if button is not None:
+                grid.addWidget(button, row, 1, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.intro)
@@ -70,26 +77,24 @@ class PrivacyPanel(QWidget):
     def _show_chats(self) -> None:
         place = footprint.chats(self._database())
         count = len(self.session.store.conversations()) if self.session is not None else None
-        text = self.tr("Your conversations, their settings and your presets, in {path} ({size}).").format(
-            path=place.path, size=format_bytes(place.size))
+        facts = format_bytes(place.size)
         if count is not None:
-            text += " " + self.tr("{count} chats.").format(count=f"{count:,}")
-        self.chats_label.setText(text)
+            facts = self.tr("{count} chats, their settings and your presets").format(
+                count=f"{count:,}") + " · " + facts
+        self.chats_label.setText(_place(self.tr("Chats"), facts, place.path))
         self.delete_chats_button.setEnabled(bool(count))
 
     def _show_cache(self) -> None:
         place = footprint.prompt_cache()
-        self.cache_label.setText(self.tr(
-            "What a model read of your conversations, encrypted, so they continue at once after a "
-            "restart: {path} ({size}). A chat's states go when the chat is deleted.").format(
-            path=place.path, size=format_bytes(place.size)))
+        self.cache_label.setText(_place(self.tr("Prompt cache"), self.tr(
+            "what models read of your chats, encrypted · {size}").format(size=format_bytes(place.size)),
+            place.path))
         self.clear_cache_button.setEnabled(place.size > 0)
 
     def _show_logs(self) -> None:
         place = footprint.logs()
-        self.logs_label.setText(self.tr(
-            "Errors and warnings with their details, to find what went wrong: {path} ({size}).").format(
-            path=place.path, size=format_bytes(place.size)))
+        self.logs_label.setText(_place(self.tr("Logs"), self.tr("errors and warnings · {size}").format(
+            size=format_bytes(place.size)), place.path))
         self.delete_logs_button.setEnabled(place.size > 0)
 
     def _show_key(self) -> None:
@@ -97,10 +102,12 @@ class PrivacyPanel(QWidget):
 
         where, detail = cache_key.where()
         if where == cache_key.KEYRING:
-            text = self.tr("The prompt cache's key is kept in the OS keyring ({name}).").format(name=detail)
+            text = html.escape(self.tr("The prompt cache's key: in the OS keyring ({name})").format(
+                name=detail))
         else:
-            text = self.tr("No OS keyring was found: the prompt cache's key is kept in {path}, which only "
-                           "your user account can read.").format(path=detail)
+            text = html.escape(self.tr("The prompt cache's key: no OS keyring was found, so in a file "
+                                       "only your user account can read:"))
+            text = text.replace(", ", ",<br>", 1) + "<br>" + html.escape(detail)  # a narrow note
         self.key_label.setText(text)
 
     def delete_all_chats(self, confirm: bool = True) -> bool:
@@ -119,8 +126,8 @@ class PrivacyPanel(QWidget):
         self.session.delete_all_conversations()
         self.refresh()
         freed -= footprint.chats(self._database()).size
-        self.chats_label.setText(self.tr("All chats deleted: {size} freed.").format(
-            size=format_bytes(max(freed, 0))))
+        self.chats_label.setText(html.escape(self.tr("All chats deleted: {size} freed.").format(
+            size=format_bytes(max(freed, 0)))))
         return True
 
     def clear_prompt_cache(self) -> None:
@@ -132,10 +139,11 @@ class PrivacyPanel(QWidget):
             # come back on disk.
             self.session.host.clear_cache()
         self._show_cache()
-        self.cache_label.setText(self.tr("Prompt cache cleared: {size} freed.").format(
-            size=format_bytes(freed)))
+        self.cache_label.setText(html.escape(self.tr("Prompt cache cleared: {size} freed.").format(
+            size=format_bytes(freed))))
 
     def delete_logs(self) -> None:
         freed = footprint.delete_logs()
         self._show_logs()
-        self.logs_label.setText(self.tr("Logs deleted: {size} freed.").format(size=format_bytes(freed)))
+        self.logs_label.setText(html.escape(self.tr("Logs deleted: {size} freed.").format(
+            size=format_bytes(freed))))
