@@ -37,6 +37,7 @@ from desktop.engines.base import (
     is_remote,  # noqa: F401 - part of this module's interface (remote ids)
 )
 from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
+from desktop.errors import plain_reason
 from desktop.text import translate
 
 SCHEME = REMOTE_SCHEME
@@ -210,11 +211,11 @@ def plain_error(exc: BaseException, base_url: str, model: str | None = None,
             "reading a long prompt: try again, or raise the waiting time.").format(
             where=where, seconds=f"{read_timeout:g}"))
     if kind == "connection":
-        cause = (exc.__cause__ or exc.__context__) if isinstance(exc, openai.APIConnectionError) else exc
-        reason = str(cause) if cause is not None and str(cause) else type(cause or exc).__name__
+        # In words, not the transport's jargon ("ConnectError", "[Errno 111] ...").
+        reason = plain_reason(exc) or translate("Core", "the connection failed")
         return RemoteConnectError(translate(
-            "Core", "Could not connect to {url}: is the server running, and is the address right? "
-            "({reason})").format(url=base_url, reason=reason[:200]))
+            "Core", "Could not connect to {url}: {reason}. Is the server running, and is the "
+            "address right?").format(url=base_url, reason=reason))
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         detail = _server_message(exc)
@@ -252,7 +253,7 @@ def plain_error(exc: BaseException, base_url: str, model: str | None = None,
             "Core", "The server at {where} sent something unexpected: {detail}").format(
             where=where, detail=str(exc)[:300]))
     return RemoteError(translate("Core", "The server at {where} failed: {detail}").format(
-        where=where, detail=f"{type(exc).__name__}: {exc}"[:300]))
+        where=where, detail=plain_reason(exc) or str(exc)[:300] or translate("Core", "no reason given")))
 
 
 # -- what a server says about its models -----------------------------------------------------

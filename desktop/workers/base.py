@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from desktop.errors import UserError
+from desktop.errors import UserError, plain_reason
+from desktop.logs import log_file
 
 log = logging.getLogger("edgechat.workers")
 
@@ -43,12 +44,19 @@ class Failure:
 
 
 def user_message(exc: BaseException) -> str:
-    """What the user reads for an exception: its own text when it was written for them."""
+    """What the user reads for an exception: its own text when it was written for them; a
+    failure from outside the app (network, disk, memory) in plain words; anything else is a
+    bug, said as one, with where its details are (never the exception's class or errno)."""
     if isinstance(exc, UserError):
         return str(exc)
+    reason = plain_reason(exc)
+    if reason:
+        return QCoreApplication.translate(
+            "Worker", "This could not be done: {reason}. Details are in the log:\n{path}").format(
+            reason=reason, path=log_file())
     return QCoreApplication.translate(
-        "Worker", "Something went wrong ({kind}: {reason}). Details are in the log.").format(
-        kind=type(exc).__name__, reason=str(exc)[:200])
+        "Worker", "Something went wrong inside EdgeChat. Details are in the log:\n{path}").format(
+        path=log_file())
 
 
 def guarded(on_error: str | None = None):
