@@ -183,6 +183,15 @@ def test_a_reopened_chat_offers_the_model_that_wrote_it(make_window, qtbot, tmp_
     # Loading another model keeps the chat open: it says which model wrote it.
     assert picker.chat_offer.isVisible()
     assert picker.chat_offer_label.text() == "This chat was written with SmolLM2-135M-Instruct."
+    # In the narrowest chat column (800 pixels, the drawer open) it takes two lines, whole, and
+    # does not widen the window.
+    window.resize(800, 600)
+    window.show_chat_settings(True, focus=False)
+    qtbot.wait(200)
+    label = picker.chat_offer_label
+    assert window.width() == 800 and label.height() >= label.heightForWidth(label.width())
+    assert picker.chat_offer_button.width() >= picker.chat_offer_button.sizeHint().width()
+    window.show_chat_settings(False)
     window.new_chat()
     assert not picker.chat_offer.isVisible()
     with qtbot.waitSignal(window.session.reply_finished, timeout=60_000):

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -208,6 +208,25 @@ def load_at_start(window) -> bool:
     return True
 
 
+class _OneLineFirst(QLabel):
+    """Words on one line where there is room, on more in a narrow column (a drawer open at 800
+    pixels) rather than widening the window; never cut."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        # A wrapped label's own hint picks a narrow width of its choosing: ask for one line.
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin() + 2
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        widest = max((self.fontMetrics().horizontalAdvance(w) for w in self.text().split()), default=0)
+        return QSize(widest + 2, super().minimumSizeHint().height())
+
+
 class ModelPicker(QWidget):
     """The top bar of the chat column. Built by the main window with itself as ``window``: the
     picker uses its load path (load_model/_switch_model), library and host events.
@@ -264,7 +283,7 @@ class ModelPicker(QWidget):
         self.chat_model_id: str | None = None
         self.chat_offer = QWidget()
         self.chat_offer.setObjectName("chatModelOffer")
-        self.chat_offer_label = QLabel()
+        self.chat_offer_label = _OneLineFirst()
         self.chat_offer_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is not markup
         self.chat_offer_label.setStyleSheet("color: palette(placeholder-text);")
         self.chat_offer_button = QPushButton(self.tr("Switch"))
