@@ -385,14 +385,19 @@ def test_delete_all_chats_in_settings_clears_the_cache(make_window, qtbot, tmp_p
     send(qtbot, window, "Tell me about bread and how it rises in the oven.")
     window.session.new_conversation()
     qtbot.waitUntil(lambda: len(state_files()) == 2, timeout=60_000)
+    # A damaged database moved aside at an earlier start holds chats too.
+    aside = tmp_path / "conversations.sqlite3.damaged-20250101-120000"
+    aside.write_bytes(SECRET.encode("utf-8"))
     dialog = SettingsDialog(window)
     qtbot.addWidget(dialog)
     panel = dialog.privacy
     assert "2 chats" in panel.chats_label.text() and panel.delete_chats_button.isEnabled()
+    assert "1 damaged" in panel.chats_label.text()
     assert str(window.store.path) in panel.chats_label.text()
     assert str(pc.prompt_cache_dir()) in panel.cache_label.text()
     assert panel.delete_all_chats(confirm=False)
     assert window.store.conversations() == [] and not panel.delete_chats_button.isEnabled()
+    assert not aside.exists()
     qtbot.waitUntil(lambda: not state_files(), timeout=30_000)
     engine = engine_of(window)
     qtbot.waitUntil(lambda: not engine._cache.ram.entries(), timeout=30_000)

@@ -36,14 +36,39 @@ def size_of(path: Path) -> int:
         return 0
 
 
-def chats(database: Path | None = None) -> Place:
-    """The conversation database (the chats, their settings, the presets), with its
-    write-ahead log."""
+def _database(database: Path | None) -> Path:
     if database is None:
         from desktop.paths import database_path
 
         database = database_path()
-    return Place(database, sum(size_of(database.with_name(database.name + s)) for s in DATABASE_SUFFIXES))
+    return database
+
+
+def chats(database: Path | None = None) -> Place:
+    """The conversation database (the chats, their settings, the presets), with its
+    write-ahead log and any damaged copy kept aside (see recovery.py)."""
+    database = _database(database)
+    size = sum(size_of(database.with_name(database.name + s)) for s in DATABASE_SUFFIXES)
+    return Place(database, size + sum(size_of(f) for f in set_aside(database)))
+
+
+def set_aside(database: Path | None = None) -> list[Path]:
+    """Damaged copies of the database, moved aside at a start (they hold chats too)."""
+    database = _database(database)
+    if not database.parent.is_dir():
+        return []
+    return sorted(f for f in database.parent.glob(database.name + ".damaged-*") if f.is_file())
+
+
+def delete_set_aside(database: Path | None = None) -> int:
+    """Delete the damaged copies; returns the bytes freed."""
+    freed = 0
+    for f in set_aside(database):
+        with contextlib.suppress(OSError):
+            size = f.stat().st_size
+            f.unlink()
+            freed += size
+    return freed
 
 
 def prompt_cache() -> Place:

@@ -81,8 +81,11 @@ class PrivacyPanel(QWidget):
         if count is not None:
             facts = self.tr("{count} chats, their settings and your presets").format(
                 count=f"{count:,}") + " · " + facts
+        aside = len(footprint.set_aside(self._database()))
+        if aside:
+            facts += " · " + self.tr("with {count} damaged copies kept aside").format(count=aside)
         self.chats_label.setText(_place(self.tr("Chats"), facts, place.path))
-        self.delete_chats_button.setEnabled(bool(count))
+        self.delete_chats_button.setEnabled(bool(count) or (self.session is not None and bool(aside)))
 
     def _show_cache(self) -> None:
         place = footprint.prompt_cache()
@@ -116,14 +119,16 @@ class PrivacyPanel(QWidget):
             return False
         if confirm:
             count = len(self.session.store.conversations())
-            answer = QMessageBox.question(
-                self, self.tr("Delete all chats"),
-                self.tr("Delete all {count} chats and every message in them? This cannot be "
-                        "undone.").format(count=f"{count:,}"))
+            question = self.tr("Delete all {count} chats and every message in them? This cannot be "
+                               "undone.").format(count=f"{count:,}")
+            if footprint.set_aside(self._database()):
+                question += " " + self.tr("The damaged copies of the chats kept aside go too.")
+            answer = QMessageBox.question(self, self.tr("Delete all chats"), question)
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         freed = footprint.chats(self._database()).size
         self.session.delete_all_conversations()
+        footprint.delete_set_aside(self._database())
         self.refresh()
         freed -= footprint.chats(self._database()).size
         self.chats_label.setText(html.escape(self.tr("All chats deleted: {size} freed.").format(
