@@ -67,6 +67,12 @@ def run_app(argv: list[str]) -> int:
     except StoreError as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
+    if store_notice:
+        from desktop import notices
+
+        # Shown by the window from its start until the user closes it (a model loading later
+        # no longer takes it away).
+        notices.post(store_notice)
 
     from desktop.ui.icons import app_icon
     from desktop.ui.main_window import MainWindow
@@ -79,8 +85,6 @@ def run_app(argv: list[str]) -> int:
     hooks.reported.connect(window.show_error)
     instance.activate_requested.connect(lambda: bring_to_front(window))
     window.show()
-    if store_notice:
-        window.show_notice(store_notice)
     # Reported from the running event loop, once the show has been processed, not before.
     QTimer.singleShot(0, lambda: _probe("window_shown"))
 

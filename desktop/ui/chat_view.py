@@ -353,11 +353,18 @@ class MessageWidget(QFrame):
     def _build_actions(self) -> QWidget:
         # Icon buttons under the message, shown while the pointer is over it or the keyboard is
         # in it. Their row keeps its height and their place while they are hidden, and the
-        # version switch goes on the side away from them: nothing moves under the pointer.
+        # version switch goes on the side away from them: nothing moves under the pointer. The
+        # switch itself always shows: that a turn has other versions must be seen, not found.
         bar = self._bar = QWidget()
         bar.setFixedHeight(BUTTON_SIZE)
         bar_layout = QHBoxLayout(bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
+        bar_layout.setSpacing(2)
+        self.version_box = QWidget()
+        self.version_box.hide()
+        self._version_row = QHBoxLayout(self.version_box)
+        self._version_row.setContentsMargins(0, 0, 0, 0)
+        self._version_row.setSpacing(0)
         self.action_box = QWidget()
         policy = self.action_box.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
@@ -368,9 +375,11 @@ class MessageWidget(QFrame):
         self._actions_row = row
         if self.role == "user":
             bar_layout.addStretch(1)
+            bar_layout.addWidget(self.version_box)
             bar_layout.addWidget(self.action_box)
         else:
             bar_layout.addWidget(self.action_box)
+            bar_layout.addWidget(self.version_box)
             bar_layout.addStretch(1)
         # The buttons are made when first shown (the version switch only for a turn that has
         # versions): widgets are what a long chat's opening time is spent on.
@@ -402,12 +411,13 @@ class MessageWidget(QFrame):
         """Tab goes from the message's text to its buttons, left to right: made late, they
         would otherwise come last in the window's tab order."""
         previous: QWidget = self.body
-        row = self._actions_row
-        for i in range(row.count()):
-            widget = row.itemAt(i).widget()
-            if isinstance(widget, QToolButton):
-                QWidget.setTabOrder(previous, widget)
-                previous = widget
+        rows = (self._version_row, self._actions_row)
+        for row in rows if self.role == "user" else reversed(rows):
+            for i in range(row.count()):
+                widget = row.itemAt(i).widget()
+                if isinstance(widget, QToolButton):
+                    QWidget.setTabOrder(previous, widget)
+                    previous = widget
 
     @property
     def copy_button(self) -> QToolButton:
@@ -479,18 +489,16 @@ class MessageWidget(QFrame):
             metrics = self.version_label.fontMetrics()
             self.version_label.setMinimumWidth(metrics.horizontalAdvance("99/99") + 4)
             self.next_button = self._tool("mdi6.chevron-right", "next", self.tr("Next version"))
-            widgets = (self.previous_button, self.version_label, self.next_button)
             # The user's actions are on the right, so the switch goes on their left; a reply's
-            # are on the left, so it goes on their right.
-            at = 0 if self.role == "user" else self._actions_row.count()
-            for offset, widget in enumerate(widgets):
-                self._actions_row.insertWidget(at + offset, widget)
+            # are on the left, so it goes on their right (the bar's layout).
+            for widget in (self.previous_button, self.version_label, self.next_button):
+                self._version_row.addWidget(widget)
             self._chain_tab_order()
         self.version_label.setText(f"{index}/{count}")
         self.version_label.setAccessibleName(self.tr("Version {index} of {count}").format(
             index=index, count=count))
-        for widget in (self.previous_button, self.version_label, self.next_button):
-            widget.setVisible(count > 1)
+        self.version_label.setToolTip(self.tr("Version {index} of {count}").format(index=index, count=count))
+        self.version_box.setVisible(count > 1)
         self.set_actions_enabled(self._actions_enabled)
 
     def set_actions_enabled(self, enabled: bool) -> None:

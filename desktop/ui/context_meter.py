@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolTip,
+    QWidget,
+)
+
+BAR_WIDTH, BAR_MIN = 140, 56
 
 
 class ElidedLabel(QLabel):
@@ -35,6 +45,34 @@ class ElidedLabel(QLabel):
         return super().event(event)
 
 
+class WrappedLabel(QLabel):
+    """The meter's words: wrapped onto more lines when the column is narrow, never cut. Its
+    narrowest is its longest word, so a long text cannot widen the chat column either."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        # As wide as the text on one line (its height for that width): a wrapped label's own
+        # hint picks a width of its choosing, which the layout would then share out wrongly.
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin() + 2
+        return QSize(width, self.heightForWidth(width))
+
+    def is_elided(self) -> bool:
+        """Any word cut off: narrower than the longest word, or shorter than its lines."""
+        rect = self.contentsRect()
+        words = self.text().split()
+        widest = max((self.fontMetrics().horizontalAdvance(w) for w in words), default=0)
+        return widest > rect.width() or self.heightForWidth(self.width()) > self.height()
+
+
+class _Bar(QProgressBar):
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self.minimumWidth(), super().sizeHint().height())
+
+
 class ContextMeter(QWidget):
     """settings_requested(): the user asked for the setting that would make room (the model's
     load settings, at Context length)."""
@@ -45,19 +83,23 @@ class ContextMeter(QWidget):
         super().__init__(parent)
         # A server's model is counted by an estimate here (drafts never travel to the server).
         self.estimated = False
-        self.bar = QProgressBar()
+        self.bar = _Bar()
         self.bar.setTextVisible(False)
-        self.bar.setFixedWidth(140)
+        # Narrower in a narrow column, so the words beside it keep their room (resizeEvent).
+        self.bar.setFixedWidth(BAR_WIDTH)
         self.bar.setMaximumHeight(10)
-        self.label = ElidedLabel()
+        self.label = WrappedLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # the reason can be an engine's error text
         self._label_style = "color: palette(placeholder-text); font-size: 11px;"
         self.label.setStyleSheet(self._label_style)
-        layout = QHBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.label, 1)
-        # Shown when the message alone cannot fit: the one setting that makes room.
+        layout.setVerticalSpacing(2)
+        layout.addWidget(self.bar, 0, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.label, 0, 1)
+        layout.setColumnStretch(1, 1)
+        # Shown when the message alone cannot fit: the one setting that makes room. Under the
+        # words, so they keep the row's width.
         self.settings_button = QPushButton(self.tr("Context length…"))
         self.settings_button.setFlat(True)
         self.settings_button.setToolTip(self.tr("Model ▸ Load settings… ▸ Context length"))
@@ -66,7 +108,8 @@ class ContextMeter(QWidget):
 
         set_icon(self.settings_button, "mdi6.tune-variant", tone="accent")
         self.settings_button.hide()
-        layout.addWidget(self.settings_button)
+        # Under the whole meter, its widest row: a button is never narrower than its words.
+        layout.addWidget(self.settings_button, 2, 0, 1, 3, Qt.AlignmentFlag.AlignLeft)
         self.state = "unknown"
         self.result = None  # the last CountResult shown
         # The draft of the newest count asked for, and of the count shown: the counter reports
@@ -143,19 +186,42 @@ class ContextMeter(QWidget):
             "Context length in the model's load settings."
         ).format(need=f"{r.system + r.draft:,}", limit=f"{r.limit:,}"))
         self._refused_style()
-        self.label.setWordWrap(True)  # the whole reason, not a clipped line
+        self._place_label(wide=True)
         self.settings_button.show()
         self.state = "refused"
         return True
 
     def _plain_label(self) -> None:
         self.label.setStyleSheet(self._label_style)
-        self.label.setWordWrap(False)
+        self._place_label(wide=False)
+
+    def _place_label(self, wide: bool) -> None:
+        """Beside the bar (a count), or on a row of its own under it, as wide as the meter (a
+        refusal: several sentences, which beside the bar wrapped to a word a line)."""
+        layout = self.layout()
+        at = (1, 0, 1, 3) if wide else (0, 1, 1, 1)
+        index = layout.indexOf(self.label)
+        if index >= 0 and layout.getItemPosition(index) == at:
+            return
+        layout.removeWidget(self.label)
+        layout.addWidget(self.label, *at)
 
     def _refused_style(self) -> None:
         from desktop.ui.icons import tone_color
 
         self.label.setStyleSheet(f"color: {tone_color('danger').name()}; font-size: 11px;")
+
+    def add_trailing(self, widget: QWidget) -> None:
+        """A widget at the end of the meter's first row (the window's Chat settings switch):
+        the buttons under a refusal then have the whole row's width."""
+        self.layout().addWidget(widget, 0, 2, Qt.AlignmentFlag.AlignTop)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        # A third of the meter at most: the words beside the bar are what must be read.
+        width = max(BAR_MIN, min(BAR_WIDTH, self.width() // 3))
+        if self.bar.width() != width:
+            self.bar.setFixedWidth(width)
 
     def changeEvent(self, event):  # noqa: N802
         super().changeEvent(event)

@@ -150,10 +150,34 @@ class ConversationListModel(QAbstractListModel):
         return self._draft
 
     def set_draft(self, draft: bool) -> None:
-        """Show or drop the "New chat" row at the top (the chat not stored yet)."""
+        """Show or drop the "New chat" row at the top (the chat not stored yet).
+
+        A row inserted or removed, not a reset: this runs in the middle of a click on a chat
+        (the click opens it, and the new chat's row goes), and the view then selects what it
+        was pressed on through its persistent indexes, which a reset would invalidate: it
+        highlighted the row below the chat that opened."""
         if draft == self._draft:
             return
-        self.set_conversations([i for i in self._items if i.id != DRAFT_ID], draft)
+        self._draft = draft
+        if draft:
+            now = dt.datetime.now().timestamp()
+            title = QCoreApplication.translate("ConversationList", "New chat")
+            self.beginInsertRows(QModelIndex(), 0, 0)
+            self._items.insert(0, Conversation(DRAFT_ID, title, now, now))
+            self._groups.insert(0, "draft")
+            self.endInsertRows()
+        else:
+            row = self.row_of(DRAFT_ID)
+            if row < 0:
+                return
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._items[row]
+            del self._groups[row]
+            self.endRemoveRows()
+        # The first chat's heading comes and goes with the row above it: lay the rows out again
+        # (no index moves, so selection and the press stay where they are).
+        self.layoutAboutToBeChanged.emit()
+        self.layoutChanged.emit()
 
     def conversation_id(self, row: int) -> int | None:
         return self._items[row].id if 0 <= row < len(self._items) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import sys
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -33,7 +33,8 @@ from desktop import APP_NAME
 from desktop.engines.base import GenerationStats, ModelInfo
 from desktop.models import speed
 from desktop.storage import ConversationStore
-from desktop.ui import settings_keys
+from desktop.ui import file_dialogs, settings_keys
+from desktop.ui.banner import BannerStack, banner_style
 from desktop.ui.chat_binder import ChatBinder
 from desktop.ui.chat_settings import ChatSettings
 from desktop.ui.chat_view import ChatView
@@ -54,6 +55,13 @@ SHUTDOWN_S = 4.0
 SIDEBAR_WIDTH, DRAWER_WIDTH, CHAT_MIN = 240, 300, 340
 RECOMMEND_DELAY_MS = 1500
 COMPOSER_MAX = 840  # the conversation's column (chat_view.COLUMN_MAX) and its margins
+# Keys of the banner's rows (desktop/ui/banner.py): one error at a time, the loaded model's notes.
+ERROR_KEY, MODEL_KEY = "error", "model"
+
+
+def reply_key(conversation_id: int) -> str:
+    """The banner row of a reply that failed in a chat not on screen."""
+    return f"reply:{conversation_id}"
 
 # The shell's own sheet: colours only from the palette, re-read on a theme switch (_restyle).
 SHELL_STYLE = """
@@ -86,6 +94,8 @@ def _quit_soon() -> None:
 
 
 class MainWindow(QMainWindow):
+    _notice_posted = Signal()  # desktop.notices heard something (from any thread)
+
     def __init__(self, store: ConversationStore, host: EngineHost, parent=None):
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
@@ -125,21 +135,20 @@ class MainWindow(QMainWindow):
         self.top_bar.addWidget(self.sidebar_button)
         self.top_bar.addStretch(1)
 
-        # Chat
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setObjectName("banner")
-        # Banners quote engines, templates and the Hub: their text must never become links or images.
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.hide()
-        self._banner_kind = "notice"
+        # Chat: above it the app's errors and notices, each until closed or no longer true.
+        self.banner = BannerStack()
+        self.banner.dismissed.connect(self._on_banner_dismissed)
+        self.banner.closed_by_user.connect(lambda had_keys: had_keys and self.focus_input())
+        self._reply_errors: list[str] = []  # failures said in their reply, not again above it
         self.chat_view = ChatView()
         self.welcome = WelcomeView()
         # The empty chat shows the welcome; a chat with messages shows them.
         self.chat_stack = QStackedWidget()
         self.chat_stack.addWidget(self.welcome)
         self.chat_stack.addWidget(self.chat_view)
+        # The messages scroll: in a short window they give up height before the input and the
+        # meter below do (a refusal's explanation was cut off under the welcome's full height).
+        self.chat_stack.setMinimumHeight(120)
         self.earlier_button = QPushButton()
         self.earlier_button.setFlat(True)
         self.earlier_button.hide()
@@ -157,19 +166,15 @@ class MainWindow(QMainWindow):
         input_row = QHBoxLayout()
         input_row.addWidget(self.prompt, 1)
         input_row.addLayout(buttons)
+        # A long meter text (a count, what is left out, why a message was not sent) wraps: it
+        # is read whole, and never pushes the columns (it once squeezed the chat list to 110 px).
         self.context_meter = ContextMeter()
-        # A long meter text (a count and what is left out) is elided, never pushes the columns:
-        # it once squeezed the chat list to 110 px.
-        self.context_meter.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.context_meter.setMinimumWidth(0)
-        self.context_meter.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.context_meter.label.setMinimumWidth(0)
         self.chat_settings_button = QPushButton(self.tr("Chat settings"))
         self.chat_settings_button.setCheckable(True)
         self.chat_settings_button.setFlat(True)
-        meter_row = QHBoxLayout()
-        meter_row.addWidget(self.context_meter, 1)
-        meter_row.addWidget(self.chat_settings_button)
+        # Its own tip: in the meter, it would show the meter's count breakdown instead.
+        self.chat_settings_button.setToolTip(self.tr("This chat's system prompt and sampling (Ctrl+Shift+P)"))
+        self.context_meter.add_trailing(self.chat_settings_button)
         chat = QWidget()
         chat.setObjectName("chat_column")
         chat_layout = QVBoxLayout(chat)
@@ -193,7 +198,7 @@ class MainWindow(QMainWindow):
         composer_layout = QVBoxLayout(self.composer)
         composer_layout.setContentsMargins(0, 4, 0, 0)
         composer_layout.addLayout(input_row)
-        composer_layout.addLayout(meter_row)
+        composer_layout.addWidget(self.context_meter)
         composer_row = QHBoxLayout()
         composer_row.addStretch(1)
         composer_row.addWidget(self.composer, 1000)  # all the width up to its maximum
@@ -235,7 +240,6 @@ class MainWindow(QMainWindow):
             "Work offline is on: EdgeChat connects to nothing outside this computer."))
         self.statusBar().addPermanentWidget(self.offline_label)
         self._show_offline()
-
 
         self.session = ChatSession(store, host, self)
         self.binder = ChatBinder(self.session, self.chat_view, self)
@@ -372,7 +376,10 @@ class MainWindow(QMainWindow):
         c.conversation_opened.connect(self._select_conversation)
         c.busy_changed.connect(self._on_busy_changed)
         c.reply_finished.connect(self._on_reply_finished)
-        c.error_reported.connect(self.show_error)
+        c.error_reported.connect(self._on_session_error)
+        c.message_status.connect(self._on_message_status)
+        # Another chat (a deleted one's place taken by a new chat): its count, not the last one's.
+        c.conversation_opened.connect(self._on_conversation_opened)
         c.settings_changed.connect(self._on_chat_settings_changed)
         c.history_changed.connect(self._count_timer.start)
         c.history_changed.connect(self._update_chat_page)
@@ -393,6 +400,13 @@ class MainWindow(QMainWindow):
         self.host.model_loaded.connect(self._on_model_loaded)
         self.host.model_load_failed.connect(self._on_model_load_failed)
         self.host.model_unloaded.connect(self._on_model_unloaded)
+        # What the Qt-free core says (a damaged file moved aside): posted before the window was
+        # made, or later from any thread.
+        from desktop import notices
+
+        self._notice_posted.connect(self._show_posted_notices, Qt.ConnectionType.QueuedConnection)
+        notices.subscribe(self._on_notice_posted)
+        self._show_posted_notices()
 
     def _set_tab_order(self) -> None:
         """Input → Send → Stop → Chat settings, then the messages; the top bar and the list
@@ -405,7 +419,9 @@ class MainWindow(QMainWindow):
             QWidget.setTabOrder(first, second)
 
     def _tab_groups(self) -> list[QWidget]:
-        return [self.composer, self.chat_stack, self.top_bar_widget, self.chat_settings, self.sidebar]
+        # The banner's close buttons right after the input's row: what needs attention first.
+        return [self.composer, self.banner, self.chat_stack, self.top_bar_widget, self.chat_settings,
+                self.sidebar]
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt's signature
         """Tab moves through the window in reading order: the input and its buttons, the
@@ -461,7 +477,7 @@ class MainWindow(QMainWindow):
             return
         if self.session.send(text):
             self.prompt.clear()
-            self.banner.hide()
+            self.banner.dismiss(ERROR_KEY)
             self._update_chat_page()
 
     def _send_example(self, text: str) -> None:
@@ -494,7 +510,11 @@ class MainWindow(QMainWindow):
         in_drawer = focus is not None and self.chat_settings.isAncestorOf(focus)
         in_search = focus is not None and self.search_panel.isAncestorOf(focus)
         searching = bool(self.search_panel.query())
-        if in_drawer and self.chat_settings.isVisible():
+        in_banner = next((r for r in self.banner.rows() if r.isAncestorOf(focus)), None) \
+            if focus is not None else None
+        if in_banner is not None:  # on a message's close button: Esc closes it
+            self.banner.close_row(in_banner)
+        elif in_drawer and self.chat_settings.isVisible():
             self.show_chat_settings(False)
         elif in_search and searching:
             self.search_panel.clear()
@@ -530,19 +550,25 @@ class MainWindow(QMainWindow):
         options = {**options_for(path), **options}  # this model's load settings, unless overridden
         self.model_picker.set_loading(path)
         self._loading = True
+        self.speed_label.clear()  # the last reply's speed was another model's
         self.model_label.setText(self.tr("Loading {name}…").format(name=path.rsplit("/", 1)[-1]))
         self.host.load(path, **options)
 
     def _choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a model"), "", self.tr("GGUF models (*.gguf);;All files (*)")
+            self, self.tr("Open a model"), file_dialogs.start_folder("model"),
+            self.tr("GGUF models (*.gguf);;All files (*)")
         )
         if path:
+            file_dialogs.remember("model", path)
             self._switch_model(path)
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Open an ONNX GenAI model folder"))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open an ONNX GenAI model folder"),
+                                                file_dialogs.start_folder("onnx_folder"))
         if path:
+            # The folder above the model's: the next one is most likely beside it.
+            file_dialogs.remember("onnx_folder", path)
             self._switch_model(path)
 
     library_window = None
@@ -602,12 +628,67 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_error(self, message: str) -> None:
-        self._show_banner(message, "error")
+        """Something the app could not do (a model that would not load, a file it could not
+        read): said once, above the chat, until closed or until what failed works again. A
+        reply's own failure is said in the reply instead (_on_message_status)."""
+        self.banner.show_message(message, "error", ERROR_KEY)
+        self._style_banner()
         self.model_picker.offer_fix(message)
-        self.statusBar().showMessage(message, 10_000)
 
-    def show_notice(self, message: str) -> None:
-        self._show_banner(message, "notice")
+    def show_notice(self, message: str, key: str | None = None) -> None:
+        """Something the user should know (a damaged file moved aside, a model that could not
+        load at start): shown until they close it. Under a key it replaces what was said under
+        that key before (the loaded model's notes go with the next model)."""
+        self.banner.show_message(message, "notice", key)
+        self._style_banner()
+
+    def _on_banner_dismissed(self, key: str) -> None:
+        if key == ERROR_KEY and hasattr(self, "banner_fix"):
+            self.banner_fix.hide()  # it answers the error that went
+
+    @Slot()
+    def _show_posted_notices(self) -> None:
+        """What the core said (desktop.notices) and nobody showed yet: each until closed."""
+        from desktop import notices
+
+        for message in notices.drain():
+            self.show_notice(message)
+
+    def _on_notice_posted(self, _message: str) -> None:
+        # Any thread: the signal is queued over to the window's own.
+        self._notice_posted.emit()
+
+    @Slot(int, str, str)
+    def _on_message_status(self, message_id: int, status: str, detail: str) -> None:
+        """A reply's failure is said in the reply; only when that reply is not on screen (its
+        chat was left while it was written) does a line above the chat say which chat. What was
+        said about a chat goes once a reply there works, or the chat is opened."""
+        message = self.store.message(message_id)
+        if message is None:
+            return
+        key = reply_key(message.conversation_id)
+        if status == "error":
+            self._reply_errors = [*self._reply_errors[-9:], detail]
+            if message_id not in self.binder.widgets:
+                conversation = self.store.conversation(message.conversation_id)
+                text = self.tr("The reply in “{title}” could not be finished: {reason}").format(
+                    title=conversation.title if conversation else "", reason=detail)
+                self.banner.show_message(text, "error", key)
+                self._style_banner()
+        elif status == "complete":
+            self.banner.dismiss(key)
+
+    @Slot(int)
+    def _on_conversation_opened(self, conversation_id: int) -> None:
+        # Another chat (a new one in a deleted one's place too): its own count, not the last one's.
+        self._count_timer.start()
+        self.banner.dismiss(reply_key(conversation_id))  # its reply shows what went wrong
+
+    @Slot(str)
+    def _on_session_error(self, message: str) -> None:
+        if message in self._reply_errors:
+            return  # in its reply already
+        self.show_error(message)
 
     def _build_help_menu(self) -> None:
         help_menu = self.help_menu = self.menuBar().addMenu(self.tr("&Help"))
@@ -650,23 +731,12 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    # Light and dark banner colours: readable text on a tint of the message's colour.
-    _BANNER_COLORS = {("error", False): "background: #fdecea; color: #611a15;",
-                      ("error", True): "background: #4a1f1c; color: #ffd7d2;",
-                      ("notice", False): "background: #fff4e5; color: #663c00;",
-                      ("notice", True): "background: #45361c; color: #ffe3b3;"}
-
-    def _show_banner(self, message: str, kind: str) -> None:
-        self.banner.setText(message)
-        self._banner_kind = kind
-        self._style_banner()
-        self.banner.show()
-
     def _style_banner(self) -> None:
         from desktop.ui.theme import is_dark
 
-        colors = self._BANNER_COLORS[self._banner_kind, is_dark(self.palette())]
-        self.banner.setStyleSheet(f"QLabel#banner {{ {colors} padding: 8px; border-radius: 6px; }}")
+        sheet = banner_style(is_dark(self.palette()))
+        if self.banner.styleSheet() != sheet:
+            self.banner.setStyleSheet(sheet)
 
     # -- theme -----------------------------------------------------------------------------
     def changeEvent(self, event):  # noqa: N802
@@ -688,8 +758,7 @@ class MainWindow(QMainWindow):
             if sheet and "palette(" in sheet:
                 widget.setStyleSheet("")
                 widget.setStyleSheet(sheet)
-        if self.banner.isVisible():
-            self._style_banner()
+        self._style_banner()
         self.conversation_list.viewport().update()
 
     # -- search, export, import ------------------------------------------------------------
@@ -828,14 +897,20 @@ class MainWindow(QMainWindow):
             suffix, label = ".md", self.tr("Markdown (*.md)")
         else:
             suffix, label = ".json", self.tr("JSON (*.json)")
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chat"), current.title + suffix, label)
+        from pathlib import Path
+
+        suggested = Path(file_dialogs.start_folder("export")) / file_dialogs.file_name(current.title, suffix)
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chat"), str(suggested), label)
         if path:
+            file_dialogs.remember("export", path)
             self.export_conversation(path, kind)
 
     def _import_chat(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import chat"), "",
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import chat"),
+                                              file_dialogs.start_folder("import"),
                                               self.tr("EdgeChat export (*.json)"))
         if path:
+            file_dialogs.remember("import", path)
             self.import_conversation(path)
 
     # -- conversations -------------------------------------------------------------------
@@ -847,10 +922,19 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _select_conversation(self, conversation_id: int) -> None:
         """Show which chat is open: the new, unsaved one (DRAFT_ID) heads the list."""
-        self.conversation_model.set_draft(conversation_id == DRAFT_ID)
-        row = self.conversation_model.row_of(conversation_id)
         selection = self.conversation_list.selectionModel()
         blocked = selection.blockSignals(True)
+        model = self.conversation_model
+        if conversation_id == DRAFT_ID:
+            model.set_draft(True)
+        elif model.has_draft and self._list_choosing:
+            # The new chat's row goes once the list is done with the click that opened a chat:
+            # changed under it, the list selects by a stale position (it highlighted the row
+            # below the chat that opened).
+            QTimer.singleShot(0, self, self._drop_draft_row)
+        else:
+            model.set_draft(False)
+        row = model.row_of(conversation_id)
         if row >= 0:
             index = self.conversation_model.index(row)
             self.conversation_list.setCurrentIndex(index)
@@ -858,11 +942,28 @@ class MainWindow(QMainWindow):
             self.conversation_list.clearSelection()
             selection.clearCurrentIndex()
         selection.blockSignals(blocked)
+        self.conversation_list.viewport().update()  # it did not hear of the change
+
+    def _drop_draft_row(self) -> None:
+        if self.session.current_id is None:
+            return
+        selection = self.conversation_list.selectionModel()
+        # Quiet: the row going would move the current row to a neighbour and open it.
+        blocked = selection.blockSignals(True)
+        self.conversation_model.set_draft(False)
+        selection.blockSignals(blocked)
+        self.conversation_list.viewport().update()
+
+    _list_choosing = False  # the chat list's own current row is opening a chat
 
     def _on_current_changed(self, current, _previous) -> None:
         conversation_id = current.data(Roles.ConversationId) if current.isValid() else None
         if conversation_id is not None and conversation_id != DRAFT_ID:
-            self.session.open_conversation(conversation_id)
+            self._list_choosing = True
+            try:
+                self.session.open_conversation(conversation_id)
+            finally:
+                self._list_choosing = False
 
     def rename_current(self) -> None:
         """F2: rename the open chat in place, in the list."""
@@ -1059,7 +1160,11 @@ class MainWindow(QMainWindow):
         self.context_meter.estimated = info.backend == "remote"
         if self.library_window is not None:
             self.library_window.set_loaded(info.path)
-        self.banner.hide()
+        # A model works now: the error about the last load is over, and so are the old model's
+        # notes and speed. Notices about anything else stay until they are closed.
+        self.banner.dismiss(ERROR_KEY)
+        self.banner.dismiss(MODEL_KEY)
+        self.speed_label.clear()
         self._update_model_label()
         defaults = (info.extra or {}).get("sampling") or {}
         self.session.model_defaults = defaults
@@ -1080,7 +1185,7 @@ class MainWindow(QMainWindow):
         if (info.extra or {}).get("template_note"):  # no usable chat template: the family's format
             notices.append(info.extra["template_note"])
         if notices:
-            self.show_notice("\n".join(notices))
+            self.show_notice("\n".join(notices), MODEL_KEY)
         self._bundled_loaded = self._is_bundled_model(info.path)
         if not self._bundled_loaded:
             self.welcome.show_recommendation_for(False)
@@ -1142,7 +1247,8 @@ class MainWindow(QMainWindow):
         device = info.device
         threads = (info.extra or {}).get("threads")
         if threads and device == "CPU":
-            device += self.tr(", {threads} threads").format(threads=threads)
+            device += (self.tr(", 1 thread") if threads == 1
+                       else self.tr(", {threads} threads").format(threads=threads))
         details.append(device)
         self.model_label.setText(" · ".join(details))
         tip = info.path
@@ -1184,6 +1290,9 @@ class MainWindow(QMainWindow):
         return settings_keys.last_chat(f"{zlib.crc32(str(self.store.path.resolve()).encode()):08x}")
 
     def closeEvent(self, event):  # noqa: N802
+        from desktop import notices
+
+        notices.unsubscribe(self._on_notice_posted)
         settings = QSettings()
         settings.setValue(settings_keys.GEOMETRY, self.saveGeometry())
         settings.setValue(settings_keys.SPLITTER, self.splitter.saveState())

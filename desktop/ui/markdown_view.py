@@ -160,6 +160,7 @@ class CopiedFeedback:
         button.setToolTip(text)
         if self.label:
             button.setText(text)
+            self._fit()
         self.timer.start()
 
     def reset(self) -> None:
@@ -168,6 +169,19 @@ class CopiedFeedback:
         button.setToolTip(self.tip)
         if self.label:
             button.setText(self.label)
+            self._fit()
+
+    def _fit(self) -> None:
+        # A button placed by hand (a code box's header) keeps the size of its first word:
+        # "Copied" in the room of "Copy" read "✓ C…d". It takes its new text's size, growing
+        # to the left so its right edge stays where it was.
+        button = self.button
+        if button.parentWidget() is None or button.parentWidget().layout() is not None \
+                and button.parentWidget().layout().indexOf(button) >= 0:
+            return
+        right = button.geometry().right()
+        button.adjustSize()
+        button.move(right - button.width() + 1, button.y())
 
 
 def icon_button(icon_name: str, tip: str, text: str = "", parent=None) -> QToolButton:

@@ -63,7 +63,8 @@ def bridge_for(window):
         window.statusBar().addPermanentWidget(label)
 
         def show_state(running: bool) -> None:
-            text = QCoreApplication.translate("ServerMenu", "Serving at {url}").format(url=bridge.url)
+            text = QCoreApplication.translate("ServerMenu", "Serving at {url}").format(
+                url=address_for_others(bridge.url or ""))
             label.setText(text if running else "")
             label.setVisible(running)
 
@@ -231,6 +232,26 @@ class ServerPanel(QDialog):
             str(record.status), record.model or "", self.tr("stream") if record.stream else "", tokens,
             f"{record.duration_s:.2f} s") if part)
         self.log.appendPlainText(line)
+
+
+def address_for_others(url: str) -> str:
+    """The address as another app or computer would type it: this computer's network address
+    for a server on every interface (0.0.0.0 is where it listens, not where to connect), and
+    localhost for one on this computer only."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in ("0.0.0.0", "::"):
+        host = _lan_address()
+    elif host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    else:
+        return url
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _lan_address() -> str:
