@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -68,6 +69,22 @@ class WrappedLabel(QLabel):
         return widest > rect.width() or self.heightForWidth(self.width()) > self.height()
 
 
+class _Fixes(QWidget):
+    """The buttons under a refusal, side by side (two at most: they fit the narrowest chat
+    column, beside an open drawer at 800 pixels)."""
+
+    def __init__(self, buttons, parent=None):
+        super().__init__(parent)
+        self.buttons = list(buttons)
+        box = QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        for button in self.buttons:
+            button.hide()
+            box.addWidget(button)
+        box.addStretch(1)
+
+
 class _Bar(QProgressBar):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(self.minimumWidth(), super().sizeHint().height())
@@ -75,9 +92,13 @@ class _Bar(QProgressBar):
 
 class ContextMeter(QWidget):
     """settings_requested(): the user asked for the setting that would make room (the model's
-    load settings, at Context length)."""
+    load settings, at Context length). library_requested(): for a model made for longer texts.
+
+    ``model_context`` is (allocated, trained) for the loaded model, set by whoever loads it: a
+    refusal offers to raise the context only while the model can take more."""
 
     settings_requested = Signal()
+    library_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -107,9 +128,17 @@ class ContextMeter(QWidget):
         from desktop.ui.icons import set_icon
 
         set_icon(self.settings_button, "mdi6.tune-variant", tone="accent")
-        self.settings_button.hide()
+        # What else makes room: a model made for longer texts (the system prompt and the reply's
+        # length are under Chat settings, whose button is on this row already).
+        self.library_button = QPushButton(self.tr("Models for longer texts…"))
+        self.library_button.setFlat(True)
+        self.library_button.setToolTip(self.tr("The library: each model says how long a text it reads"))
+        self.library_button.clicked.connect(self.library_requested)
+        set_icon(self.library_button, "mdi6.download-outline", tone="accent")
+        self.fixes = _Fixes((self.settings_button, self.library_button))
         # Under the whole meter, its widest row: a button is never narrower than its words.
-        layout.addWidget(self.settings_button, 2, 0, 1, 3, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.fixes, 2, 0, 1, 3)
+        self.model_context: tuple[int | None, int | None] = (None, None)
         self.state = "unknown"
         self.result = None  # the last CountResult shown
         # The draft of the newest count asked for, and of the count shown: the counter reports
@@ -122,7 +151,7 @@ class ContextMeter(QWidget):
         self.state = "unknown"
         self.result = None
         self.counted_draft = None
-        self.settings_button.hide()
+        self._show_fixes(False)
         self._plain_label()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -156,7 +185,7 @@ class ContextMeter(QWidget):
         chunk = colors[self.state]
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {chunk}; }}" if chunk else "")
         self.label.setText(text)
-        self.settings_button.setVisible(self.draft_too_long())
+        self._show_fixes(self.draft_too_long())
         how = (self.tr("Estimated at about four characters per token: the server counts for itself.")
                if self.estimated else self.tr("Counted with the model's own tokenizer."))
         self.setToolTip(self.tr(
@@ -180,16 +209,36 @@ class ContextMeter(QWidget):
         if self.counted_draft is None or self.counted_draft != text.strip() or not self.draft_too_long():
             return False
         r = self.result
-        self.label.setText(self.tr(
-            "Not sent: with the system prompt this message needs {need} tokens, and the model's "
-            "context has room for {limit} (the rest is kept for the reply). Shorten it, or raise "
-            "Context length in the model's load settings."
-        ).format(need=f"{r.system + r.draft:,}", limit=f"{r.limit:,}"))
+        need, limit = f"{r.system + r.draft:,}", f"{r.limit:,}"
+        if self.can_raise_context():
+            text = self.tr(
+                "Not sent: with the system prompt this message needs {need} tokens, and the model's "
+                "context has room for {limit} (the rest is kept for the reply). Shorten it, raise "
+                "Context length in the model's load settings, or use a model made for longer texts."
+            ).format(need=need, limit=limit)
+        else:
+            # The field is at the model's limit already: sending the user there would not help.
+            text = self.tr(
+                "Not sent: with the system prompt this message needs {need} tokens, and this model "
+                "reads at most {trained}, {limit} of them for the prompt (the rest is kept for the "
+                "reply). Shorten the message, shorten the system prompt or the reply in Chat "
+                "settings, or use a model made for longer texts."
+            ).format(need=need, limit=limit, trained=f"{self.model_context[1]:,}")
+        self.label.setText(text)
         self._refused_style()
         self._place_label(wide=True)
-        self.settings_button.show()
+        self._show_fixes(True)
         self.state = "refused"
         return True
+
+    def can_raise_context(self) -> bool:
+        """The loaded model could be given more context than it has (or its limit is not known)."""
+        allocated, trained = self.model_context
+        return not (allocated and trained and allocated >= trained)
+
+    def _show_fixes(self, shown: bool) -> None:
+        self.settings_button.setVisible(shown and self.can_raise_context())
+        self.library_button.setVisible(shown)
 
     def _plain_label(self) -> None:
         self.label.setStyleSheet(self._label_style)
