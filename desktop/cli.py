@@ -72,18 +72,35 @@ def run_cli(argv: list[str]) -> int:
 
     # The same log as the window's: a failure in a script is worth as much as one in the app.
     setup_logging()
-    if args.command == "ask":
-        return ask(args)
-    if args.command == "serve":
-        from desktop.server import cli as server_cli
+    from desktop import notices
 
-        return server_cli.run(args)
-    if args.command in ("models", "hardware"):
-        from desktop import cli_models
+    # What the core said while the command ran (a damaged settings file moved aside) is printed
+    # as it is said: a terminal has no banner, and a notice kept for later would never be seen.
+    notices.subscribe(_print_notice)
+    for message in notices.drain():
+        _print_notice(message)
+    try:
+        if args.command == "ask":
+            return ask(args)
+        if args.command == "serve":
+            from desktop.server import cli as server_cli
 
-        return cli_models.run(args)
-    build_parser().print_help()
-    return 2
+            return server_cli.run(args)
+        if args.command in ("models", "hardware"):
+            from desktop import cli_models
+
+            return cli_models.run(args)
+        build_parser().print_help()
+        return 2
+    finally:
+        notices.unsubscribe(_print_notice)
+
+
+def _print_notice(message: str) -> None:
+    from desktop import notices
+
+    notices.drain()  # said here: nothing is left for a window to say again
+    print(f"edgechat: {message}", file=sys.stderr, flush=True)
 
 
 def _fail(message: str, code: int = 1) -> int:

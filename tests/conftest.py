@@ -31,6 +31,16 @@ def _isolated_settings(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_leftover_notices():
+    """A notice one test's core posted is not shown by the next test's window."""
+    from desktop import notices
+
+    notices.drain()
+    yield
+    notices.drain()
+
+
+@pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     path = tmp_path / "data"
     monkeypatch.setenv("EDGECHAT_DATA_DIR", str(path))

@@ -78,3 +78,16 @@ def test_ask_on_a_crafted_gguf_ends_with_a_message(tmp_path):
     assert result.returncode == 1
     assert "crafted.gguf" in result.stderr and "general.alignment" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_settings_file_is_said_on_the_terminal(data_dir):
+    """A terminal has no banner: the notice that the model list was moved aside is printed."""
+    models = data_dir / "models"
+    models.mkdir(parents=True)
+    (models / "library.json").write_text("{ not json", encoding="utf-8")
+    result = edgechat("models", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "library.json" in result.stderr and "damaged" in result.stderr
+    assert list(models.glob("library.json.damaged-*"))
+    again = edgechat("models", "list", "--json")
+    assert "damaged" not in again.stderr  # moved aside once, said once
