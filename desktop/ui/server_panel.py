@@ -97,8 +97,8 @@ class ServerPanel(QDialog):
         self.address = QLineEdit(readOnly=True)
         self.copy_address = QPushButton(self.tr("Copy"))
         self.key = QLineEdit(readOnly=True)
-        self.key.setPlaceholderText(self.tr("No key needed: only apps on this computer can connect (web "
-                                            "pages cannot)"))
+        no_key = self.tr("No key needed: only apps on this computer can connect (web pages cannot)")
+        self.key.setPlaceholderText(no_key)
         self.copy_key = QPushButton(self.tr("Copy"))
         self.new_key = QPushButton(self.tr("New key"))
         self.key_note = QLabel(wordWrap=True)

@@ -20,8 +20,8 @@
         <translation>复制</translation>
     </message>
     <message>
-        <source>No key needed: only this computer can connect</source>
-        <translation>无需密钥：只有这台电脑可以连接</translation>
+        <source>No key needed: only apps on this computer can connect (web pages cannot)</source>
+        <translation>无需密钥：只有这台电脑上的应用可以连接（网页不能）</translation>
     </message>
     <message>
         <source>New key</source>
@@ -97,6 +97,13 @@
     <message>
         <source>Licensed under the Apache License 2.0.</source>
         <translation>基于 Apache License 2.0 许可发布。</translation>
+    </message>
+</context>
+<context>
+    <name>BannerRow</name>
+    <message>
+        <source>Close this message</source>
+        <translation>关闭此消息</translation>
     </message>
 </context>
 <context>
@@ -307,6 +314,14 @@
         <translation>模型 ▸ 加载设置… ▸ 上下文长度</translation>
     </message>
     <message>
+        <source>Models for longer texts…</source>
+        <translation>适合更长文本的模型…</translation>
+    </message>
+    <message>
+        <source>The library: each model says how long a text it reads</source>
+        <translation>模型库：每个模型都注明它能读取多长的文本</translation>
+    </message>
+    <message>
         <source>Context: no model loaded</source>
         <translation>上下文：未加载模型</translation>
     </message>
@@ -341,8 +356,12 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
 为回复预留：{reserve} · 上下文长度：{size}</translation>
     </message>
     <message>
-        <source>Not sent: with the system prompt this message needs {need} tokens, and the model&apos;s context has room for {limit} (the rest is kept for the reply). Shorten it, or raise Context length in the model&apos;s load settings.</source>
-        <translation>未发送：加上系统提示词，这条消息需要 {need} 个 token，而模型的上下文只能容纳 {limit} 个（其余留给回复）。请缩短消息，或在模型的加载设置中调高“上下文长度”。</translation>
+        <source>Not sent: with the system prompt this message needs {need} tokens, and the model&apos;s context has room for {limit} (the rest is kept for the reply). Shorten it, raise Context length in the model&apos;s load settings, or use a model made for longer texts.</source>
+        <translation>未发送：加上系统提示词，这条消息需要 {need} 个 token，而模型的上下文只能容纳 {limit} 个（其余留给回复）。请缩短消息、在模型的加载设置中调高“上下文长度”，或改用适合更长文本的模型。</translation>
+    </message>
+    <message>
+        <source>Not sent: with the system prompt this message needs {need} tokens, and this model reads at most {trained}, {limit} of them for the prompt (the rest is kept for the reply). Shorten the message, shorten the system prompt or the reply in Chat settings, or use a model made for longer texts.</source>
+        <translation>未发送：加上系统提示词，这条消息需要 {need} 个 token，而此模型最多读取 {trained} 个，其中 {limit} 个用于提示（其余留给回复）。请缩短消息、在聊天设置中缩短系统提示词或回复长度，或改用适合更长文本的模型。</translation>
     </message>
 </context>
 <context>
@@ -638,8 +657,12 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>位于 {where} 的服务器 {seconds} 秒内没有响应。它可能负载过高，或正在读取很长的提示词：请重试，或延长等待时间。</translation>
     </message>
     <message>
-        <source>Could not connect to {url}: is the server running, and is the address right? ({reason})</source>
-        <translation>无法连接到 {url}：服务器是否正在运行？地址是否正确？（{reason}）</translation>
+        <source>the connection failed</source>
+        <translation>连接失败</translation>
+    </message>
+    <message>
+        <source>Could not connect to {url}: {reason}. Is the server running, and is the address right?</source>
+        <translation>无法连接到 {url}：{reason}。服务器是否在运行，地址是否正确？</translation>
     </message>
     <message>
         <source>The server at {where} refused the API key ({status}): check the key in &quot;Connect to a server…&quot;. The server said: {detail}</source>
@@ -676,6 +699,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>The server at {where} failed: {detail}</source>
         <translation>位于 {where} 的服务器出错：{detail}</translation>
+    </message>
+    <message>
+        <source>no reason given</source>
+        <translation>未说明原因</translation>
     </message>
     <message>
         <source>none</source>
@@ -832,6 +859,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>not usable here</source>
         <translation>本机无法使用</translation>
+    </message>
+    <message>
+        <source>the Hugging Face Hub (search, model details and downloads)</source>
+        <translation>Hugging Face Hub（搜索、模型详情和下载）</translation>
     </message>
     <message>
         <source>the model page ({url})</source>
@@ -1000,6 +1031,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Disk: {free} free in {folder}</source>
         <translation>磁盘：{folder} 中可用 {free}</translation>
+    </message>
+    <message>
+        <source>The speed calibration</source>
+        <translation>速度校准</translation>
     </message>
     <message>
         <source>Cannot open the conversation database {path}: {reason}</source>
@@ -1310,16 +1345,28 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>根据本机实测的回复速度</translation>
     </message>
     <message>
+        <source>from replies measured on this computer with the other engine, which this engine&apos;s replies agree with</source>
+        <translation>依据在这台电脑上用另一种引擎测得的回复速度，本引擎的回复与之相符</translation>
+    </message>
+    <message>
         <source>from replies measured on this computer with the other engine</source>
         <translation>根据本机使用另一引擎实测的回复速度</translation>
     </message>
     <message>
-        <source>from this computer&apos;s memory speed; refined after the first reply</source>
-        <translation>根据本机内存速度估算；首次回复后会更精确</translation>
+        <source>from this computer&apos;s memory speed, which the replies measured here agree with</source>
+        <translation>依据这台电脑的内存速度，在此测得的回复与之相符</translation>
+    </message>
+    <message>
+        <source>from this computer&apos;s memory speed, until replies measured here show otherwise</source>
+        <translation>依据这台电脑的内存速度，直到在此测得的回复显示不同</translation>
     </message>
     <message>
         <source>≈ {value} tok/s</source>
         <translation>≈ {value} tok/s</translation>
+    </message>
+    <message>
+        <source>Listening on {host} lets other computers in: it needs an API key.</source>
+        <translation>在 {host} 上监听会让其他电脑接入：需要 API 密钥。</translation>
     </message>
     <message>
         <source>Could not listen on {host}:{port}: the port is in use or the address is not on this computer.</source>
@@ -1328,6 +1375,126 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>The API server did not start: {reason}</source>
         <translation>API 服务器未能启动：{reason}</translation>
+    </message>
+    <message>
+        <source>nothing is answering at that address</source>
+        <translation>该地址没有任何响应</translation>
+    </message>
+    <message>
+        <source>the connection was cut off</source>
+        <translation>连接被中断</translation>
+    </message>
+    <message>
+        <source>it took too long to answer</source>
+        <translation>响应时间过长</translation>
+    </message>
+    <message>
+        <source>this computer cannot reach that address</source>
+        <translation>这台电脑无法访问该地址</translation>
+    </message>
+    <message>
+        <source>this computer is not connected to that network</source>
+        <translation>这台电脑未连接到该网络</translation>
+    </message>
+    <message>
+        <source>this computer is not connected to a network</source>
+        <translation>这台电脑未连接任何网络</translation>
+    </message>
+    <message>
+        <source>another program already uses that port</source>
+        <translation>另一个程序已在使用该端口</translation>
+    </message>
+    <message>
+        <source>that address does not belong to this computer</source>
+        <translation>该地址不属于这台电脑</translation>
+    </message>
+    <message>
+        <source>EdgeChat is not allowed to use it</source>
+        <translation>EdgeChat 无权使用它</translation>
+    </message>
+    <message>
+        <source>it is not there</source>
+        <translation>它不存在</translation>
+    </message>
+    <message>
+        <source>the disk is full</source>
+        <translation>磁盘已满</translation>
+    </message>
+    <message>
+        <source>the disk can only be read, not written</source>
+        <translation>磁盘只能读取，不能写入</translation>
+    </message>
+    <message>
+        <source>this computer ran out of memory</source>
+        <translation>这台电脑内存不足</translation>
+    </message>
+    <message>
+        <source>the server&apos;s name could not be found</source>
+        <translation>找不到服务器的名称</translation>
+    </message>
+    <message>
+        <source>the server&apos;s certificate is not trusted by this computer</source>
+        <translation>这台电脑不信任该服务器的证书</translation>
+    </message>
+    <message>
+        <source>a secure connection could not be set up</source>
+        <translation>无法建立安全连接</translation>
+    </message>
+    <message>
+        <source>the server closed the connection unexpectedly</source>
+        <translation>服务器意外关闭了连接</translation>
+    </message>
+    <message>
+        <source>{name} ({quant}, {format}, {size}) {speed} · {label}</source>
+        <translation>{name}（{quant}，{format}，{size}）{speed} · {label}</translation>
+    </message>
+    <message>
+        <source>It was turned on for this run (--offline or EDGECHAT_OFFLINE=1).</source>
+        <translation>本次运行已开启（--offline 或 EDGECHAT_OFFLINE=1）。</translation>
+    </message>
+    <message>
+        <source>Turn it off in Settings ▸ Network to go online.</source>
+        <translation>在“设置 ▸ 网络”中关闭它即可联网。</translation>
+    </message>
+    <message>
+        <source>Work offline is on: {doing} needs the internet.</source>
+        <translation>“离线工作”已开启：{doing}需要联网。</translation>
+    </message>
+    <message>
+        <source>Work offline is on: the server at {host} is on another computer, so EdgeChat does not connect to it. Servers on this computer (localhost) still work.</source>
+        <translation>“离线工作”已开启：{host} 上的服务器在另一台电脑上，因此 EdgeChat 不会连接它。这台电脑上的服务器（localhost）仍可使用。</translation>
+    </message>
+    <message>
+        <source>Work offline is on: no connection to {host}.</source>
+        <translation>“离线工作”已开启：不连接 {host}。</translation>
+    </message>
+    <message>
+        <source>Work offline is on: {host} is not looked up.</source>
+        <translation>“离线工作”已开启：不解析 {host}。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) was damaged; it was moved to {aside} and a new one was started.</source>
+        <translation>{what}（{path}）已损坏；它已被移到 {aside}，并新建了一个。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) was written by a newer version of EdgeChat. This version leaves it as it is and uses its defaults instead; changes made now are not saved in it.</source>
+        <translation>{what}（{path}）由更新版本的 EdgeChat 写入。此版本保持其原样并改用默认值；现在所做的更改不会保存到其中。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) could not be read ({reason}). EdgeChat uses its defaults and leaves the file as it is.</source>
+        <translation>无法读取{what}（{path}）（{reason}）。EdgeChat 使用默认值，并保持该文件原样。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) is damaged and could not be moved aside ({reason}). EdgeChat uses its defaults and leaves the file as it is: move or delete it yourself.</source>
+        <translation>{what}（{path}）已损坏且无法移开（{reason}）。EdgeChat 使用默认值并保持该文件原样：请自行移动或删除它。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) was written by a newer version of EdgeChat, so this version does not change it. Update EdgeChat, or move the file away to start a new one.</source>
+        <translation>{what}（{path}）由更新版本的 EdgeChat 写入，因此此版本不会更改它。请更新 EdgeChat，或将该文件移走以新建一个。</translation>
+    </message>
+    <message>
+        <source>{what} ({path}) cannot be read ({reason}), so it is not written over. Move it away to start a new one.</source>
+        <translation>无法读取{what}（{path}）（{reason}），因此不会覆盖它。请将其移走以新建一个。</translation>
     </message>
 </context>
 <context>
@@ -1378,6 +1545,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Resume</source>
         <translation>继续</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
     </message>
     <message>
         <source>Retry</source>
@@ -1452,10 +1623,6 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Downloaded</source>
         <translation>已下载</translation>
-    </message>
-    <message>
-        <source>Opened from a file (not in the library)</source>
-        <translation>从文件打开（不在模型库中）</translation>
     </message>
     <message>
         <source>Imported</source>
@@ -1647,10 +1814,6 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>模型目录中没有既能在本机留有余量地运行、又能以可用速度（每秒 5 个 token 以上）生成的模型。</translation>
     </message>
     <message>
-        <source>Recommended for this computer: {name} ({quant}, {format}, {size}) {speed} · {label}</source>
-        <translation>为本机推荐：{name}（{quant}，{format}，{size}）{speed} · {label}</translation>
-    </message>
-    <message>
         <source>{count} catalog entries were skipped as malformed.</source>
         <translation>已跳过 {count} 个格式有误的目录条目。</translation>
     </message>
@@ -1727,6 +1890,14 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>导入 ONNX GenAI 文件夹</translation>
     </message>
     <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Opened from a file</source>
+        <translation>从文件打开</translation>
+    </message>
+    <message>
         <source>On this computer</source>
         <translation>本机</translation>
     </message>
@@ -1741,6 +1912,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Show it</source>
         <translation>显示</translation>
+    </message>
+    <message>
+        <source>Recommended for this computer: {summary}</source>
+        <translation>推荐给这台电脑：{summary}</translation>
     </message>
     <message>
         <source>Removing {name}…</source>
@@ -1781,6 +1956,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Paused in an earlier session. What arrived is kept: Resume.</source>
         <translation>已在上次运行时暂停。已下载的部分会保留：点击“继续”即可。</translation>
+    </message>
+    <message>
+        <source>Not started in an earlier session: Download starts it.</source>
+        <translation>在之前的会话中未开始：点击“下载”开始。</translation>
     </message>
     <message>
         <source>Searching…</source>
@@ -1938,6 +2117,18 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>此模型尚未保存任何设置：以下是为本机推荐的值。</translation>
     </message>
     <message>
+        <source>This model was trained for at most {tokens} tokens: it cannot use more. For longer texts, choose a model trained for more (Model ▸ Get more models…).</source>
+        <translation>此模型最多训练了 {tokens} 个 token：无法使用更多。如需更长的文本，请选择训练长度更长的模型（模型 ▸ 获取更多模型…）。</translation>
+    </message>
+    <message>
+        <source>At most {tokens} tokens for a model that does not say what it was trained for.</source>
+        <translation>对于未注明训练长度的模型，最多 {tokens} 个 token。</translation>
+    </message>
+    <message>
+        <source>Lower the context length to at most {tokens} tokens first.</source>
+        <translation>请先将上下文长度降到最多 {tokens} 个 token。</translation>
+    </message>
+    <message>
         <source>llama.cpp quantizes the V cache only with flash attention: without it only K is quantized (V stays f16).</source>
         <translation>llama.cpp 仅在启用 Flash Attention 时才量化 V 缓存：未启用时只量化 K（V 保持 f16）。</translation>
     </message>
@@ -1965,8 +2156,20 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>对话设置</translation>
     </message>
     <message>
+        <source>This chat&apos;s system prompt and sampling (Ctrl+Shift+P)</source>
+        <translation>此聊天的系统提示词和采样（Ctrl+Shift+P）</translation>
+    </message>
+    <message>
         <source>Loading model…</source>
         <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Work offline is on: EdgeChat connects to nothing outside this computer.</source>
+        <translation>“离线工作”已开启：EdgeChat 不连接这台电脑以外的任何地方。</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -2071,6 +2274,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Open an ONNX GenAI model folder</source>
         <translation>打开 ONNX GenAI 模型文件夹</translation>
+    </message>
+    <message>
+        <source>The reply in “{title}” could not be finished: {reason}</source>
+        <translation>“{title}”中的回复未能完成：{reason}</translation>
     </message>
     <message>
         <source>&amp;Help</source>
@@ -2195,6 +2402,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>, 1 thread</source>
+        <translation>，1 个线程</translation>
     </message>
     <message>
         <source>, {threads} threads</source>
@@ -2370,6 +2581,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>加载设置</translation>
     </message>
     <message>
+        <source>Switch</source>
+        <translation>切换</translation>
+    </message>
+    <message>
         <source>&amp;Load settings…</source>
         <translation>加载设置(&amp;L)…</translation>
     </message>
@@ -2392,6 +2607,18 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Choose a model</source>
         <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>This chat was written with {name}.</source>
+        <translation>此聊天由 {name} 写成。</translation>
+    </message>
+    <message>
+        <source>Switch to {name}</source>
+        <translation>切换到 {name}</translation>
+    </message>
+    <message>
+        <source>Load {name} for this chat (the chat stays open)</source>
+        <translation>为此聊天加载 {name}（聊天保持打开）</translation>
     </message>
     <message>
         <source>On this computer</source>
@@ -2422,8 +2649,91 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>更改上下文长度…</translation>
     </message>
     <message>
+        <source>Models for longer texts…</source>
+        <translation>适合更长文本的模型…</translation>
+    </message>
+    <message>
         <source>Load a model first: its load settings are kept per model.</source>
         <translation>请先加载模型：加载设置按模型分别保存。</translation>
+    </message>
+</context>
+<context>
+    <name>PrivacyPanel</name>
+    <message>
+        <source>EdgeChat sends nothing on its own (no telemetry). It keeps, on this computer:</source>
+        <translation>EdgeChat 不会自行发送任何内容（无遥测）。它在这台电脑上保存：</translation>
+    </message>
+    <message>
+        <source>Delete all chats…</source>
+        <translation>删除所有聊天…</translation>
+    </message>
+    <message>
+        <source>Clear prompt cache</source>
+        <translation>清除提示缓存</translation>
+    </message>
+    <message>
+        <source>Delete logs</source>
+        <translation>删除日志</translation>
+    </message>
+    <message>
+        <source>{count} chats, their settings and your presets</source>
+        <translation>{count} 个聊天、它们的设置和你的预设</translation>
+    </message>
+    <message>
+        <source>with {count} damaged copies kept aside</source>
+        <translation>另有 {count} 个被移开的损坏副本</translation>
+    </message>
+    <message>
+        <source>Chats</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <source>Prompt cache</source>
+        <translation>提示缓存</translation>
+    </message>
+    <message>
+        <source>what models read of your chats, encrypted · {size}</source>
+        <translation>模型读取过的聊天内容，已加密 · {size}</translation>
+    </message>
+    <message>
+        <source>Logs</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>errors and warnings · {size}</source>
+        <translation>错误和警告 · {size}</translation>
+    </message>
+    <message>
+        <source>The prompt cache&apos;s key: in the OS keyring ({name})</source>
+        <translation>提示缓存的密钥：保存在系统密钥环中（{name}）</translation>
+    </message>
+    <message>
+        <source>The prompt cache&apos;s key: no OS keyring was found, so in a file only your user account can read:</source>
+        <translation>提示缓存的密钥：未找到系统密钥环，因此保存在只有你的用户帐户能读取的文件中：</translation>
+    </message>
+    <message>
+        <source>Delete all {count} chats and every message in them? This cannot be undone.</source>
+        <translation>删除全部 {count} 个聊天及其中的所有消息？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>The damaged copies of the chats kept aside go too.</source>
+        <translation>被移开的聊天损坏副本也会一并删除。</translation>
+    </message>
+    <message>
+        <source>Delete all chats</source>
+        <translation>删除所有聊天</translation>
+    </message>
+    <message>
+        <source>All chats deleted: {size} freed.</source>
+        <translation>已删除所有聊天：释放了 {size}。</translation>
+    </message>
+    <message>
+        <source>Prompt cache cleared: {size} freed.</source>
+        <translation>已清除提示缓存：释放了 {size}。</translation>
+    </message>
+    <message>
+        <source>Logs deleted: {size} freed.</source>
+        <translation>已删除日志：释放了 {size}。</translation>
     </message>
 </context>
 <context>
@@ -2610,10 +2920,6 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
 <context>
     <name>ServerBridge</name>
     <message>
-        <source>Listening on {host} lets other computers in: it needs an API key.</source>
-        <translation>在 {host} 上监听会允许其他电脑访问：需要设置 API 密钥。</translation>
-    </message>
-    <message>
         <source>No model is loaded.</source>
         <translation>未加载模型。</translation>
     </message>
@@ -2688,12 +2994,24 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>外观</translation>
     </message>
     <message>
-        <source>Clear prompt cache</source>
-        <translation>清除提示词缓存</translation>
+        <source>Privacy</source>
+        <translation>隐私</translation>
     </message>
     <message>
-        <source>Prompt cache</source>
-        <translation>提示词缓存</translation>
+        <source>Work offline</source>
+        <translation>离线工作</translation>
+    </message>
+    <message>
+        <source>EdgeChat then connects to nothing outside this computer: Hugging Face search and downloads and servers on other computers are turned off. Chatting with the models on this computer never needs the network.</source>
+        <translation>开启后，EdgeChat 不连接这台电脑以外的任何地方：Hugging Face 搜索和下载以及其他电脑上的服务器都会关闭。与这台电脑上的模型聊天从不需要网络。</translation>
+    </message>
+    <message>
+        <source>It is on for this run (--offline or EDGECHAT_OFFLINE=1).</source>
+        <translation>本次运行已开启（--offline 或 EDGECHAT_OFFLINE=1）。</translation>
+    </message>
+    <message>
+        <source>Network</source>
+        <translation>网络</translation>
     </message>
     <message>
         <source>A token is stored.</source>
@@ -2710,14 +3028,6 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Removed.</source>
         <translation>已移除。</translation>
-    </message>
-    <message>
-        <source>Conversations read by a model are kept on disk ({size}), so they continue at once after a restart.</source>
-        <translation>模型读取过的对话会保存在磁盘上（{size}），重启后可立即继续。</translation>
-    </message>
-    <message>
-        <source>Prompt cache cleared: {size} freed.</source>
-        <translation>提示词缓存已清除：释放了 {size}。</translation>
     </message>
     <message>
         <source>The new language is used from the next start of EdgeChat.</source>
@@ -2833,8 +3143,8 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>获取</translation>
     </message>
     <message>
-        <source>Recommended for this computer: {name} ≈ {rate} tok/s</source>
-        <translation>为本机推荐：{name} ≈ {rate} tok/s</translation>
+        <source>Recommended for this computer: {name} {speed}</source>
+        <translation>推荐给这台电脑：{name} {speed}</translation>
     </message>
     <message>
         <source>Recommended for this computer: {name}</source>
@@ -2848,8 +3158,16 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
 <context>
     <name>Worker</name>
     <message>
-        <source>Something went wrong ({kind}: {reason}). Details are in the log.</source>
-        <translation>出了点问题（{kind}：{reason}）。详情请查看日志。</translation>
+        <source>This could not be done: {reason}. Details are in the log:
+{path}</source>
+        <translation>无法完成：{reason}。详情见日志：
+{path}</translation>
+    </message>
+    <message>
+        <source>Something went wrong inside EdgeChat. Details are in the log:
+{path}</source>
+        <translation>EdgeChat 内部出错。详情见日志：
+{path}</translation>
     </message>
 </context>
 </TS>
