@@ -459,3 +459,21 @@ def test_tab_reaches_the_close_buttons(make_window, qtbot):
         if seen == buttons:
             break
     assert seen == buttons
+
+
+def test_damaged_settings_files_are_said_and_still_shown_after_the_model_loads(make_window, qtbot,
+                                                                               data_dir):
+    """The whole path: real damaged files, the real core reading them while the window starts and
+    loads a model, and the notices still on screen after the load, each naming where the file went."""
+    (data_dir / "models").mkdir(parents=True)
+    (data_dir / "models" / "library.json").write_text('{"models": [', encoding="utf-8")
+    (data_dir / "load_settings.json").write_bytes(b"\xff\xfe not json")
+    window = make_window(load=True)
+    qtbot.wait(100)
+    text = window.banner.text()
+    assert window.banner.isVisible()
+    for name in ("library.json", "load_settings.json"):
+        asides = [p for p in data_dir.rglob(name + ".damaged-*")]
+        assert len(asides) == 1, name
+        assert str(asides[0].name) in text
+    assert len(window.banner.rows()) >= 2
