@@ -167,3 +167,16 @@ def test_thinking_is_exported_folded_and_not_searched(store):
             "s-t-r-a-w-b-e-r-r-y &lt;b&gt;counting&lt;/b&gt;\n\n</details>\n\nThere are three.") in markdown
     assert store.export_json(chat.id)["messages"][1]["meta"]["thinking_s"] == 11.6
     assert [h.message_id for h in store.search("three")] and not store.search("counting")
+
+
+def test_an_export_does_not_carry_the_model_files_path(store):
+    """A reply remembers the model file that wrote it (to offer it again), but an export is made
+    to be shared: the path, which names the user's folders, stays out; the model's name stays."""
+    chat = store.create_conversation("Shared")
+    store.add_message(chat.id, "user", "Hi")
+    store.add_message(chat.id, "assistant", "Hello", meta={
+        "model_id": "/home/alice/Private/models/x.gguf", "stats": {"model": "x"}})
+    text = json.dumps(store.export_json(chat.id))
+    assert "alice" not in text and "model_id" not in text
+    assert '"model": "x"' in text
+    assert store.messages(chat.id)[-1].meta["model_id"].endswith("x.gguf")  # kept in the chat itself

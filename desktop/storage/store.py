@@ -548,7 +548,7 @@ class ConversationStore:
             # this database) to the ids the messages get in the other one.
             "messages": [
                 {"id": m.id, "role": m.role, "content": m.content, "status": m.status,
-                 "created_at": m.created_at, "meta": m.meta}
+                 "created_at": m.created_at, "meta": _shareable(m.meta)}
                 for m in self.messages(conversation_id)
             ],
         }
@@ -654,3 +654,12 @@ def _thinking_markdown(meta: dict) -> str:
     # Escaped: the thinking is shown as written, never as HTML that could close the block.
     text = html.escape(thinking.strip(), quote=False)
     return f"<details><summary>{summary}</summary>\n\n{text}\n\n</details>\n\n"
+
+
+def _shareable(meta):
+    """A message's meta as an export carries it: without the path of the model file that wrote
+    it (an export is made to be shared, and a path names the user's folders). The model's name
+    stays in the reply's stats."""
+    if isinstance(meta, dict) and "model_id" in meta:
+        return {k: v for k, v in meta.items() if k != "model_id"}
+    return meta
