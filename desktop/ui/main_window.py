@@ -169,6 +169,10 @@ class MainWindow(QMainWindow):
         # A long meter text (a count, what is left out, why a message was not sent) wraps: it
         # is read whole, and never pushes the columns (it once squeezed the chat list to 110 px).
         self.context_meter = ContextMeter()
+        # Its width is the column's, never its text's: a minimum that followed the count's text
+        # moved the columns whenever the count changed (and a restored layout with it).
+        self.context_meter.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.context_meter.setMinimumWidth(0)
         self.chat_settings_button = QPushButton(self.tr("Chat settings"))
         self.chat_settings_button.setCheckable(True)
         self.chat_settings_button.setFlat(True)

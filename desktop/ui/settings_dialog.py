@@ -117,7 +117,8 @@ class SettingsDialog(QDialog):
         # label for its height, which cut a long note's first and last lines.
         margins = self.layout().contentsMargins() if self.layout() else None
         inner = max(self.width(), self.minimumWidth()) - (margins.left() + margins.right() if margins else 0)
-        self.status_label.setMinimumHeight(self.status_label.heightForWidth(inner))
+        for note in (self.status_label, self.offline_note):
+            note.setMinimumHeight(note.heightForWidth(inner))
 
     def save_token(self) -> None:
         try:
