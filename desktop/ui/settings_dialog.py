@@ -158,6 +158,7 @@ class SettingsDialog(QDialog):
             note += " " + self.tr("It is on for this run (--offline or EDGECHAT_OFFLINE=1).")
         self.offline_note = QLabel(note)
         self.offline_note.setWordWrap(True)
+        layout.addSpacing(12)
         layout.addWidget(QLabel("<b>" + self.tr("Network") + "</b>"))
         layout.addWidget(self.offline_check)
         layout.addWidget(self.offline_note)
