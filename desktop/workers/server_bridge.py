@@ -44,7 +44,9 @@ class ServerBridge(QObject):
         self._logged.connect(self.request_logged)
         host.model_loaded.connect(self._on_loaded)
         host.model_unloaded.connect(self._on_unloaded)
-        host.model_load_failed.connect(self._on_unloaded)
+        # A refused load (a damaged file) leaves the old model running: it is still served.
+        # A load that failed after giving the old one up has said model_unloaded first.
+        host.model_load_failed.connect(self._on_load_failed)
         host.chunk_generated.connect(self._on_chunk)
         host.thinking_generated.connect(self._on_thinking)
         host.generation_finished.connect(self._on_finished)
@@ -184,3 +186,7 @@ class ServerBridge(QObject):
     @Slot()
     def _on_unloaded(self, *_args) -> None:
         self._card = None
+
+    @Slot(str)
+    def _on_load_failed(self, _message: str) -> None:
+        self._loading = False
