@@ -6,8 +6,11 @@ one, the models of saved servers when remote engines are there, and "Get more mo
 "Connect to a server…" and "Load settings…". Picking a model loads it through the window's own
 load path (its load settings applied) and keeps the open chat.
 
-The picker also remembers the last model that loaded (settings_keys.LAST_MODEL), which the app
-loads at the next start (``startup_model``). A model file opened from the File menu is added to
+The picker also remembers the last model the user chose that loaded (settings_keys.LAST_MODEL),
+which the app loads at the next start (``startup_model``). Only a choice is remembered: the
+bundled model loaded in place of one that is gone or would not load (a drive not plugged in, a
+server that is down) is said in a notice and not saved, so the user's pick loads again once it
+is back. A model file opened from the File menu is added to
 the library once it loads (an "opened" entry), so it stays in this menu and in the library's
 Installed tab until it is removed there.
 
@@ -124,6 +127,25 @@ def remote_models() -> list[ModelEntry]:
     return [ModelEntry(m.id, m.model, "Server", 0, m.server_name) for m in saved]
 
 
+def _lists_stamp() -> tuple:
+    """What changes when the model lists on disk do: library.json's and remotes.json's stat
+    (a write replaces the file: a new inode, time or size). Two stats instead of reading both
+    files and every model's: the picker asks at each state change."""
+    from desktop.models import remotes
+    from desktop.models.library import REGISTRY, models_dir
+    from desktop.paths import data_dir
+
+    stamp = []
+    for path in (models_dir() / REGISTRY, data_dir() / remotes.FILE):
+        try:
+            st = path.stat()
+        except OSError:
+            stamp.append(None)
+            continue
+        stamp.append((st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
+
+
 def chat_model(store, conversation_id: int) -> str | None:
     """The id of the model that wrote the chat's latest reply on screen (None: not recorded,
     as in chats written before replies kept it, or imported ones)."""
@@ -198,7 +220,11 @@ def load_at_start(window) -> bool:
         return False
     picker.pending_notice = notice
     bundled = bundled_model()
-    if bundled and not same_model(model_id, bundled):
+    if notice:
+        # The remembered model is away (an unplugged drive): the bundled one stands in for it
+        # without taking its place.
+        picker.not_remembered = model_id
+    elif bundled and not same_model(model_id, bundled):
         # The remembered model exists but may no longer load (a damaged file, a server gone).
         picker.fallback_id = bundled
         picker.fallback_notice = QCoreApplication.translate(
@@ -247,8 +273,18 @@ class ModelPicker(QWidget):
         self.fallback_id: str | None = None
         self.fallback_notice = ""
         self.pending_notice = ""  # said once the next model is loaded (a load hides the banner)
+        # The next load asked for that stands in for the user's choice (set_loading takes it):
+        # said, never remembered.
+        self.not_remembered: str | None = None
+        self._remember: list[bool] = []  # for each load in _requests: remember it once loaded
+        self.loaded_remembered = True  # False while a stand-in is loaded
         self._watching_banner = False
         self._load_settings_dialog = None
+        # The models on this computer and on servers, as last read, and the stamp of the files
+        # they were read from (_lists_stamp): read again only when those change, or as the menu
+        # opens (a drive plugged in or out changes no file of ours).
+        self._lists: tuple[list[ModelEntry], list[ModelEntry]] = ([], [])
+        self._lists_read: tuple | None = None
 
         self.button = QToolButton()
         self.button.setObjectName("modelPicker")
@@ -349,18 +385,25 @@ class ModelPicker(QWidget):
     # -- state ---------------------------------------------------------------------------
     def set_loading(self, model_id: str) -> None:
         """The window asked for a model: say so until it is loaded or fails."""
+        stand_in, self.not_remembered = self.not_remembered, None
         self._requests.append(str(model_id))
+        self._remember.append(not same_model(stand_in, model_id))
         self.pending_id = self._requests[-1]
         self._show_state()
 
-    def _answered(self) -> None:
-        """One load ended (loaded or failed): the worker answers them in the order asked."""
+    def _answered(self) -> bool:
+        """One load ended (loaded or failed): the worker answers them in the order asked.
+        True when it was the user's choice (a load nobody asked the picker for counts as one)."""
+        remember = True
         if self._requests:
             self._requests.pop(0)
+            remember = self._remember.pop(0)
         self.pending_id = self._requests[-1] if self._requests else None
+        return remember
 
     def _on_loaded(self, info) -> None:
-        self._answered()
+        remember = self._answered()
+        self.loaded_remembered = remember
         self.fallback_id, self.fallback_notice = None, ""
         self.loaded_id = info.path
         self.loaded_name = info.name
@@ -368,8 +411,9 @@ class ModelPicker(QWidget):
         if meter is not None and hasattr(meter, "model_context"):
             meter.model_context = (info.n_ctx, info.context_length)
         if info.path:
-            # Remembered only once it loads: a model that fails is not the next start's.
-            QSettings().setValue(settings_keys.LAST_MODEL, info.path)
+            if remember:
+                # Remembered only once it loads: a model that fails is not the next start's.
+                QSettings().setValue(settings_keys.LAST_MODEL, info.path)
             self._keep_opened(info.path)
         self._show_state()
         notice, self.pending_notice = self.pending_notice, ""
@@ -383,6 +427,7 @@ class ModelPicker(QWidget):
         if fallback:
             notice, self.fallback_notice = self.fallback_notice, ""
             self.pending_notice = "\n".join(n for n in (self.pending_notice, notice, message) if n)
+            self.not_remembered = fallback
             self.window_.load_model(fallback)
 
     def _on_unloaded(self) -> None:
@@ -398,7 +443,7 @@ class ModelPicker(QWidget):
         named) goes into the library, so it is offered again after another model is picked."""
         if is_remote(model_id) or not os.path.exists(model_id):
             return
-        if any(same_model(e.id, model_id) for e in local_models()):
+        if any(same_model(e.id, model_id) for e in self.model_lists()[0]):
             return
         try:
             from desktop.models.library import Library
@@ -441,9 +486,11 @@ class ModelPicker(QWidget):
         self._show_chat_offer()
 
     def _chat_model_available(self, model_id: str) -> bool:
+        local, servers = self.model_lists()
         if is_remote(model_id):
-            return any(e.id == model_id for e in remote_models())
-        return os.path.exists(model_id)
+            return any(e.id == model_id for e in servers)
+        listed = next((e for e in local if same_model(e.id, model_id)), None)
+        return not listed.missing if listed is not None else os.path.exists(model_id)
 
     def _show_chat_offer(self) -> None:
         model = self.chat_model_id
@@ -478,11 +525,21 @@ class ModelPicker(QWidget):
                 return entry
         return None
 
-    def entries(self) -> list[ModelEntry]:
-        """Every model the menu lists: local ones, then servers' (read fresh each time: a
-        download or another window may have added one)."""
-        entries = local_models()
-        servers = remote_models()
+    def model_lists(self, fresh: bool = False) -> tuple[list[ModelEntry], list[ModelEntry]]:
+        """The local models and the servers' (local_models, remote_models), read again when
+        library.json or remotes.json changed since the last read (a download, another window,
+        the command line) or when ``fresh``."""
+        stamp = _lists_stamp()
+        if fresh or stamp != self._lists_read:
+            self._lists = (local_models(), remote_models())
+            # The stamp from before the read: a write during it is seen at the next look.
+            self._lists_read = stamp
+        return self._lists
+
+    def entries(self, fresh: bool = False) -> list[ModelEntry]:
+        """Every model the menu lists: local ones, then servers' (see model_lists)."""
+        local, servers = self.model_lists(fresh)
+        entries = list(local)
         loaded = self.loaded_id
         if loaded and not any(same_model(e.id, loaded) for e in entries + servers):
             # Opened as a file (File ▸ Open model file…), not installed: still the one loaded.
@@ -497,7 +554,7 @@ class ModelPicker(QWidget):
         menu = self.menu
         menu.clear()
         group = QActionGroup(menu)
-        entries = self.entries()
+        entries = self.entries(fresh=True)  # as the user looks: files may be gone or back
         local = [e for e in entries if e.format != "Server"]
         remote = [e for e in entries if e.format == "Server"]
         menu.addSection(self.tr("On this computer"))
@@ -549,6 +606,10 @@ class ModelPicker(QWidget):
     def choose(self, model_id: str) -> None:
         """Load this model (nothing to do if it is the one loaded)."""
         if same_model(model_id, self.loaded_id) and self.pending_id is None:
+            if not self.loaded_remembered:
+                # The stand-in loaded at start, now chosen: from here on it is the user's pick.
+                QSettings().setValue(settings_keys.LAST_MODEL, self.loaded_id)
+                self.loaded_remembered = True
             self._show_state()
             return
         self.model_chosen.emit(model_id)
