@@ -26,6 +26,7 @@ import math
 import re
 import secrets
 import struct
+import threading
 import time
 import traceback
 import uuid
@@ -60,6 +61,7 @@ from desktop.server.backend import (
     EmbeddingsUnavailable,
     Job,
     ModelCard,
+    ServerStopping,
 )
 from desktop.server.runner import LOOPBACK, ServerStartError, is_loopback, key_required_message, needs_key
 
@@ -163,6 +165,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={HTTPException: http_error, ApiError: api_error})
     app.state.api = api
+    app.state.stop_jobs = api.stop_all  # the runner calls it on the event loop as the server stops
     app.state.api_key = api_key  # the runner refuses to open another address without one
     return app
 
@@ -291,6 +294,15 @@ class _Api:
         self.backend = backend
         self.limits = limits
         self.in_flight = 0  # jobs queued or running; only the event loop's thread changes it
+        self.runs: set[_Run] = set()  # their outputs, for a stop to end; the event loop's thread only
+
+    def stop_all(self) -> None:
+        """On the event loop, as the server stops: every request still open is answered "the
+        server is stopping" (a stream gets it as its last event) and its job is cancelled, queued
+        or running, so no engine goes on writing for clients that are being dropped."""
+        for run in list(self.runs):
+            run.cancel.set()
+            run.fail(ServerStopping("The server is stopping."))
 
     # -- models -----------------------------------------------------------------------------
     async def health(self, _request: Request):
@@ -376,6 +388,8 @@ class _Api:
             raise ApiError(400, str(exc), param="model", code="embeddings_not_available") from None
         except InputTooLong as exc:
             raise ApiError(413, str(exc), param="input", code="context_length_exceeded") from None
+        except ServerStopping as exc:
+            raise _api_error(exc) from None
         _note(request, prompt_tokens=tokens, completion_tokens=0)
         if encoding == "base64":  # little-endian float32, as OpenAI sends it
             vectors = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode("ascii") for v in vectors]
@@ -475,16 +489,21 @@ class _Api:
                            retry_after=RETRY_AFTER_S)
         run = _Run(asyncio.get_running_loop(), params.stop, self._job_ended)
         self.in_flight += 1
+        self.runs.add(run)
         try:
             self.backend.submit(Job(messages, params, run.cancel, run, model=card))
         except BaseException:
             self.in_flight -= 1
+            self.runs.discard(run)
             raise
         try:
             # The first event decides the status: an overlong prompt is a 413, not a broken stream.
             first = await run.next_event(request)
         except _ClientGone:
             return Response(status_code=499)
+        except asyncio.CancelledError:  # the server is going: the job must not run for nobody
+            run.cancel.set()
+            raise
         if first[0] == "fail":
             raise _api_error(first[1])
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
@@ -494,6 +513,9 @@ class _Api:
                 text, thinking, stats = await run.collect(request, first)
             except _ClientGone:
                 return Response(status_code=499)
+            except asyncio.CancelledError:
+                run.cancel.set()
+                raise
             if isinstance(stats, BaseException):
                 raise _api_error(stats)
             finish = run.finish_reason(stats)
@@ -516,8 +538,9 @@ class _Api:
         return EventSourceResponse(events, sep="\n", ping=0, client_close_handler_callable=run.client_closed,
                                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    def _job_ended(self) -> None:
+    def _job_ended(self, run: _Run) -> None:
         self.in_flight -= 1
+        self.runs.discard(run)
 
     async def _events(self, request, run: _Run, first, ident, created, card, chat, include_usage):
         obj = "chat.completion.chunk" if chat else "text_completion"
@@ -584,11 +607,13 @@ class _Run:
     """One job's output crossing from the engine's thread to the event loop. The engine's
     thread appends to a deque (atomic) and wakes the loop once per batch it finds waiting."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, stop: list[str] | None, on_end: Callable[[], None]):
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: list[str] | None,
+                 on_end: Callable[[_Run], None]):
         self.loop = loop
         self.cancel = CancelToken()
         self._pieces: collections.deque = collections.deque()
         self._end: tuple | None = None
+        self._end_lock = threading.Lock()  # a stop and the engine may both end it: the first wins
         self._on_end = on_end
         self._wake = asyncio.Event()
         self._woken = False
@@ -596,8 +621,10 @@ class _Run:
         self._guard = stops.EndMarkerGuard(stop) if stop else None
         self.stopped = False  # a stop text ended the reply
 
-    # engine thread
+    # engine thread (or the event loop, for a stop)
     def piece(self, text: str) -> None:
+        if self._end is not None:
+            return
         self._pieces.append(text)
         self._poke()
 
@@ -608,9 +635,12 @@ class _Run:
         self._ended(("fail", error))
 
     def _ended(self, end: tuple) -> None:
-        self._end = end
+        with self._end_lock:
+            if self._end is not None:
+                return
+            self._end = end
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody counts any more
-            self.loop.call_soon_threadsafe(self._on_end)
+            self.loop.call_soon_threadsafe(self._on_end, self)
         self._woken = False
         self._poke()
 
@@ -698,6 +728,9 @@ class _Run:
 def _api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, ServerStopping):
+        return ApiError(503, str(exc), type="server_error", code="server_stopping",
+                        retry_after=RETRY_AFTER_S)
     if isinstance(exc, ContextOverflowError):
         return ApiError(413, str(exc), param="messages", code="context_length_exceeded")
     from desktop.errors import UserError

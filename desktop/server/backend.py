@@ -81,6 +81,10 @@ class EmbeddingsUnavailable(Exception):
     pass
 
 
+class ServerStopping(Exception):
+    """The server stopped before the job ended: its client is told so (503)."""
+
+
 class Backend(Protocol):
     def models(self) -> list[ModelCard]:
         """The models ready to serve (empty while none is loaded)."""
@@ -114,6 +118,8 @@ class EngineBackend:
         self.load_error: BaseException | None = None
         self.engine_stats: GenerationStats | None = None  # the latest job's, for the benchmark
         self._embedder = None  # made on the first /v1/embeddings request
+        self._closing = threading.Event()
+        self._running: Job | None = None  # the job on the engine now, for close() to stop
         self._thread = threading.Thread(target=self._run, name="edgechat-engine", daemon=True)
         self._thread.start()
 
@@ -135,10 +141,15 @@ class EngineBackend:
         return not self._ready.is_set()
 
     def submit(self, job: Job) -> None:
+        if self._closing.is_set():
+            job.sink.fail(ServerStopping("The server is stopping."))
+            return
         self._jobs.put(job)
 
     def embed(self, model: ModelCard, texts: list[str]) -> tuple[list[list[float]], int]:
         # On the engine's thread, in turn with the chats: the embedding context shares its model.
+        if self._closing.is_set():
+            raise ServerStopping("The server is stopping.")
         done: concurrent.futures.Future = concurrent.futures.Future()
         self._jobs.put(_Call(lambda engine: self._embed(engine, texts), done))
         return done.result()
@@ -151,6 +162,18 @@ class EngineBackend:
         return self._embedder.embed(texts)
 
     def close(self, timeout: float = 10.0) -> None:
+        """Cancel what waits (each is told the server is stopping) and the job running (it stops
+        within a second, at its next token or llama.cpp's abort check), then close the engine."""
+        self._closing.set()
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            _refuse(item)
+        running = self._running
+        if running is not None:
+            running.cancel.set()
         self._jobs.put(_STOP)
         self._thread.join(timeout)
 
@@ -178,7 +201,16 @@ class EngineBackend:
                 if engine is None:
                     job.sink.fail(self.load_error or RuntimeError("no model"))
                     continue
-                run_job(engine, job)
+                if self._closing.is_set():  # put while close() was emptying the queue
+                    _refuse(job)
+                    continue
+                self._running = job
+                if self._closing.is_set():  # close() may have looked before this job was set
+                    job.cancel.set()
+                try:
+                    run_job(engine, job)
+                finally:
+                    self._running = None
                 self.engine_stats = engine.last_stats
         finally:
             if self._embedder is not None:
@@ -201,6 +233,17 @@ class _Call:
             self.done.set_result(self.fn(engine))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             self.done.set_exception(exc)
+
+
+def _refuse(item) -> None:
+    """A job or call that will not run: the server is stopping."""
+    if item is _STOP:
+        return
+    if isinstance(item, _Call):
+        item.done.set_exception(ServerStopping("The server is stopping."))
+        return
+    item.cancel.set()
+    item.sink.fail(ServerStopping("The server is stopping."))
 
 
 def run_job(engine: Engine, job: Job) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import threading
 
 from desktop.errors import UserError
@@ -55,6 +56,26 @@ def _config(app, host: str, port: int):
                           timeout_graceful_shutdown=2, access_log=False)
 
 
+def _server(app, config):
+    """uvicorn's server, which at its stop first ends the app's open requests and cancels their
+    jobs (queued or running): otherwise it would wait for every backlogged reply to be written
+    for clients it is about to drop, up to the graceful timeout."""
+    import uvicorn
+
+    stop_jobs = getattr(getattr(app, "state", None), "stop_jobs", None)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            if stop_jobs is not None:
+                try:
+                    stop_jobs()
+                except Exception:  # noqa: BLE001 - the stop goes on: uvicorn cancels what is left
+                    logging.getLogger(__name__).exception("ending the open requests failed")
+            await super().shutdown(sockets)
+
+    return Server(config)
+
+
 def bind(config):
     """The listening socket, bound now so a port in use is reported before anything starts."""
     try:
@@ -75,13 +96,12 @@ def address(host: str, port: int) -> str:
 
 
 def serve_forever(app, host: str, port: int, on_started=None) -> None:
-    """Serve on this thread until Ctrl+C (uvicorn finishes open requests, then returns)."""
-    import uvicorn
-
+    """Serve on this thread until Ctrl+C (open requests are told the server is stopping, their
+    jobs cancelled, queued or running; then it returns)."""
     _refuse_open(app, host)
     config = _config(app, host, port)
     sock = bind(config)
-    server = uvicorn.Server(config)
+    server = _server(app, config)
     if on_started is not None:
         on_started(sock.getsockname()[1])
     # uvicorn stops gracefully on Ctrl+C, then raises the signal again for the caller: the stop
@@ -94,13 +114,11 @@ class ServerThread:
     """uvicorn on its own thread with its own event loop; start() returns once it listens."""
 
     def __init__(self, app, host: str = LOOPBACK, port: int = 8080):
-        import uvicorn
-
         _refuse_open(app, host)
         self.config = _config(app, host, port)
         self.host = host
         self.port = port
-        self._server = uvicorn.Server(self.config)
+        self._server = _server(app, self.config)
         self._thread: threading.Thread | None = None
         self._sock = None
         self.loop: asyncio.AbstractEventLoop | None = None

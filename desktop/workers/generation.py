@@ -7,22 +7,31 @@ waits for. Text is sent in batches (every ~40 ms), never one signal per token. C
 ``CancelToken`` (a threading.Event) set from the GUI thread: the worker is busy in its loop and
 has no event loop running, so a queued "cancel" slot would only run after the reply was done.
 The same token reaches llama.cpp's abort callback, so a Stop also ends a long prompt's prefill.
+
+Replies wait in the worker's own queue, not in Qt's: the window's chat and the API server's jobs
+(desktop/workers/server_bridge.py) are put there from their own threads, and a queued wake-up
+tells the worker to take the next one. It takes the window's first: the person at the keyboard
+never waits behind other apps' backlog. An API job's pieces go straight to its sink (the
+server's event loop), so no API token passes through the GUI thread.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from desktop.engines.base import (
     CancelToken,
     ContextFullError,
     Engine,
+    EngineError,
     GenerationStats,
     ModelInfo,
     SamplingParams,
@@ -53,6 +62,22 @@ EVENTS = {
 }
 
 
+@dataclass
+class _WindowRequest:
+    request_id: int
+    messages: list
+    params: dict
+    cancel: CancelToken
+    # Loads the window had asked for when it sent this: it runs on the model it was sent for.
+    after_load: int
+
+
+@dataclass
+class _ApiJob:
+    request_id: int
+    job: object  # desktop.server.backend.Job
+
+
 def _default_factory(path: str, **options) -> Engine:
     from desktop.engines import open_engine
 
@@ -60,12 +85,59 @@ def _default_factory(path: str, **options) -> Engine:
 
 
 class GenerationWorker(with_events(Worker, EVENTS)):
+    _wake = Signal()
+
     def __init__(self, factory: EngineFactory = _default_factory):
         super().__init__()
         self._factory = factory
         self._engine: Engine | None = None
         # Set from the owner's thread at shutdown: a child process still starting is given up.
         self.abort = CancelToken()
+        self._pending: collections.deque = collections.deque()
+        self._pending_lock = threading.Lock()
+        self._loads_done = 0
+        self._running_job = None  # the API job on the engine now, for a shutdown to stop
+        # Queued even when emitted on the worker's own thread: a wake-up is always an event.
+        self._wake.connect(self._next, Qt.ConnectionType.QueuedConnection)
+
+    # -- the queue of replies (put from any thread, taken on the worker's) -----------------------
+    def enqueue(self, item) -> None:
+        with self._pending_lock:
+            self._pending.append(item)
+        self._wake.emit()
+
+    def _take(self):
+        """The window's oldest request whose load has come, else the oldest API job."""
+        with self._pending_lock:
+            api = None
+            for item in self._pending:
+                if isinstance(item, _WindowRequest):
+                    if item.after_load <= self._loads_done:
+                        self._pending.remove(item)
+                        return item
+                elif api is None:
+                    api = item
+            if api is not None:
+                self._pending.remove(api)
+            return api
+
+    @Slot()
+    def _next(self) -> None:
+        item = self._take()
+        if isinstance(item, _WindowRequest):
+            self.generate(item.request_id, item.messages, item.params, item.cancel)
+        elif item is not None:
+            self.run_job(item.request_id, item.job)
+
+    @Slot(str, dict)
+    def _load_done(self, *_args) -> None:
+        """Right after each load (connected after it): window requests sent after that load may
+        run now, and a wake-up that found none of them ready is made up for."""
+        self._loads_done += 1
+        with self._pending_lock:
+            waiting = len(self._pending)
+        for _ in range(waiting):
+            self._wake.emit()
 
     def _load_failed(self, _exc, message: str, *_args) -> None:
         self.model_load_failed.emit(message)
@@ -94,7 +166,6 @@ class GenerationWorker(with_events(Worker, EVENTS)):
         else:
             self.generation_failed.emit(request_id, message)
 
-    @Slot(int, list, dict, object)
     @guarded("_generation_failed")
     def generate(self, request_id: int, messages: list, params: dict, cancel) -> None:
         engine = self._engine
@@ -115,11 +186,35 @@ class GenerationWorker(with_events(Worker, EVENTS)):
             # What was written before a failure is kept: the view shows it with the error.
             if pending:
                 self._emit(request_id, pending)
+        self.generation_finished.emit(request_id, self._stats(engine))
+
+    @staticmethod
+    def _stats(engine: Engine) -> GenerationStats:
         stats = engine.last_stats or GenerationStats()
         info = engine.info
-        self.generation_finished.emit(request_id, dataclasses.replace(
-            stats, dropped_indices=list(stats.dropped_indices),
-            model=info.name, backend=info.backend, device=info.device))
+        return dataclasses.replace(stats, dropped_indices=list(stats.dropped_indices),
+                                   model=info.name, backend=info.backend, device=info.device)
+
+    def run_job(self, request_id: int, job) -> None:
+        """An API job: its pieces and its end go to its sink from this thread; the owner hears
+        only that it ended (generation_finished), never its tokens."""
+        from desktop.server.backend import run_job
+
+        engine = self._engine
+        if engine is None and not job.cancel.is_set():
+            job.sink.fail(EngineError(self.tr("No model is loaded.")))
+            self.generation_failed.emit(request_id, self.tr("No model is loaded."))
+            return
+        if job.cancel.is_set():  # its client left, or the server stopped, while it waited
+            run_job(engine, job)
+            self.generation_finished.emit(request_id, GenerationStats(finish_reason="cancelled"))
+            return
+        self._running_job = job
+        try:
+            run_job(engine, job)
+        finally:
+            self._running_job = None
+        self.generation_finished.emit(request_id, self._stats(engine))
 
     def _emit(self, request_id: int, pieces: list[str]) -> None:
         """One batch, as runs of thinking and of answer in the order they came."""
@@ -161,6 +256,12 @@ class GenerationWorker(with_events(Worker, EVENTS)):
 
     def stop_work(self) -> None:
         self.abort.set()
+        # API jobs carry their own tokens: those waiting end at once, the running one stops.
+        with self._pending_lock:
+            jobs = [item.job for item in self._pending if isinstance(item, _ApiJob)]
+        running = self._running_job
+        for job in [*jobs, running] if running is not None else jobs:
+            job.cancel.set()
 
     def on_close(self) -> None:
         self._close_engine()
@@ -179,15 +280,15 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
     Its signals (EVENTS above) are delivered on the owner's thread."""
 
     _load = Signal(str, dict)
-    _generate = Signal(int, list, dict, object)
     _cache = Signal(str, object)
     _ids = itertools.count(1)
 
     def __init__(self, factory: EngineFactory = _default_factory, parent: QObject | None = None):
         super().__init__(GenerationWorker(factory), "generation", parent)
         self._cancels: dict[int, CancelToken] = {}
+        self._loads_asked = 0
         self._load.connect(self._worker.load)
-        self._generate.connect(self._worker.generate)
+        self._load.connect(self._worker._load_done)  # after the load: connections run in order
         self._cache.connect(self._worker.cache_command)
         # A request ends with exactly one of these: its cancel token is no longer needed.
         for event in (self.generation_finished, self.generation_failed, self.context_full):
@@ -195,6 +296,7 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
         self.start()
 
     def load(self, path: str, **options) -> None:
+        self._loads_asked += 1
         self._load.emit(str(path), options)
 
     def generate(self, messages: list[dict], params: SamplingParams | dict | None = None) -> int:
@@ -204,7 +306,17 @@ class EngineHost(with_events(WorkerOwner, EVENTS)):
         request_id = next(self._ids)
         cancel = CancelToken()
         self._cancels[request_id] = cancel
-        self._generate.emit(request_id, [dict(m) for m in messages], params or {}, cancel)
+        self._worker.enqueue(_WindowRequest(request_id, [dict(m) for m in messages], params or {}, cancel,
+                                            self._loads_asked))
+        return request_id
+
+    def submit_job(self, job) -> int:
+        """Queue an API job (desktop.server.backend.Job) from any thread; returns its request id.
+        It waits behind the window's requests; its output goes to its sink from the worker's
+        thread, and its cancel token is the job's own. Only generation_finished (or
+        generation_failed) reaches this object's thread for it."""
+        request_id = next(self._ids)  # itertools.count is safe to share between threads
+        self._worker.enqueue(_ApiJob(request_id, job))
         return request_id
 
     # The prompt cache (desktop/engines/prompt_cache.py), on the engine's thread, in order with

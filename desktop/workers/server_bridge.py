@@ -1,19 +1,22 @@
 """The window's API server: the model already loaded in the EngineHost, served over the OpenAI API.
 
 One copy of the model: requests from other apps go to the same generation worker as the window's
-own chat, through EngineHost.generate, so they share its one FIFO queue. uvicorn runs on a thread
-of its own (desktop.server.runner.ServerThread); a request crosses to this (the main) thread as a
-queued signal, and its pieces go back through the request's sink, which hands them to the
-server's event loop thread-safely. The main thread only relays: a few calls per 40 ms batch.
+own chat (EngineHost.submit_job), where the window's requests go first. uvicorn runs on a thread
+of its own (desktop.server.runner.ServerThread); a job goes from the server's event loop straight
+into the worker's queue, and the worker pushes its pieces straight into the job's sink, which
+hands them to the event loop thread-safely. The main thread is on no request's path: a window
+busy for a while does not hold up a stream, and stopping the server does not wait on it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from desktop.engines.base import ContextFullError, EngineError, GenerationStats, ModelInfo, Thought
+from desktop.engines.base import EngineError, ModelInfo
 from desktop.server.backend import EmbeddingsUnavailable, Job, ModelCard, model_card
 
 log = logging.getLogger(__name__)
@@ -27,8 +30,6 @@ class ServerBridge(QObject):
     request_logged = Signal(object)
     failed = Signal(str)
     # From the server's thread to this one (queued: this object lives on the main thread).
-    _job_submitted = Signal(object)
-    _cancel_requested = Signal(int)
     _logged = Signal(object)
 
     def __init__(self, host, parent: QObject | None = None):
@@ -36,22 +37,15 @@ class ServerBridge(QObject):
         self._host = host
         self._card: ModelCard | None = None  # replaced whole, so the server's thread reads it safely
         self._loading = False
-        self._jobs: dict[int, Job] = {}
         self._server = None
+        self._stopping: threading.Thread | None = None  # a stopped server's thread being joined
         self.api_key: str | None = None
-        self._job_submitted.connect(self._start_job)
-        self._cancel_requested.connect(self._cancel)
         self._logged.connect(self.request_logged)
         host.model_loaded.connect(self._on_loaded)
         host.model_unloaded.connect(self._on_unloaded)
         # A refused load (a damaged file) leaves the old model running: it is still served.
         # A load that failed after giving the old one up has said model_unloaded first.
         host.model_load_failed.connect(self._on_load_failed)
-        host.chunk_generated.connect(self._on_chunk)
-        host.thinking_generated.connect(self._on_thinking)
-        host.generation_finished.connect(self._on_finished)
-        host.generation_failed.connect(self._on_failed)
-        host.context_full.connect(self._on_context_full)
 
     # -- control (main thread) --------------------------------------------------------------
     @property
@@ -77,6 +71,9 @@ class ServerBridge(QObject):
 
         if self.running:
             return self.url
+        # A server just switched off may still hold the port for a moment (its streams end
+        # within a second): switching back on waits for it.
+        self.wait_shutdown(time.monotonic() + 5.0)
         # The core refuses an address other computers reach without a key (blank is none).
         app = create_app(self, host=host, api_key=api_key, cors_origins=tuple(cors_origins),
                          on_request=self._logged.emit)
@@ -87,30 +84,32 @@ class ServerBridge(QObject):
         return server.url
 
     def stop(self) -> None:
+        """Switch off without waiting: see request_shutdown."""
         self.request_shutdown()
-        self.wait_shutdown()
 
     def request_shutdown(self) -> None:
-        """Stop taking requests and cancel the ones in the engine's queue (the window's replies
-        are left alone); the server thread ends in wait_shutdown."""
-        server = self._server
-        if server is None:
-            return
-        server._server.should_exit = True
-        for request_id, job in list(self._jobs.items()):
-            job.cancel.set()
-            self._host.cancel(request_id)
-
-    def wait_shutdown(self, deadline: float | None = None, force_at: float | None = None) -> bool:
-        import time
-
+        """Stop taking requests at once. The server's event loop then fails the requests still
+        open and cancels their jobs, queued or running (the window's replies are left alone);
+        its thread is joined on a thread of its own, so this thread never waits for it."""
         server, self._server = self._server, None
         if server is None:
-            return True
-        timeout = 5.0 if deadline is None else max(deadline - time.monotonic(), 0.1)
-        stopped = server.stop(timeout)
+            return
+        stopper = threading.Thread(target=server.stop, name="edgechat-api-stop", daemon=True)
+        stopper.start()
+        self._stopping = stopper
         self.running_changed.emit(False)
-        return stopped
+
+    def wait_shutdown(self, deadline: float | None = None, force_at: float | None = None) -> bool:
+        """Wait until ``deadline`` (time.monotonic()) for a stopped server's thread to end."""
+        stopper = self._stopping
+        if stopper is None:
+            return True
+        timeout = 5.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
+        stopper.join(timeout)
+        if stopper.is_alive():
+            return False
+        self._stopping = None
+        return True
 
     # -- Backend protocol (the server's thread) ---------------------------------------------
     def models(self) -> list[ModelCard]:
@@ -122,7 +121,11 @@ class ServerBridge(QObject):
         return self._loading
 
     def submit(self, job: Job) -> None:
-        self._job_submitted.emit(job)
+        # On the server's thread: straight into the worker's queue, no stop on this thread.
+        if self._card is None:
+            job.sink.fail(EngineError(self.tr("No model is loaded.")))
+            return
+        self._host.submit_job(job)
 
     def embed(self, model: ModelCard, texts: list[str]):
         # The window's engine lives in its generation worker, which only takes chat requests.
@@ -130,54 +133,7 @@ class ServerBridge(QObject):
             "Embeddings are not offered by the window's server; use 'edgechat serve' with a GGUF "
             "model for /v1/embeddings.")
 
-    # -- relaying (main thread) -------------------------------------------------------------
-    @Slot(object)
-    def _start_job(self, job: Job) -> None:
-        if job.cancel.is_set():  # the client left before its turn came
-            job.sink.finish(GenerationStats(finish_reason="cancelled"))
-            return
-        if self._card is None:
-            job.sink.fail(EngineError(self.tr("No model is loaded.")))
-            return
-        request_id = self._host.generate(job.messages, job.params)
-        self._jobs[request_id] = job
-        job.cancel.on_set(lambda: self._cancel_requested.emit(request_id))
-
-    @Slot(int)
-    def _cancel(self, request_id: int) -> None:
-        if request_id in self._jobs:
-            self._host.cancel(request_id)
-
-    @Slot(int, str)
-    def _on_chunk(self, request_id: int, text: str) -> None:
-        job = self._jobs.get(request_id)
-        if job is not None:
-            job.sink.piece(text)
-
-    @Slot(int, str)
-    def _on_thinking(self, request_id: int, text: str) -> None:
-        job = self._jobs.get(request_id)
-        if job is not None:
-            job.sink.piece(Thought(text))
-
-    @Slot(int, object)
-    def _on_finished(self, request_id: int, stats) -> None:
-        job = self._jobs.pop(request_id, None)
-        if job is not None:
-            job.sink.finish(stats)
-
-    @Slot(int, str)
-    def _on_failed(self, request_id: int, message: str) -> None:
-        job = self._jobs.pop(request_id, None)
-        if job is not None:
-            job.sink.fail(EngineError(message))
-
-    @Slot(int, str)
-    def _on_context_full(self, request_id: int, message: str) -> None:
-        job = self._jobs.pop(request_id, None)
-        if job is not None:
-            job.sink.fail(ContextFullError(message))
-
+    # -- the model (main thread) -----------------------------------------------------------
     @Slot(object)
     def _on_loaded(self, info: ModelInfo) -> None:
         self._loading = False

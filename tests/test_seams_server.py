@@ -1,0 +1,231 @@
+"""The API server's threading: jobs go between the server's event loop and the engine's thread
+without the GUI thread, a stop ends the backlog instead of running it, the window's own chat
+goes before queued API jobs, and a remote Stop closes the request before any header came.
+Real model, real window, real uvicorn and real HTTP clients over loopback."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from desktop.engines.base import CancelToken, SamplingParams
+from desktop.models.default_model import default_model_path
+from desktop.server.app import create_app
+from desktop.server.backend import EngineBackend, Job, ServerStopping
+from desktop.server.runner import ServerThread
+from desktop.ui import server_panel
+
+pytestmark = pytest.mark.slow
+
+STORY = [{"role": "user", "content": "Write a very long story about a dragon and a knight."}]
+
+
+def _loaded_window(make_window, qtbot):
+    # One thread: on a busy machine llama.cpp's threads would wait on each other at each barrier.
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
+        window.load_model(str(default_model_path()), n_ctx=1024, n_threads=1)
+    return window
+
+
+@pytest.fixture
+def served(make_window, qtbot):
+    window = _loaded_window(make_window, qtbot)
+    panel = server_panel.show_panel(window)
+    bridge = window.server_bridge
+    bridge.start("127.0.0.1", 0)
+    yield window, bridge, panel
+    bridge.stop()
+    assert bridge.wait_shutdown(time.monotonic() + 10)
+
+
+class _StreamClient(threading.Thread):
+    """One raw streaming request: when each SSE data line arrived, and how it ended."""
+
+    def __init__(self, port: int, max_tokens: int = 600, messages=STORY):
+        super().__init__(daemon=True)
+        self.port, self.max_tokens, self.messages = port, max_tokens, messages
+        self.arrivals: list[float] = []
+        self.lines: list[str] = []
+        self.status: int | None = None
+        self.ended = threading.Event()
+
+    def run(self) -> None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            conn.request("POST", "/v1/chat/completions", json.dumps({
+                "stream": True, "max_tokens": self.max_tokens, "temperature": 0.8, "seed": 1,
+                "messages": self.messages}), {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            self.status = resp.status
+            while True:
+                line = resp.readline()
+                if not line:
+                    break
+                if line.startswith(b"data:"):
+                    self.arrivals.append(time.monotonic())
+                    self.lines.append(line.decode())
+            conn.close()
+        except OSError as exc:
+            self.lines.append(f"error: {exc!r}")
+        finally:
+            self.ended.set()
+
+    def tokens(self) -> int:
+        return sum(1 for line in self.lines if '"content":"' in line and '"content":""' not in line)
+
+
+# -- the GUI thread is on no API token's path -----------------------------------------------------
+def test_switching_the_server_off_mid_stream_does_not_block_the_window(served, qtbot):
+    window, bridge, panel = served
+    finished = []
+    window.host.generation_finished.connect(lambda rid, stats: finished.append(stats))
+    client = _StreamClient(bridge._server.port)
+    client.start()
+    qtbot.waitUntil(lambda: client.tokens() >= 3, timeout=120_000)
+    beats: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
+    heartbeat.start()
+    qtbot.wait(100)
+    started = time.monotonic()
+    panel.switch.setChecked(False)  # the user's off switch
+    took = time.monotonic() - started
+    assert not bridge.running and not panel.switch.isChecked()
+    # It blocked the window for 2.2 s: the bound is generous for a loaded machine.
+    assert took < 1.0, f"switching off took {took:.2f} s"
+    qtbot.waitUntil(client.ended.is_set, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    qtbot.wait(200)
+    heartbeat.stop()
+    assert finished[0].finish_reason == "cancelled"
+    assert "server_stopping" in "".join(client.lines)  # told why, as the stream's last event
+    gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
+    assert gaps and max(gaps) < 0.5, f"the window stalled for {max(gaps):.2f} s"
+    assert bridge.wait_shutdown(time.monotonic() + 5)
+    # And it serves again on the same port at once.
+    panel.switch.setChecked(True)
+    assert bridge.running
+
+
+def test_tokens_still_arrive_while_the_gui_thread_is_blocked(served, qtbot):
+    window, bridge, _panel = served
+    client = _StreamClient(bridge._server.port, max_tokens=900)
+    client.start()
+    qtbot.waitUntil(lambda: client.tokens() >= 2, timeout=120_000)
+    block: list[float] = []
+
+    def busy_window() -> None:
+        block.append(time.monotonic())
+        time.sleep(0.5)  # a stalled GUI thread (a long layout, a slow disk)
+        block.append(time.monotonic())
+
+    QTimer.singleShot(0, busy_window)
+    qtbot.waitUntil(lambda: len(block) == 2, timeout=10_000)
+    window.server_bridge.stop()
+    qtbot.waitUntil(client.ended.is_set, timeout=10_000)
+    start, end = block
+    # Strictly inside the block, away from its edges: pieces already on their way don't count.
+    during = [t for t in client.arrivals if start + 0.15 < t < end - 0.05]
+    assert during, "no token reached the client while the window was busy"
+
+
+# -- a stop ends the backlog ------------------------------------------------------------------
+def test_switching_off_cancels_the_queued_api_jobs(served, qtbot):
+    window, bridge, panel = served
+    finished = []
+    window.host.generation_finished.connect(lambda rid, stats: finished.append((time.monotonic(), stats)))
+    clients = [_StreamClient(bridge._server.port) for _ in range(4)]
+    for c in clients:
+        c.start()
+    qtbot.waitUntil(lambda: any(c.tokens() >= 2 for c in clients), timeout=120_000)
+    qtbot.waitUntil(lambda: len(window.host.worker._pending) == 3, timeout=10_000)
+    stopped = time.monotonic()
+    panel.switch.setChecked(False)
+    qtbot.waitUntil(lambda: len(finished) == 4, timeout=10_000)
+    qtbot.waitUntil(lambda: all(c.ended.is_set() for c in clients), timeout=10_000)
+    # The running reply stopped within a second (generous), the queued three never ran.
+    assert all(stats.finish_reason == "cancelled" for _at, stats in finished)
+    assert finished[-1][0] - stopped < 3.0
+    assert sum(1 for _at, stats in finished if stats.completion_tokens) == 1
+    for c in clients:
+        assert "server_stopping" in "".join(c.lines) or c.status == 503
+
+
+class _Recorder:
+    def __init__(self):
+        self.pieces: list[float] = []
+        self.end = None
+        self.ended = threading.Event()
+
+    def piece(self, text) -> None:
+        self.pieces.append(time.monotonic())
+
+    def finish(self, stats) -> None:
+        self.end = stats
+        self.ended.set()
+
+    def fail(self, error) -> None:
+        self.end = error
+        self.ended.set()
+
+
+def test_closing_the_headless_backend_cancels_its_backlog(model_path):
+    backend = EngineBackend(str(model_path), n_ctx=1024, n_threads=1)
+    backend.wait_loaded(120)
+    sinks = [_Recorder() for _ in range(4)]
+    for sink in sinks:
+        backend.submit(Job(STORY, SamplingParams(max_tokens=600, temperature=0.8, seed=1), CancelToken(),
+                           sink))
+    deadline = time.monotonic() + 120
+    while not sinks[0].pieces and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sinks[0].pieces
+    started = time.monotonic()
+    backend.close()
+    took = time.monotonic() - started
+    # It ran the whole backlog first (four long replies); a second is the target, this generous.
+    assert took < 3.0, f"closing took {took:.1f} s"
+    assert not backend._thread.is_alive()
+    assert all(isinstance(s.end, ServerStopping) for s in sinks[1:])
+    assert all(not s.pieces for s in sinks[1:])
+    assert sinks[0].ended.is_set()
+    assert not [t for t in sinks[0].pieces if t > started + 1.0]
+    late = Job(STORY, SamplingParams(), CancelToken(), _Recorder())
+    backend.submit(late)
+    assert isinstance(late.sink.end, ServerStopping)
+
+
+def test_a_headless_server_stop_answers_and_cancels_every_open_request(model_path):
+    """What Ctrl+C on 'edgechat serve' does: uvicorn's stop first ends the open requests."""
+    backend = EngineBackend(str(model_path), n_ctx=1024, n_threads=1)
+    backend.wait_loaded(120)
+    server = ServerThread(create_app(backend), port=0)
+    server.start()
+    try:
+        clients = [_StreamClient(server.port) for _ in range(3)]
+        for c in clients:
+            c.start()
+        deadline = time.monotonic() + 120
+        while not any(c.tokens() >= 2 for c in clients) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the others are in the engine's queue by now
+        started = time.monotonic()
+        assert server.stop(10)
+        took = time.monotonic() - started
+        assert took < 1.5, f"the stop took {took:.2f} s (uvicorn's graceful wait is 2 s)"
+        for c in clients:
+            assert c.ended.wait(5)
+            assert "server_stopping" in "".join(c.lines) or c.status == 503
+        assert backend._jobs.empty()
+        probe = Job(STORY, SamplingParams(max_tokens=1), CancelToken(), _Recorder())
+        backend.submit(probe)  # the engine is free: it answers at once
+        assert probe.sink.ended.wait(60)
+    finally:
+        backend.close()
