@@ -229,3 +229,36 @@ def test_a_headless_server_stop_answers_and_cancels_every_open_request(model_pat
         assert probe.sink.ended.wait(60)
     finally:
         backend.close()
+
+
+# -- the person at the keyboard goes first --------------------------------------------------------
+def test_the_windows_chat_goes_before_queued_api_jobs(served, qtbot):
+    window, bridge, _panel = served
+    ended: list[int] = []
+    window.host.generation_finished.connect(lambda rid, stats: ended.append(rid))
+    window_ids: list[int] = []
+    generate = window.host.generate
+
+    def spy(*args, **kwargs):
+        window_ids.append(generate(*args, **kwargs))
+        return window_ids[-1]
+
+    window.host.generate = spy
+    clients = [_StreamClient(bridge._server.port, max_tokens=40) for _ in range(4)]
+    for c in clients:
+        c.start()
+    qtbot.waitUntil(lambda: any(c.tokens() >= 1 for c in clients), timeout=120_000)
+    qtbot.waitUntil(lambda: len(window.host.worker._pending) == 3, timeout=10_000)
+    waiting = [item.request_id for item in list(window.host.worker._pending)]
+    window.send("Hi there")
+    qtbot.waitUntil(lambda: bool(window_ids), timeout=10_000)
+    qtbot.waitUntil(lambda: len(ended) == 5 and not window.session.busy, timeout=300_000)
+    for c in clients:
+        assert c.ended.wait(10) and c.tokens()
+    # The window's reply comes before the API jobs that were waiting when it was sent (one of
+    # them may have started in the moment between looking and sending).
+    mine = ended.index(window_ids[0])
+    assert len([rid for rid in waiting if ended.index(rid) > mine]) >= len(waiting) - 1 >= 2, (
+        ended, waiting, window_ids)
+    messages = window.store.messages(window.session.current_id)
+    assert messages[-1].role == "assistant" and messages[-1].content
