@@ -10,6 +10,7 @@ import signal
 import sys
 
 from desktop import __version__
+from desktop.errors import fail
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,23 +104,18 @@ def _print_notice(message: str) -> None:
     print(f"edgechat: {message}", file=sys.stderr, flush=True)
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"edgechat: {message}", file=sys.stderr)
-    return code
-
-
 def ask(args) -> int:
     from desktop.models.default_model import DefaultModelMissing, default_model_path
 
     try:
         model = args.model or str(default_model_path())
     except DefaultModelMissing as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     from desktop.engines.base import is_remote
 
     # A saved server's model (remote://<server>/<model>) is no file: loading asks the server.
     if args.model and not is_remote(args.model) and not os.path.exists(args.model):
-        return _fail(f"model not found: {args.model}")
+        return fail(f"model not found: {args.model}")
 
     from PySide6.QtCore import QCoreApplication, QTimer
 
@@ -138,7 +134,7 @@ def ask(args) -> int:
         state["request"] = host.generate(messages, params)
 
     def on_load_failed(message: str) -> None:
-        state["code"] = _fail(message)
+        state["code"] = fail(message)
         app.quit()
 
     def on_chunk(request_id: int, text: str) -> None:
@@ -179,7 +175,7 @@ def ask(args) -> int:
     def on_failed(request_id: int, message: str) -> None:
         if state["text"] and not args.json:
             sys.stdout.write("\n")
-        state["code"] = _fail(message)
+        state["code"] = fail(message)
         app.quit()
 
     host.model_loaded.connect(on_loaded)

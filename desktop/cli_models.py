@@ -11,6 +11,7 @@ import signal
 import sys
 
 from desktop import config
+from desktop.errors import fail
 from desktop.units import format_bytes
 
 
@@ -39,11 +40,6 @@ def add_parsers(sub) -> None:
     hw.add_argument("--json", action="store_true")
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"edgechat: {message}", file=sys.stderr)
-    return code
-
-
 def run(args) -> int:
     from desktop.engines.base import EngineError
     from desktop.models.downloads import DownloadError
@@ -58,9 +54,9 @@ def run(args) -> int:
                    "recommend": recommend_model}[args.models_command]
         return handler(args)
     except (DownloadError, HubError, LibraryError, EngineError) as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except OSError as exc:
-        return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "))
+        return fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "))
 
 
 def hardware(args) -> int:
@@ -199,14 +195,14 @@ def download(args) -> int:
     library = Library()
     endpoint = config.hub_endpoint()
     if args.catalog_id and (args.repo or args.file or args.subfolder):
-        return _fail("give either a catalog id or --repo with --file/--subfolder", 2)
+        return fail("give either a catalog id or --repo with --file/--subfolder", 2)
     if args.catalog_id:
         plan = _plan_catalog(args, endpoint)
     elif args.repo and (args.file or args.subfolder):
         plan = plan_download(args.repo, filename=args.file, subfolder=args.subfolder,
                              revision=args.revision, endpoint=endpoint)
     else:
-        return _fail("name a catalog model, or --repo with --file (GGUF) or --subfolder (ONNX)", 2)
+        return fail("name a catalog model, or --repo with --file (GGUF) or --subfolder (ONNX)", 2)
     existing = library.get(plan.id)
     if existing is not None:
         print(f"Already installed: {existing.id} at {existing.path}")
@@ -232,7 +228,7 @@ def download(args) -> int:
         return 130
     except VerificationError as exc:
         print()
-        return _fail(str(exc))
+        return fail(str(exc))
     finally:
         signal.signal(signal.SIGINT, previous)
     print(f"\nInstalled and verified: {model.id}\n  {model.path}")

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import errno
 import re
+import sys
 
 from desktop.text import QT_TRANSLATE_NOOP, translate
 
 
 class UserError(Exception):
     """An error whose message is meant for the user, as it is."""
+
+
+def fail(message: str, code: int = 1) -> int:
+    """Say a command's failure on stderr, as every ``edgechat`` command says it; the exit code."""
+    print(f"edgechat: {message}", file=sys.stderr)
+    return code
 
 
 # What an operating system error means for the user, by errno: a sentence to follow "because".

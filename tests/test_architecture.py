@@ -35,3 +35,63 @@ def test_resources_ship_inside_the_package():
 
     icon = files("desktop.resources").joinpath("edgechat.png")
     assert icon.is_file() and icon.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def import_circles(graph, package: str) -> list[list[str]]:
+    """The strongly connected sets of ``package``'s modules: each a circle of imports (imports
+    inside functions count: a lazy import still ties the two modules together)."""
+    ours = sorted(m for m in graph.modules if m == package or m.startswith(package + "."))
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in ours:
+                continue
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            members = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                members.append(member)
+                if member == module:
+                    break
+            if len(members) > 1:
+                circles.append(sorted(members))
+
+    for module in ours:
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_the_circle_finder_finds_a_circle_through_a_package():
+    import grimp
+
+    graph = grimp.ImportGraph()
+    for module in ("pkg", "pkg.a", "pkg.b", "pkg.c", "pkg.d"):
+        graph.add_module(module)
+    graph.add_import(importer="pkg", imported="pkg.a")
+    graph.add_import(importer="pkg.a", imported="pkg.b")
+    graph.add_import(importer="pkg.b", imported="pkg")  # back up to the package's __init__
+    graph.add_import(importer="pkg.c", imported="pkg.d")
+    assert import_circles(graph, "pkg") == [["pkg", "pkg.a", "pkg.b"]]
+
+
+def test_desktop_has_no_import_circles():
+    import grimp
+
+    circles = import_circles(grimp.build_graph("desktop"), "desktop")
+    assert circles == [], "import circles (lazy imports included): " + "; ".join(
+        " <-> ".join(circle) for circle in circles)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from desktop.engines.context import kv_cache_bytes
 from desktop.hardware import GpuInfo, HardwareProfile, apple_gpu
 from desktop.models import fit
 from desktop.models.fit import MemoryEstimate, Variant
@@ -46,7 +47,7 @@ def needing(total_gib: float, engine="llama", context=4096) -> MemoryEstimate:
 
 
 def test_kv_cache_of_smollm2_135m_at_8k():
-    assert fit.kv_cache_bytes(30, 3, 64, 8192, 2) == 2 * 30 * 3 * 64 * 8192 * 2 == 188_743_680
+    assert kv_cache_bytes(30, 3, 64, 8192, 2) == 2 * 30 * 3 * 64 * 8192 * 2 == 188_743_680
     e = fit.estimate(100 * MIB, context=8192, engine="llama", **SMOLLM2_135M)
     assert e.kv_cache == 188_743_680 and not e.kv_estimated
     assert e.context == 8192 and e.engine == "llama"

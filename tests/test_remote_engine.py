@@ -16,7 +16,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from desktop.engines import ContextOverflowError, detect_backend, open_engine, validate_model
+from desktop.engines import ContextOverflowError, EngineError, detect_backend, open_engine, validate_model
 from desktop.engines.base import CancelToken, SamplingParams, Thought
 from desktop.engines.remote_engine import (
     RemoteAuthError,
@@ -32,6 +32,7 @@ from desktop.engines.remote_engine import (
     parse_id,
 )
 from desktop.models import remotes
+from desktop.models.open_model import open_model, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-test-remote-key"
@@ -96,8 +97,12 @@ def test_remote_ids_are_their_own_backend():
     assert parse_id(model_id) == ("a1b2", "Qwen/Qwen3-32B")  # a model name may hold "/"
     assert detect_backend(model_id) == "remote"
     with pytest.raises(RemoteError) as info:
-        validate_model(model_id)  # no file to check: the server is asked, and this one is not saved
+        validate(model_id)  # no file to check: the server is asked, and this one is not saved
     assert "Connect to a server" in str(info.value)
+    # The engines never resolve a saved server themselves: that is the model layer's.
+    for engines_call in (open_engine, validate_model):
+        with pytest.raises(EngineError, match="desktop.models.open_model"):
+            engines_call(model_id)
     with pytest.raises(RemoteError):
         parse_id("remote://only-a-server")
 
@@ -173,14 +178,14 @@ def test_stop_closes_the_request_within_a_second_and_frees_the_server(llama_serv
 
 
 @pytest.mark.slow
-def test_a_saved_server_opens_through_open_engine_with_its_key_from_the_keyring(
+def test_a_saved_server_opens_through_open_model_with_its_key_from_the_keyring(
         llama_server, memory_keyring, data_dir):
     saved = remotes.save_server(llama_server, ["smollm2"], name="Test box", api_key=API_KEY)
     assert API_KEY not in (data_dir / "remotes.json").read_text()  # the key is only in the keyring
     assert memory_keyring.store[("EdgeChat", "remote-server:" + saved.id)] == API_KEY
     [model] = remotes.saved_models()
     assert (model.server_name, model.model, model.base_url) == ("Test box", "smollm2", llama_server)
-    engine = open_engine(model.id, n_ctx=1024)
+    engine = open_model(model.id, n_ctx=1024)
     try:
         assert engine.info.path == model.id
         assert engine.info.n_ctx == 1024  # the user's setting (this server reports no context)

@@ -72,14 +72,14 @@ def test_a_slot_that_raises_anything_reports_it(qtbot, model_path, monkeypatch):
 
 def test_a_crafted_gguf_ends_loading_with_a_message(make_window, qtbot, tmp_path, monkeypatch):
     """Whatever the header reader raises, the window hears about it and leaves "Loading…"."""
-    import desktop.engines as engines
+    from desktop.models import open_model
 
     window = make_window(load=False)
 
     def reader_bug(path, backend=None):
         raise TypeError("unsupported operand type(s) for %: 'int' and 'str'")
 
-    monkeypatch.setattr(engines, "validate_model", reader_bug)
+    monkeypatch.setattr(open_model, "validate", reader_bug)
     bad = tmp_path / "crafted.gguf"
     bad.write_bytes(b"GGUF" + bytes(64))
     with qtbot.waitSignal(window.host.model_load_failed, timeout=10_000):

@@ -8,7 +8,8 @@ import html
 
 import pytest
 
-from desktop.engines.counter import preview, sample_chat
+from desktop.engines.template_preview import sample_chat
+from desktop.models.open_model import preview
 
 CHATML_SAMPLE = (
     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHello!<|im_end|>\n"

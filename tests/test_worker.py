@@ -30,13 +30,13 @@ def test_loads_and_streams_in_batches(loaded_host, qtbot):
     assert rid == request_id
     assert stats.completion_tokens == 120 and stats.finish_reason == "length"
     assert all(r == request_id for r, _, _ in rec.chunks)
-    # Batched by time: a signal per BATCH_INTERVAL_S at most, never one per token, yet more
+    # Batched by time: a signal per STREAM_BATCH_S at most, never one per token, yet more
     # than one (it streamed). Counted against time, not tokens: on a busy machine tokens come
     # slower than the interval and a batch holds one.
-    from desktop.workers.generation import BATCH_INTERVAL_S
+    from desktop.engines.base import STREAM_BATCH_S
 
     span = rec.chunks[-1][2] - rec.chunks[0][2]
-    assert 2 <= len(rec.chunks) <= span / BATCH_INTERVAL_S + 2
+    assert 2 <= len(rec.chunks) <= span / STREAM_BATCH_S + 2
     # Delivered on the GUI thread, never on the worker's.
     assert rec.threads == {QThread.currentThread()}
 

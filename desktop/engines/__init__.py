@@ -27,6 +27,15 @@ __all__ = [
 
 
 BACKENDS = ("llama", "onnx", "remote")
+# A remote id names a saved server and a key in the keyring, which the model layer keeps:
+# desktop.models.open_model resolves it and hands the remote engine an address and a key.
+LOCAL_BACKENDS = ("llama", "onnx")
+
+
+def _not_local(backend: str) -> str:
+    if backend == "remote":
+        return "A remote model is opened through desktop.models.open_model, which resolves its server."
+    return f"Unknown engine {backend!r}: use one of {', '.join(BACKENDS)}."
 
 
 def detect_backend(path: str) -> str:
@@ -40,13 +49,10 @@ def detect_backend(path: str) -> str:
 
 
 def validate_model(path: str, backend: str | None = None) -> None:
-    """A cheap check, before anything is unloaded, that ``path`` is a model we can open."""
+    """A cheap check, before anything is unloaded, that ``path`` is a local model we can open."""
     backend = backend or detect_backend(path)
-    if backend == "remote":
-        from desktop.engines.remote_engine import validate_remote
-
-        validate_remote(path)  # the server answers and offers the model
-        return
+    if backend not in LOCAL_BACKENDS:
+        raise EngineError(_not_local(backend))
     if backend == "onnx":
         from desktop.engines.onnx_engine import validate_folder
 
@@ -61,19 +67,15 @@ def open_engine(
     path: str, backend: str | None = None, device: str = "auto", in_process: bool = False,
     abort=None, **options,
 ) -> Engine:
-    """Open the model at ``path`` with the engine that fits its format (or ``backend``).
+    """Open the local model at ``path`` with the engine that fits its format (or ``backend``).
 
     The ONNX engine runs in a child process unless ``in_process``: its bindings hold the GIL
     while computing (see process_engine.py). ``abort`` (an Event) gives up a child process
     that is still starting, so closing the app never waits for a slow load.
     """
     backend = backend or detect_backend(path)
-    if backend not in BACKENDS:
-        raise EngineError(f"Unknown engine {backend!r}: use one of {', '.join(BACKENDS)}.")
-    if backend == "remote":
-        from desktop.engines.remote_engine import open_remote
-
-        return open_remote(path, **options)
+    if backend not in LOCAL_BACKENDS:
+        raise EngineError(_not_local(backend))
     if backend == "onnx":
         if not in_process:
             from desktop.engines.process_engine import ProcessEngine

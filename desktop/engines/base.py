@@ -15,6 +15,12 @@ from desktop.errors import UserError
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
+# A reply's text travels in batches, one per this interval at most, at every hop that wakes a
+# thread or a process (the ONNX child's pipe, the worker's signals to the window, the API's
+# events): a wake-up per token takes CPU from the runtime's own threads on a small machine
+# (bench/streaming.py), and 25 updates a second still read as a smooth stream.
+STREAM_BATCH_S = 0.04
+
 
 # A model on an OpenAI-compatible server is named remote://<server_id>/<model> wherever a local
 # model is named by its path (the picker, load settings, the remembered model, the engines).

@@ -1,7 +1,7 @@
 """The per-install secret that seals saved prompt states (see prompt_cache.py).
 
 32 random bytes, made on first use and kept in the OS keyring, like the Hugging Face token
-(desktop/models/tokens.py). Where there is no keyring (a bare Linux session: keyring's "fail"
+(desktop/keyring_store.py). Where there is no keyring (a bare Linux session: keyring's "fail"
 backend, or a chainer with nothing behind it) it is kept in a file of the data folder that only
 the user can read (0600), and Settings ▸ Privacy says so. A keyring that exists but refuses
 (locked, an error) gets a key for this run only: states saved then do not survive a restart,
@@ -81,28 +81,26 @@ def _write_file(path: Path, secret: bytes) -> None:
 
 def _keyring():
     """The keyring backend, or None where there is no usable one (the same test as for tokens)."""
-    from desktop.models import tokens
+    from desktop import keyring_store
 
-    if not tokens.status().available:
-        return None
-    return tokens._backend()
+    return keyring_store.usable()
 
 
 def load() -> CacheKey:
     """The install's key: from the keyring (made there on first use), else from the key file."""
-    from desktop.models import tokens
+    from desktop.keyring_store import SERVICE
 
     backend = _keyring()
     path = key_file()
     if backend is not None:
         name = type(backend).__name__
         try:
-            secret = _decode(backend.get_password(tokens.SERVICE, USERNAME) or "")
+            secret = _decode(backend.get_password(SERVICE, USERNAME) or "")
             if secret is None:
                 # A key file from a session without a keyring moves into the keyring, so the
                 # states it sealed stay readable and no key is left on disk.
                 secret = _read_file(path) or secrets.token_bytes(KEY_BYTES)
-                backend.set_password(tokens.SERVICE, USERNAME, base64.b64encode(secret).decode("ascii"))
+                backend.set_password(SERVICE, USERNAME, base64.b64encode(secret).decode("ascii"))
                 with contextlib.suppress(OSError):
                     path.unlink()
             return CacheKey(secret, KEYRING, name)

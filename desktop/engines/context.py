@@ -33,6 +33,11 @@ POLICIES = ("rolling", "keep_first", "stop")
 DEFAULT_N_CTX = 4096
 
 
+def kv_cache_bytes(n_layers: int, n_kv_heads: int, head_dim: int, n_ctx: int, bytes_per_value: int) -> int:
+    """The KV cache of ``n_ctx`` tokens: K and V, for every layer, KV head and position."""
+    return 2 * n_layers * n_kv_heads * head_dim * n_ctx * bytes_per_value
+
+
 def context_setting() -> str:
     """Where the context length is set in the window, as error messages name it (the window
     offers to open it under any message that contains this)."""

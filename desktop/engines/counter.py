@@ -14,39 +14,8 @@ import os
 from collections.abc import Sequence
 
 from desktop.engines.base import Message, ModelLoadError
+from desktop.engines.template_preview import sample_prompt
 from desktop.privacy import import_genai
-from desktop.text import translate
-
-
-def sample_chat() -> list[Message]:
-    """A short chat (system, user, assistant, user) whose prompt shows how a model is spoken to."""
-    return [
-        {"role": "system", "content": translate("Core", "You are a helpful assistant.")},
-        {"role": "user", "content": translate("Core", "Hello!")},
-        {"role": "assistant", "content": translate("Core", "Hello! How can I help you today?")},
-        {"role": "user", "content": translate("Core", "What is the capital of France?")},
-    ]
-
-
-def sample_prompt(prompt) -> str:
-    """The text ``prompt`` (a LlamaPrompt or OnnxPrompt) makes of the sample chat, exactly as the
-    engine would send it; the template's own complaint when it refuses it."""
-    from desktop.engines.chat_template import TemplateError
-
-    try:
-        return prompt.render(sample_chat())
-    except TemplateError as exc:
-        return str(exc)
-
-
-def preview(path: str | os.PathLike, backend: str | None = None) -> str:
-    """The sample chat's prompt for the model at ``path``, opening only its tokenizer (slow for a
-    GUI thread: a worker's)."""
-    counter = open_counter(path, backend)
-    try:
-        return counter.preview()
-    finally:
-        counter.close()
 
 
 class PromptCounter:
@@ -74,14 +43,13 @@ class PromptCounter:
 
 
 def open_counter(path: str | os.PathLike, backend: str | None = None) -> PromptCounter:
+    """The counter for a local model (a remote one's is desktop.models.open_model's)."""
     from desktop.engines import detect_backend
 
     path = os.fspath(path)
     backend = backend or detect_backend(path)
     if backend == "remote":
-        from desktop.engines.remote_engine import open_remote_counter
-
-        return open_remote_counter(path)
+        raise ModelLoadError("A remote model's counter comes from desktop.models.open_model.")
     if backend == "onnx":
         return _onnx_counter(path)
     return _llama_counter(path)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from desktop import config
-from desktop.engines import chat_template, counter, families, prompt_cache, reasoning, stops
+from desktop.engines import chat_template, families, prompt_cache, reasoning, stops, template_preview
 from desktop.engines.base import (
     Engine,
     EngineError,
@@ -169,7 +169,7 @@ class LlamaEngine(Engine):
                 "system_role": self._prompt.system_role,
                 "template_note": self._prompt.template_note,
                 "template_family": self._prompt.family,
-                "template_preview": counter.sample_prompt(self._prompt),
+                "template_preview": template_preview.sample_prompt(self._prompt),
                 "thinking": reasoning.probe(self._prompt, gguf.chat_template),
             },
         )

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from desktop.engines import chat_template, counter, families, prompt_cache, reasoning, stops
+from desktop.engines import chat_template, families, prompt_cache, reasoning, stops, template_preview
 from desktop.engines.base import (
     Engine,
     GenerationStats,
@@ -36,7 +36,7 @@ from desktop.engines.base import (
     SamplingParams,
     decode_rate,
 )
-from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, reply_budget
+from desktop.engines.context import DEFAULT_N_CTX, fit_for_reply, kv_cache_bytes, reply_budget
 from desktop.privacy import import_genai
 from desktop.text import translate
 
@@ -317,7 +317,7 @@ class OnnxEngine(Engine):
                 "sampling": sampling_defaults(config, folder),
                 "system_role": self._prompt.system_role,
                 "template_note": self._prompt.template_note,
-                "template_preview": counter.sample_prompt(self._prompt),
+                "template_preview": template_preview.sample_prompt(self._prompt),
                 "thinking": reasoning.probe(self._prompt, self._template),
             },
         )
@@ -334,9 +334,9 @@ class OnnxEngine(Engine):
         self._gen_owner: str | None = None  # the chat whose prompt it holds
         # Generators of other conversations, waiting to continue (see the module's docstring).
         kv_bytes = 4 if chosen == "cpu" else 2  # the CPU builds keep float32 KV, GPU ones float16
-        self._kv_bytes_per_token = (int(decoder.get("num_hidden_layers") or 0)
-                                    * int(decoder.get("num_key_value_heads") or 0)
-                                    * int(decoder.get("head_size") or 0) * 2 * kv_bytes)
+        self._kv_bytes_per_token = kv_cache_bytes(int(decoder.get("num_hidden_layers") or 0),
+                                                  int(decoder.get("num_key_value_heads") or 0),
+                                                  int(decoder.get("head_size") or 0), 1, kv_bytes)
         if cache_ram_mb is None:
             cache_ram_mb = prompt_cache.default_ram_budget_mb(weights, self._n_ctx, _available_ram())
         self._parked = prompt_cache.PrefixLRU(max(int(cache_ram_mb), 0) * prompt_cache.MIB)

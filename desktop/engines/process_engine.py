@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
 from desktop.engines.base import (
+    STREAM_BATCH_S,
     CancelToken,
     ContextFullError,
     ContextOverflowError,
@@ -39,10 +40,9 @@ _ERRORS = {
 }
 # Every wake-up of this process takes a core from the runtime on a small machine: on 2 cores,
 # a 20 ms cancel poll and 30 ms batches cost 3% of decode speed (bench/streaming.py). So the
-# child sends text in batches, and a CancelToken forwards a Stop the moment it is set; only a
-# plain Event is polled.
+# child sends text in batches (STREAM_BATCH_S), and a CancelToken forwards a Stop the moment it
+# is set; only a plain Event is polled.
 CANCEL_POLL_S = 0.1
-BATCH_INTERVAL_S = 0.05
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -69,6 +69,17 @@ def _runs(pieces: list[str]):
     return runs
 
 
+def _in_process_engine(backend: str, path: str, options: dict) -> Engine:
+    """The engine itself, in the child (the package's open_engine is what starts this process)."""
+    if backend == "onnx":
+        from desktop.engines.onnx_engine import OnnxEngine
+
+        return OnnxEngine(path, **options)
+    from desktop.engines.llama_engine import LlamaEngine
+
+    return LlamaEngine(path, **options)
+
+
 def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
     """The child: load the engine, then answer requests until told to close."""
     # Before the runtime is imported, whoever started the parent (a test, a script): the child
@@ -77,9 +88,7 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
 
     harden_environment()
     try:
-        from desktop.engines import open_engine
-
-        engine = open_engine(path, backend=backend, in_process=True, **options)
+        engine = _in_process_engine(backend, path, options)
     except EngineError as exc:
         conn.send(("error", (_error_kind(exc), str(exc))))
         return
@@ -111,7 +120,7 @@ def _serve(conn, cancel, backend: str, path: str, options: dict) -> None:
                         now = time.perf_counter()
                         # Batched, as the worker batches for the view: a wake-up of the app per
                         # token would take CPU from the runtime's own threads on small machines.
-                        if now - last_send >= BATCH_INTERVAL_S:
+                        if now - last_send >= STREAM_BATCH_S:
                             for run in _runs(pending):
                                 conn.send(run)
                             pending.clear()

@@ -719,40 +719,8 @@ def _usage_int(usage, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-# -- opening a saved model ---------------------------------------------------------------------
-def open_remote(model_id: str, n_ctx: int | None = None, **_options) -> RemoteEngine:
-    """The engine for a saved ``remote://<server_id>/<model>`` id (see desktop/models/remotes.py);
-    local load settings (threads, GPU layers...) mean nothing here and are ignored."""
-    from desktop.models import remotes
-
-    server, model, api_key = remotes.resolve(model_id)
-    return RemoteEngine(server.base_url, model, api_key, model_id=model_id, n_ctx=n_ctx,
-                        server_name=server.name,
-                        read_timeout=server.read_timeout or READ_TIMEOUT_S,
-                        context_length=server.context_length)
-
-
-def validate_remote(model_id: str) -> None:
-    """Before the loaded model is given up for a remote one: the server answers and still offers
-    the model (one /v1/models request), so an unreachable server leaves the chat as it was."""
-    from desktop.models import remotes
-
-    server, model, api_key = remotes.resolve(model_id)
-    base_url = normalize_base_url(server.base_url)
-    client = make_client(base_url, api_key)
-    try:
-        offered = [m.get("id") for m in list_models(client, base_url)]
-    finally:
-        with contextlib.suppress(Exception):
-            client.close()
-    if model not in offered:
-        raise RemoteModelGoneError(translate(
-            "Core", "The server at {where} no longer offers the model {model}. Choose another of its "
-            "models in \"Connect to a server…\".").format(where=host_label(base_url), model=model))
-
-
 class RemoteCounter:
-    """The context meter's counter for a remote model (see engines/counter.py).
+    """The context meter's counter for a remote model (see models/open_model.py).
 
     It estimates (four characters a token, and the template's overhead) and sends nothing: the
     meter counts the message while it is typed, and a draft the user may still delete must not
@@ -776,7 +744,3 @@ class RemoteCounter:
     def close(self) -> None:
         pass
 
-
-def open_remote_counter(model_id: str) -> RemoteCounter:
-    parse_id(model_id)
-    return RemoteCounter(model_id)

@@ -89,6 +89,7 @@ from importlib.resources import files as resource_files
 from pathlib import Path
 from typing import Any
 
+from desktop.engines.context import kv_cache_bytes
 from desktop.errors import UserError
 from desktop.models.names import is_repo_id, path_problem
 
@@ -214,7 +215,7 @@ class CatalogModel:
         """Keys plus values for ``n_ctx`` tokens (f16 by default); None when facts are missing."""
         if self.n_layers is None or self.n_kv_heads is None or self.head_dim is None:
             return None
-        return 2 * self.n_layers * self.n_kv_heads * self.head_dim * n_ctx * bytes_per_value
+        return kv_cache_bytes(self.n_layers, self.n_kv_heads, self.head_dim, n_ctx, bytes_per_value)
 
 
 @dataclass(frozen=True)

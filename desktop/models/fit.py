@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.engines.context import DEFAULT_N_CTX
+from desktop.engines.context import DEFAULT_N_CTX, kv_cache_bytes
 from desktop.hardware import GpuInfo, HardwareProfile
 from desktop.text import QT_TRANSLATE_NOOP, translate
 from desktop.units import MIB, format_bytes
@@ -101,11 +101,6 @@ def model_size(path: str | os.PathLike) -> int:
     if p.is_dir():
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
     return p.stat().st_size
-
-
-def kv_cache_bytes(n_layers: int, n_kv_heads: int, head_dim: int, context: int, bytes_per_elem: int) -> int:
-    """K and V, for every layer, KV head and position."""
-    return 2 * n_layers * n_kv_heads * head_dim * context * bytes_per_elem
 
 
 def heuristic_kv_elements_per_token(params: int) -> int:

@@ -18,6 +18,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from desktop import keyring_store
 from desktop.engines.remote_engine import (
     RemoteError,
     context_length_of,
@@ -29,7 +30,6 @@ from desktop.engines.remote_engine import (
     normalize_base_url,
     parse_id,
 )
-from desktop.models import tokens
 from desktop.models.library import LibraryError
 from desktop.paths import data_dir
 from desktop.storage.jsondoc import JsonDocument
@@ -190,12 +190,7 @@ def get_api_key(server_id: str) -> str | None:
     with _session_lock:
         if server_id in _session_keys:
             return _session_keys[server_id]
-    if not tokens.status().available:
-        return None
-    try:
-        return tokens._backend().get_password(tokens.SERVICE, KEY_PREFIX + server_id) or None
-    except Exception:  # noqa: BLE001 - a locked or broken keyring: behave as "no key"
-        return None
+    return keyring_store.get(KEY_PREFIX + server_id)
 
 
 def set_api_key(server_id: str, api_key: str) -> bool:
@@ -204,18 +199,18 @@ def set_api_key(server_id: str, api_key: str) -> bool:
     api_key = (api_key or "").strip()
     with _session_lock:
         _session_keys.pop(server_id, None)
-    if not tokens.status().available:
+    backend = keyring_store.usable()
+    if backend is None:
         if api_key:
             with _session_lock:
                 _session_keys[server_id] = api_key
         return False
-    backend = tokens._backend()
     if not api_key:
         with contextlib.suppress(Exception):
-            backend.delete_password(tokens.SERVICE, KEY_PREFIX + server_id)
+            backend.delete_password(keyring_store.SERVICE, KEY_PREFIX + server_id)
         return True
     try:
-        backend.set_password(tokens.SERVICE, KEY_PREFIX + server_id, api_key)
+        backend.set_password(keyring_store.SERVICE, KEY_PREFIX + server_id, api_key)
     except Exception as exc:  # noqa: BLE001
         with _session_lock:
             _session_keys[server_id] = api_key
@@ -227,9 +222,9 @@ def set_api_key(server_id: str, api_key: str) -> bool:
 
 def keyring_note() -> str:
     """What the dialog says about where a key goes."""
-    state = tokens.status()
-    if state.available:
-        return translate("Core", "The key is kept in the OS keyring ({name}).").format(name=state.backend)
+    ring = keyring_store.find()
+    if ring.backend is not None:
+        return translate("Core", "The key is kept in the OS keyring ({name}).").format(name=ring.name)
     return translate("Core", "No OS keyring is available: a key is used for this session only and "
                              "never written to a file.")
 

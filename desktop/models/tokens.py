@@ -10,14 +10,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from desktop import keyring_store
 from desktop.errors import UserError
+from desktop.keyring_store import SERVICE
 from desktop.text import QT_TRANSLATE_NOOP, translate
 
-SERVICE = "EdgeChat"
 USERNAME = "huggingface-token"
-
-# Backends that are not a keyring at all: they fail, drop secrets, or store them in plain text.
-_REFUSED = ("fail", "null", "plaintext", "unencrypted", "keyrings.alt")
 
 NO_KEYRING_HELP = QT_TRANSLATE_NOOP(
     "Core",
@@ -39,52 +37,26 @@ class KeyringStatus:
     message: str
 
 
-def _backend():
-    import keyring
-
-    return keyring.get_keyring()
-
-
-def _usable(backend) -> bool:
-    name = f"{type(backend).__module__}.{type(backend).__name__}".lower()
-    if any(bad in name for bad in _REFUSED):
-        return False
-    try:
-        priority = backend.priority
-    except Exception:  # noqa: BLE001 - a backend that cannot even say is not usable
-        return False
-    if "chainer" in name:
-        return any(_usable(b) for b in getattr(backend, "backends", ()))
-    return priority > 0
-
-
 def status() -> KeyringStatus:
-    try:
-        backend = _backend()
-    except Exception as exc:  # noqa: BLE001 - keyring raises many kinds at import/init
-        return KeyringStatus(False, "none", f"{translate('Core', NO_KEYRING_HELP)} ({type(exc).__name__})")
-    name = type(backend).__name__
-    if not _usable(backend):
-        return KeyringStatus(False, name, translate("Core", NO_KEYRING_HELP))
+    ring = keyring_store.find()
+    if ring.problem:
+        return KeyringStatus(False, ring.name, f"{translate('Core', NO_KEYRING_HELP)} ({ring.problem})")
+    if ring.backend is None:
+        return KeyringStatus(False, ring.name, translate("Core", NO_KEYRING_HELP))
     stored = translate("Core", "Tokens are stored in the OS keyring ({name}).")
-    return KeyringStatus(True, name, stored.format(name=name))
+    return KeyringStatus(True, ring.name, stored.format(name=ring.name))
 
 
 def _require_keyring():
     state = status()
     if not state.available:
         raise TokenStoreError(state.message)
-    return _backend()
+    return keyring_store.usable()
 
 
 def get_token() -> str | None:
     """The stored token, or None (also when there is no usable keyring)."""
-    if not status().available:
-        return None
-    try:
-        return _backend().get_password(SERVICE, USERNAME) or None
-    except Exception:  # noqa: BLE001 - a locked or broken keyring: behave as "no token"
-        return None
+    return keyring_store.get(USERNAME)
 
 
 def set_token(token: str) -> None:

@@ -45,6 +45,7 @@ from starlette.routing import Route
 from desktop.engines import stops
 from desktop.engines.base import (
     SAMPLING_RANGES,
+    STREAM_BATCH_S,
     CancelToken,
     ContextOverflowError,
     GenerationStats,
@@ -58,17 +59,16 @@ from desktop.server.backend import (
     DEFAULT_QUEUE_LIMIT,
     OWNER,
     Backend,
-    EmbeddingsUnavailable,
     Job,
     ModelCard,
     ServerStopping,
 )
+from desktop.server.embeddings import EmbeddingsUnavailable
 from desktop.server.runner import LOOPBACK, ServerStartError, is_loopback, key_required_message, needs_key
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long chat is tens of kB; a runaway client is refused early
 RETRY_AFTER_S = 2
 MAX_STOPS = 16
-STREAM_INTERVAL_S = 0.02
 MAX_EMBEDDING_INPUTS = 256
 # How often a request still waiting for the engine checks that its client is still there.
 _DISCONNECT_POLL_S = 0.2
@@ -574,7 +574,7 @@ class _Api:
                         yield chunk(text=thought + answer)
                     # Let the next tokens gather: one event per short interval instead of one per
                     # token spares the cores the engine decodes on (the first piece went at once).
-                    await asyncio.sleep(STREAM_INTERVAL_S)
+                    await asyncio.sleep(STREAM_BATCH_S)
                 elif kind == "fail":
                     error = _api_error(value)
                     yield {"data": json.dumps(error_body(error.message, error.type, error.param,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from desktop.engines.base import CancelToken, Engine, GenerationStats, ModelInfo, SamplingParams
+from desktop.server.embeddings import EmbeddingsUnavailable
 
 OWNER = "edgechat"
 DEFAULT_MAX_TOKENS_CAP = 8192
@@ -75,10 +76,6 @@ class Job:
     cancel: CancelToken
     sink: Sink
     model: ModelCard | None = None
-
-
-class EmbeddingsUnavailable(Exception):
-    pass
 
 
 class ServerStopping(Exception):
@@ -183,7 +180,7 @@ class EngineBackend:
         try:
             opener = self._opener
             if opener is None:
-                from desktop.engines import open_engine as opener
+                from desktop.models.open_model import open_model as opener
             engine = opener(self._path, **self._options)
             self._card = model_card(engine.info)
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for the load

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from desktop.errors import fail
 from desktop.server import keys
 from desktop.server.backend import DEFAULT_MAX_TOKENS_CAP, DEFAULT_QUEUE_LIMIT
 from desktop.server.runner import LOOPBACK, needs_key
@@ -41,11 +42,6 @@ def add_parser(sub) -> None:
                        help="requests that may wait for the engine; more are answered 503")
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"edgechat: {message}", file=sys.stderr)
-    return code
-
-
 def run(args) -> int:
     from desktop.models.default_model import DefaultModelMissing, default_model_path
     from desktop.server.app import create_app
@@ -55,11 +51,11 @@ def run(args) -> int:
     try:
         model = args.model or str(default_model_path())
     except DefaultModelMissing as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if args.model and not os.path.exists(args.model):
-        return _fail(f"model not found: {args.model}")
+        return fail(f"model not found: {args.model}")
     if not 0 <= args.port <= 65535:
-        return _fail(f"--port must be from 0 to 65535, not {args.port}", 2)
+        return fail(f"--port must be from 0 to 65535, not {args.port}", 2)
     api_key = keys.given(args.api_key)
     if args.api_key is not None and api_key is None:
         print("--api-key is empty: treated as no key.", file=sys.stderr)
@@ -84,7 +80,7 @@ def run(args) -> int:
         card = backend.wait_loaded()
     except Exception as exc:  # noqa: BLE001 - a load failure's message is meant for the user
         backend.close()
-        return _fail(str(exc))
+        return fail(str(exc))
 
     def started(port: int) -> None:
         print(f"Serving {card.id} ({card.backend}) at {address(args.host, port)}  (Ctrl+C stops)",
@@ -95,7 +91,7 @@ def run(args) -> int:
                          max_tokens_cap=args.max_tokens_cap, queue_limit=args.queue)
         serve_forever(app, args.host, args.port, on_started=started)
     except ServerStartError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     finally:
         backend.close()
     return 0

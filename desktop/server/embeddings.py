@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 
-from desktop.server.backend import EmbeddingsUnavailable
-
 N_CTX = 512  # tokens per input: an embedding input is a passage, not a chat
+
+
+class EmbeddingsUnavailable(Exception):
+    pass
 
 
 class InputTooLong(ValueError):

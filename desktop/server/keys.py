@@ -1,12 +1,12 @@
 """The API key for a server reachable from other machines: generated here, kept only in the OS
-keyring (like the Hugging Face token, see desktop/models/tokens.py), shown to the user once."""
+keyring (like the Hugging Face token, see desktop/keyring_store.py), shown to the user once."""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
 
-from desktop.models import tokens
+from desktop import keyring_store
 
 USERNAME = "api-server-key"
 PREFIX = "ec-"
@@ -25,29 +25,27 @@ def generate() -> str:
 
 
 def stored() -> str | None:
-    if not tokens.status().available:
-        return None
-    try:
-        return tokens._backend().get_password(tokens.SERVICE, USERNAME) or None
-    except Exception:  # noqa: BLE001 - a locked or broken keyring: as if none were stored
-        return None
+    return keyring_store.get(USERNAME)
 
 
 def store(key: str) -> bool:
     """Keep the key in the OS keyring; False where there is none (the key then lives only for
     this run, and the user is told)."""
-    if not tokens.status().available:
+    backend = keyring_store.usable()
+    if backend is None:
         return False
     try:
-        tokens._backend().set_password(tokens.SERVICE, USERNAME, key)
+        backend.set_password(keyring_store.SERVICE, USERNAME, key)
     except Exception:  # noqa: BLE001
         return False
     return True
 
 
 def forget() -> None:
-    with contextlib.suppress(Exception):
-        tokens._backend().delete_password(tokens.SERVICE, USERNAME)
+    backend = keyring_store.usable()
+    if backend is not None:
+        with contextlib.suppress(Exception):  # nothing stored is fine too
+            backend.delete_password(keyring_store.SERVICE, USERNAME)
 
 
 def ensure() -> tuple[str, bool, bool]:

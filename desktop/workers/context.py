@@ -56,10 +56,10 @@ class CounterWorker(with_events(Worker, EVENTS)):
     @Slot(str)
     @guarded("_report")
     def open(self, path: str) -> None:
-        from desktop.engines.counter import open_counter
+        from desktop.models.open_model import open_model_counter
 
         self._close_counter()
-        self._counter = open_counter(path)
+        self._counter = open_model_counter(path)
         self.opened.emit(path)
 
     @Slot(int, object)

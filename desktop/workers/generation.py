@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from desktop.engines.base import (
+    STREAM_BATCH_S,
     CancelToken,
     ContextFullError,
     Engine,
@@ -38,8 +39,6 @@ from desktop.engines.base import (
     Thought,
 )
 from desktop.workers.base import Worker, WorkerOwner, guarded, with_events
-
-BATCH_INTERVAL_S = 0.04
 
 EngineFactory = Callable[..., Engine]
 CACHE_COMMANDS = ("forget_owner", "clear_cache", "persist_cache")
@@ -79,9 +78,9 @@ class _ApiJob:
 
 
 def _default_factory(path: str, **options) -> Engine:
-    from desktop.engines import open_engine
+    from desktop.models.open_model import open_model
 
-    return open_engine(path, **options)
+    return open_model(path, **options)
 
 
 class GenerationWorker(with_events(Worker, EVENTS)):
@@ -145,10 +144,10 @@ class GenerationWorker(with_events(Worker, EVENTS)):
     @Slot(str, dict)
     @guarded("_load_failed")
     def load(self, path: str, options: dict) -> None:
-        from desktop.engines import validate_model
+        from desktop.models.open_model import validate
 
         # A bad file is refused before the loaded model is given up for it.
-        validate_model(path, options.get("backend"))
+        validate(path, options.get("backend"))
         self._close_engine()
         if self._factory is _default_factory:
             from desktop.models.load_settings import recommended_options
@@ -178,7 +177,7 @@ class GenerationWorker(with_events(Worker, EVENTS)):
             for piece in engine.stream(messages, SamplingParams(**params), cancel):
                 pending.append(piece)
                 now = time.perf_counter()
-                if now - last_emit >= BATCH_INTERVAL_S:
+                if now - last_emit >= STREAM_BATCH_S:
                     self._emit(request_id, pending)
                     pending.clear()
                     last_emit = now

@@ -429,7 +429,7 @@ class LibraryWorker(with_events(Worker, LIBRARY_EVENTS)):
     @Slot(str)
     @guarded("_preview_failed")
     def preview(self, path: str) -> None:
-        from desktop.engines.counter import preview
+        from desktop.models.open_model import preview
 
         self.previewed.emit(path, preview(path))
 
