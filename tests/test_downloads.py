@@ -190,7 +190,7 @@ def test_a_stalled_transfer_is_paused_quickly_and_resumes(hub, library):
     started = time.monotonic()
     with pytest.raises(DownloadStalled, match="server stopped sending; paused"):
         d.run()
-    assert time.monotonic() - started < 1.5 + 3
+    assert time.monotonic() - started < 1.5 + 10  # not minutes; room for a loaded machine
     assert events[-1].phase == "stalled"
     assert d._part_path(plan.files[0]).stat().st_size == 2 * 1024 * 1024  # whole pieces kept
     assert [p.id for p in pending(library)] == [plan.id] and library.get(plan.id) is None
@@ -221,7 +221,7 @@ def test_pause_while_the_server_is_silent_is_quick(hub, library):
     with pytest.raises(DownloadStopped) as stopped:
         d.run()
     assert not isinstance(stopped.value, DownloadStalled)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 1.0 + 9  # well before the 30 s stall timeout
     assert d._part_path(plan.files[0]).stat().st_size == 1024 * 1024
 
 
@@ -232,7 +232,7 @@ def test_cancel_during_planning_stops_without_waiting_for_the_hub(hub):
     started = time.monotonic()
     with pytest.raises(DownloadStopped):
         plan_download("acme/tiny-GGUF", filename=FILE, control=control)
-    assert time.monotonic() - started < 1.5 and control.cancelled
+    assert time.monotonic() - started < 3.5 and control.cancelled  # the Hub answers after 5 s
 
 
 def test_removing_and_importing_during_a_download_both_survive(hub, library, model_path):

@@ -369,7 +369,7 @@ def test_stop_interrupts_a_slow_transfer(make_hub):
         next(chunks)
         started = time.monotonic()
         hub.stop()
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5  # the transfer alone would take minutes
         with pytest.raises(httpx2.RemoteProtocolError):
             for _ in chunks:
                 pass

@@ -284,7 +284,7 @@ def window(qtbot, store):
 
 
 def test_the_window_stays_responsive_while_a_big_chat_imports(qtbot, window, tmp_path):
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThread, QTimer
 
     path = tmp_path / "big.json"
     _write_export(path, 4000, size=2000)  # 8 MB: a few seconds of reading and writing
@@ -296,7 +296,13 @@ def test_the_window_stays_responsive_while_a_big_chat_imports(qtbot, window, tmp
     finished: list[float] = []
     tasks = window.import_tasks()
     # Straight from the worker's thread: the moment the work ended, before the chat is drawn.
-    tasks.worker.imported.connect(lambda _id: finished.append(time.perf_counter()))
+    worked_on = []
+
+    def done(_id):
+        finished.append(time.perf_counter())
+        worked_on.append(QThread.currentThread())
+
+    tasks.worker.imported.connect(done)
     progress = []
     tasks.progressed.connect(progress.append)
     qtbot.wait(50)
@@ -307,7 +313,11 @@ def test_the_window_stays_responsive_while_a_big_chat_imports(qtbot, window, tmp
     during = [t for t in ticks if started <= t <= finished[0]] + [finished[0]]
     gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
     assert len(during) > 10, "the import was too quick to measure anything"
-    assert max(gaps) < 0.2, f"the window froze for {max(gaps) * 1000:.0f} ms"
+    # The import runs on its own thread; on the GUI thread it froze the window for seconds. A
+    # bound with room for a loaded machine (two cores shared by other work see 200 ms beats):
+    # the window's own share of the work is the progress bar.
+    assert worked_on and worked_on[0] is not QThread.currentThread()
+    assert max(gaps) < 1.0, f"the window froze for {max(gaps) * 1000:.0f} ms"
     assert progress and [p.fraction for p in progress] == sorted(p.fraction for p in progress)
     assert window.session.current_id == imported.args[0]
     assert window.store.count_messages(imported.args[0]) == 4000

@@ -52,10 +52,10 @@ def test_cancel_or_pause_during_planning_is_honoured(hub, tasks, qtbot, tmp_path
     tasks.downloads.download_started.connect(lambda *a: started.append(a))
     tasks.downloads.download("k", spec=SPEC)
     qtbot.waitUntil(lambda: bool(hub.requests_for(None, "GET")), timeout=5_000)  # planning is under way
-    with stopped_args(qtbot, tasks, timeout=2_000) as stopped:
+    with stopped_args(qtbot, tasks, timeout=4_000) as stopped:
         asked = time.monotonic()
         getattr(tasks.downloads, action)("k")
-    assert time.monotonic() - asked < 1.5
+    assert time.monotonic() - asked < 3.5  # the Hub answers after 5 s; room for a loaded machine
     assert stopped.args[:2] == ["k", kind]
     assert started == [] and hub.requests_for(FILE) == []
     assert pending(Library(tmp_path / "models")) == []
@@ -226,7 +226,9 @@ def test_opening_the_library_keeps_the_window_responsive(qtbot, tmp_path, monkey
         qtbot.wait(50)  # a beat after the last of it, so every stretch of work is measured
         heartbeat.stop()
         gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
-        assert max(gaps) < 0.2, f"the GUI thread was blocked for {max(gaps):.2f} s"
+        # Room for a loaded machine (two shared cores see 200 ms beats); the detection alone
+        # would block for its whole 2 s.
+        assert max(gaps) < 1.0, f"the GUI thread was blocked for {max(gaps):.2f} s"
         assert beats[-1] - beats[0] > 1.9  # the slow detection really ran meanwhile
         assert "RAM" in window.hardware_label.text()
         assert detected_on and QThread.currentThread() not in detected_on

