@@ -249,34 +249,25 @@ class Library:
         """Validate and list a local model. Validation reads the whole model header (ONNX: every
         .onnx file), so it is slow for big models: call it off the GUI thread."""
         fmt, resolved = identify(path)
-        name = resolved.stem if fmt == "gguf" else resolved.name
-        digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
-        new = InstalledModel(
-            id=f"{slug(name)}-{digest}", name=name, format=fmt, path=str(resolved), source=source,
-            size=folder_size(resolved), added_at=time.time(),
-        )
-
-        def change(models: dict[str, InstalledModel]) -> InstalledModel:
-            for existing in models.values():
-                if Path(existing.path).resolve() == resolved:
-                    return existing
-            models[new.id] = new
-            return new
-
-        return self._change(change)
+        return self._list(resolved, fmt, source, folder_size(resolved))
 
     def add_opened(self, path: str | os.PathLike, fmt: str) -> InstalledModel:
         """List a model that was opened from its file and loaded (``fmt`` "gguf" or "onnx"): no
         validation, the engine just read it. Returns the entry already listing it, if any."""
         resolved = Path(path).expanduser().resolve()
-        name = resolved.stem if fmt == "gguf" else resolved.name
         try:
             size = folder_size(resolved)
         except OSError:
             size = 0
-        new = InstalledModel(
-            id=f"{slug(name)}-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}", name=name,
-            format=fmt, path=str(resolved), source="opened", size=size, added_at=time.time())
+        return self._list(resolved, fmt, "opened", size)
+
+    def _list(self, resolved: Path, fmt: str, source: str, size: int) -> InstalledModel:
+        """List the model at ``resolved`` (its id: its name and a hash of its path), unless an
+        entry already lists it: then that entry."""
+        name = resolved.stem if fmt == "gguf" else resolved.name
+        digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
+        new = InstalledModel(id=f"{slug(name)}-{digest}", name=name, format=fmt, path=str(resolved),
+                             source=source, size=size, added_at=time.time())
 
         def change(models: dict[str, InstalledModel]) -> InstalledModel:
             for existing in models.values():
