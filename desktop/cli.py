@@ -1,13 +1,16 @@
-"""The headless command line. ``edgechat ask`` drives the same engine and the same QThread
-generation worker as the window, under a QCoreApplication."""
+"""The headless command line. ``edgechat ask`` drives the same engine as the window, loaded with
+the same options, straight from the main thread: a one-shot answer needs no event loop and no
+worker thread, and leaving Qt out makes it start and run as lean as a bare llama.cpp script."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
+import threading
 
 from desktop import __version__
 from desktop.errors import fail
@@ -20,7 +23,10 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command`` "ask", only what ``ask`` needs: the other
+    commands' parsers import the server and the model catalog, which a one-shot answer never
+    uses (their names then count as unknown commands, as they are not what was asked)."""
     parser = _Parser(prog="edgechat", description="Offline chat with small local language models.")
     parser.add_argument("--version", action="version", version=f"edgechat {__version__}")
     # Taken out of the arguments before parsing (privacy.take_offline_flag), so that it goes
@@ -46,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--threads", type=_positive_int)
     ask.add_argument("--ctx", type=_positive_int, help="context length to allocate")
     ask.add_argument("--json", action="store_true", help="print one JSON line with the reply and its timing")
+    if command == "ask":
+        return parser
     from desktop import cli_models
 
     cli_models.add_parsers(sub)
@@ -68,7 +76,9 @@ def _positive_int(value: str) -> int:
 def run_cli(argv: list[str]) -> int:
     from desktop.privacy import take_offline_flag
 
-    args = build_parser().parse_args(take_offline_flag(argv))
+    argv = take_offline_flag(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     from desktop.logs import setup_logging
 
     # The same log as the window's: a failure in a script is worth as much as one in the app.
@@ -111,97 +121,141 @@ def ask(args) -> int:
         model = args.model or str(default_model_path())
     except DefaultModelMissing as exc:
         return fail(str(exc))
-    from desktop.engines.base import is_remote
+    from desktop.engines.base import CancelToken, is_remote
 
+    remote = is_remote(model)
     # A saved server's model (remote://<server>/<model>) is no file: loading asks the server.
-    if args.model and not is_remote(args.model) and not os.path.exists(args.model):
+    if args.model and not remote and not os.path.exists(args.model):
         return fail(f"model not found: {args.model}")
 
-    from PySide6.QtCore import QCoreApplication, QTimer
+    # Ctrl+C stops the reply as the window's Stop button does: the engine checks the token
+    # between tokens, llama.cpp's abort callback during the prompt's prefill, and an ONNX child
+    # still starting is given up. The token is set from a thread: its lock may be held by this
+    # very thread at the moment the handler runs. A second Ctrl+C interrupts whatever is running.
+    cancel = CancelToken()
 
-    from desktop.workers.generation import EngineHost
+    def on_sigint(*_) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        threading.Thread(target=cancel.set, daemon=True).start()
 
-    app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
-    host = EngineHost()
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    engine = None
+    try:
+        try:
+            engine = _open(model, remote, args, cancel)
+        except Exception as exc:  # noqa: BLE001 - every failure is a message, as the worker's guard
+            if cancel.is_set():
+                return _stopped()
+            return fail(_user_message(exc))
+        if cancel.is_set():
+            return _stopped()
+        return _answer(engine, args, cancel)
+    except KeyboardInterrupt:
+        return _stopped()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if engine is not None:
+            engine.close()
+
+
+def _open(model: str, remote: bool, args, cancel):
+    """The engine, loaded as the window loads it: this machine's recommendation, the model's saved
+    load settings, then the flags given here. On this thread: a one-shot answer has nothing to
+    do while the model loads, so it needs no worker thread and no event loop."""
+    from desktop.models.load_settings import load_options
+
+    options = load_options(model, args.backend, {"backend": args.backend, "device": args.device,
+                                                 "n_threads": args.threads, "n_ctx": args.ctx})
+    # One answer, then the process ends: a kept prompt state would never be read again. Saved to
+    # disk, one per answer of a scripted loop, they would push the window's chats out of the
+    # cache's budget; and reading them back would cost every start the keyring and the cipher.
+    # EDGECHAT_PROMPT_CACHE_MB set by the user still wins.
+    os.environ.setdefault("EDGECHAT_PROMPT_CACHE_MB", "0")
+    if "cache_ram_mb" in options:
+        options["cache_ram_mb"] = 0
+    if remote:
+        from desktop.models.open_model import open_model, validate
+
+        validate(model, options.get("backend"))
+        return open_model(model, abort=cancel, **options)
+    # A local model skips the remote client's imports: only what the file needs is loaded.
+    from desktop.engines import open_engine, validate_model
+
+    validate_model(model, options.get("backend"))
+    return open_engine(model, abort=cancel, **options)
+
+
+def _answer(engine, args, cancel) -> int:
+    from desktop.engines.base import GenerationStats, SamplingParams, Thought
+
     messages = ([{"role": "system", "content": args.system}] if args.system else []) + [
         {"role": "user", "content": args.prompt}
     ]
-    params = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
-    state = {"code": 0, "text": [], "info": None, "request": None}
-
-    def on_loaded(info) -> None:
-        state["info"] = info
-        state["request"] = host.generate(messages, params)
-
-    def on_load_failed(message: str) -> None:
-        state["code"] = fail(message)
-        app.quit()
-
-    def on_chunk(request_id: int, text: str) -> None:
-        state["text"].append(text)
-        if not args.json:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-
-    def on_thinking(request_id: int, text: str) -> None:
-        # A reasoning model's thinking goes to stderr: stdout stays the answer alone, for pipes,
-        # while a person at the terminal still sees that the model is working.
-        if not args.json:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-
-    def on_finished(request_id: int, stats) -> None:
-        info = state["info"]
-        if args.json:
-            print(json.dumps({
-                "text": "".join(state["text"]),
-                "prompt_tokens": stats.prompt_tokens,
-                "completion_tokens": stats.completion_tokens,
-                "ttft_s": stats.ttft_s,
-                "tokens_per_s": stats.tokens_per_s,
-                "backend": info.backend,
-                "device": info.device,
-                "model": info.name,
-                "n_ctx": info.n_ctx,
-                "finish_reason": stats.finish_reason,
-                "fallback_reason": info.fallback_reason,
-            }, ensure_ascii=False))
-        else:
-            sys.stdout.write("\n")
-        if stats.finish_reason == "cancelled":
-            state["code"] = 130
-        app.quit()
-
-    def on_failed(request_id: int, message: str) -> None:
-        if state["text"] and not args.json:
-            sys.stdout.write("\n")
-        state["code"] = fail(message)
-        app.quit()
-
-    host.model_loaded.connect(on_loaded)
-    host.model_load_failed.connect(on_load_failed)
-    host.chunk_generated.connect(on_chunk)
-    host.thinking_generated.connect(on_thinking)
-    host.generation_finished.connect(on_finished)
-    host.generation_failed.connect(on_failed)
-
-    # Ctrl+C stops the reply like the Stop button does. Python runs signal handlers only when the
-    # interpreter gets control, so a light timer hands it control while Qt's loop waits.
-    signal.signal(signal.SIGINT, lambda *_: host.cancel())
-    wake = QTimer()
-    wake.start(100)
-    wake.timeout.connect(lambda: None)
-
-    from desktop.models.load_settings import load_options
-
-    # The window's load: this machine's recommendation and the model's saved load settings,
-    # then the flags given here.
-    options = load_options(model, args.backend, {"backend": args.backend, "device": args.device,
-                                                 "n_threads": args.threads, "n_ctx": args.ctx})
-    host.load(model, **options)
+    params = SamplingParams(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
+    text: list[str] = []
     try:
-        app.exec()
-    finally:
-        wake.stop()
-        host.shutdown()
-    return state["code"]
+        for piece in engine.stream(messages, params, cancel):
+            if isinstance(piece, Thought):
+                # A reasoning model's thinking goes to stderr: stdout stays the answer alone, for
+                # pipes, while a person at the terminal still sees that the model is working.
+                if not args.json:
+                    sys.stderr.write(piece)
+                    sys.stderr.flush()
+                continue
+            text.append(piece)
+            if not args.json:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+    except Exception as exc:  # noqa: BLE001 - what was written is kept, the error said after it
+        if text and not args.json:
+            sys.stdout.write("\n")
+        if cancel.is_set():
+            return _stopped()
+        return fail(_user_message(exc))
+    stats = engine.last_stats or GenerationStats()
+    info = engine.info
+    if args.json:
+        print(json.dumps({
+            "text": "".join(text),
+            "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens,
+            "ttft_s": stats.ttft_s,
+            "tokens_per_s": stats.tokens_per_s,
+            "backend": info.backend,
+            "device": info.device,
+            "model": info.name,
+            "n_ctx": info.n_ctx,
+            "finish_reason": stats.finish_reason,
+            "fallback_reason": info.fallback_reason,
+        }, ensure_ascii=False))
+    else:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    if stats.finish_reason == "cancelled" or cancel.is_set():
+        return _stopped()
+    return 0
+
+
+def _stopped() -> int:
+    from desktop.text import translate
+
+    return fail(translate("Cli", "stopped (Ctrl+C)."), 130)
+
+
+def _user_message(exc: BaseException) -> str:
+    """What the user reads for an exception, as the worker's guard words it: its own text when
+    it was written for them, a failure from outside in plain words, anything else as a bug with
+    where its details are (logged with its traceback)."""
+    from desktop.errors import UserError, plain_reason
+    from desktop.logs import log_file
+    from desktop.text import translate
+
+    if isinstance(exc, UserError):
+        return str(exc)
+    logging.getLogger(__name__).error("ask failed", exc_info=exc)
+    reason = plain_reason(exc)
+    if reason:
+        return translate("Worker", "This could not be done: {reason}. Details are in the log:\n{path}"
+                         ).format(reason=reason, path=log_file())
+    return translate("Worker", "Something went wrong inside EdgeChat. Details are in the log:\n{path}"
+                     ).format(path=log_file())

@@ -1,7 +1,8 @@
-"""``edgechat ask``: the headless path through the same worker, as a user runs it."""
+"""``edgechat ask``: the headless path through the same engine, as a user runs it."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -91,3 +92,48 @@ def test_a_damaged_settings_file_is_said_on_the_terminal(data_dir):
     assert list(models.glob("library.json.damaged-*"))
     again = edgechat("models", "list", "--json")
     assert "damaged" not in again.stderr  # moved aside once, said once
+
+
+def test_ask_runs_without_qt():
+    """A one-shot answer needs no event loop and no worker thread: Qt is never imported, nor the
+    keyring and cipher of the prompt cache's disk tier, which a single answer never reads back."""
+    code = (
+        "import json, sys\n"
+        "from desktop.__main__ import main\n"
+        "code = main(['ask', 'Say hello.', '--max-tokens', '4', '--temperature', '0', '--json'])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
+        "               & {'PySide6', 'shiboken6', 'keyring', 'cryptography'})\n"
+        "print(json.dumps({'code': code, 'heavy': heavy}), file=sys.stderr)\n"
+    )
+    env = dict(os.environ)
+    env.pop("EDGECHAT_PROMPT_CACHE_MB", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "heavy": []}, result.stderr
+    assert json.loads(result.stdout)["completion_tokens"] > 0
+
+
+def test_ctrl_c_stops_the_answer():
+    """SIGINT while the reply streams ends it as the Stop button does: what was written stays,
+    a line says it was stopped, and the exit code is 130 (128 + SIGINT), as shells expect."""
+    from tests.conftest import LONG_PROMPT
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "desktop", "ask", LONG_PROMPT, "--max-tokens", "4000",
+                             "--temperature", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    try:
+        first = proc.stdout.read(1)  # the first piece of the answer: the model is generating
+        assert first, proc.stderr.read().decode()
+        proc.send_signal(signal.SIGINT)
+        # Generous: stopping takes one token's time; this holds on a loaded two-core machine.
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = err.decode()
+    assert proc.returncode == 130, err
+    assert "stopped" in err and "Traceback" not in err
+    assert (first + out).decode().strip()  # what was written before the stop is kept
