@@ -262,3 +262,88 @@ def test_the_windows_chat_goes_before_queued_api_jobs(served, qtbot):
         ended, waiting, window_ids)
     messages = window.store.messages(window.session.current_id)
     assert messages[-1].role == "assistant" and messages[-1].content
+
+
+# -- a remote Stop before the first token -------------------------------------------------------
+class _SilentServer:
+    """An OpenAI-compatible server that, like a big model reading a long prompt, sends no header
+    for a long while, and notes the moment its client goes (as llama.cpp's server does)."""
+
+    def __init__(self):
+        import asyncio
+        import socket
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        self.asked = threading.Event()
+        self.gone_at: float | None = None
+        self.gone = threading.Event()
+
+        async def models(_request: Request):
+            return JSONResponse({"object": "list", "data": [{"id": "slow", "object": "model"}]})
+
+        async def chat(request: Request):
+            await request.json()
+            self.asked.set()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if await request.is_disconnected():
+                    self.gone_at = time.monotonic()
+                    self.gone.set()
+                    break
+                await asyncio.sleep(0.02)
+            return JSONResponse({"error": {"message": "too late"}}, status_code=500)
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        app = Starlette(routes=[Route("/v1/models", models),
+                                Route("/v1/chat/completions", chat, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off",
+                                                     timeout_graceful_shutdown=1))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive-connection"])
+def test_a_remote_stop_before_the_first_token_hangs_up_at_once(warm):
+    from desktop.engines.remote_engine import RemoteEngine, make_client
+
+    server = _SilentServer()
+    engine = RemoteEngine(server.base_url, "slow")  # its /v1/models leaves a kept-alive connection
+    try:
+        if not warm:
+            engine._client.close()  # no idle connection: the reply opens its own
+            engine._client = make_client(engine.base_url, None)
+        cancel = CancelToken()
+        result = {}
+
+        def reply():
+            result["pieces"] = list(engine.stream([{"role": "user", "content": "Hi"}], SamplingParams(),
+                                                  cancel))
+
+        worker = threading.Thread(target=reply, daemon=True)
+        worker.start()
+        assert server.asked.wait(10)
+        stopped = time.monotonic()
+        cancel.set()
+        worker.join(5)
+        assert not worker.is_alive() and result["pieces"] == []  # the engine's thread is free
+        assert engine.last_stats.finish_reason == "cancelled"
+        # It waited for the headers (4.3 s in a test, up to the read timeout): a second is generous.
+        assert server.gone.wait(5), "the server never saw the request closed"
+        assert server.gone_at - stopped < 1.0, f"the server saw it after {server.gone_at - stopped:.1f} s"
+    finally:
+        engine.close()
+        server.close()

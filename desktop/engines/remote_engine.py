@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -161,10 +162,14 @@ def make_client(base_url: str, api_key: str | None, connect_timeout: float = CON
             reason=exc)) from None
     # No automatic retries: a reply is retried here, once, only when the connection failed before
     # anything arrived; the client's own would also repeat timeouts and 5xx answers.
-    return openai.OpenAI(
+    sockets = _Sockets()
+    client = openai.OpenAI(
         base_url=base_url, api_key=api_key or NO_KEY, max_retries=0,
         timeout=openai.Timeout(read_timeout, connect=connect_timeout),
+        http_client=openai.DefaultHttpxClient(event_hooks={"request": [sockets.watch]}),
     )
+    _SOCKETS[client] = sockets
+    return client
 
 
 def _server_message(exc) -> str:
@@ -615,6 +620,49 @@ class RemoteEngine(Engine):
                 client.close()
 
 
+class _Stopped(Exception):
+    """Raised into the transport when a Stop came while a request was being made."""
+
+
+_pumping = threading.local()  # the reply whose request this thread is making
+
+
+class _Sockets:
+    """The connections one client opened. A Stop that comes before the server's headers has no
+    response to close yet (the client blocks until they come, up to the read timeout): the
+    sockets are then shut down from here, and the server sees the client go at once. The
+    client serves one engine, one request at a time, so only a kept-alive idle connection is
+    shut down with the reply's, and the next request opens another."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._streams: weakref.WeakSet = weakref.WeakSet()
+
+    def watch(self, request) -> None:
+        """httpx's request hook, on the thread that makes the request: trace its connection."""
+        request.extensions["trace"] = self._trace
+
+    def _trace(self, event: str, info: dict) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            if stream is not None:
+                with self._lock:
+                    self._streams.add(stream)
+        reply = getattr(_pumping, "reply", None)
+        if reply is not None and reply.aborted:
+            raise _Stopped  # a Stop came while connecting or sending: no waiting for headers
+
+    def shutdown_all(self) -> None:
+        with self._lock:
+            streams = list(self._streams)
+        for stream in streams:
+            with contextlib.suppress(Exception):
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+
+
+_SOCKETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> its _Sockets
+
+
 class _Reply:
     """One streaming request, read on a thread of its own.
 
@@ -622,7 +670,8 @@ class _Reply:
     every phase, also while the server is still reading the prompt and has sent nothing (the
     openai client blocks until the response headers come). The request is then closed from
     here: the socket is shut down (a close would not wake a read blocked on another thread), so
-    the server sees the client go and stops generating."""
+    the server sees the client go and stops generating; before the headers, through the
+    client's _Sockets."""
 
     _END = object()
 
@@ -631,12 +680,18 @@ class _Reply:
         self._lock = threading.Lock()
         self._stream = None
         self._aborted = False
+        self._sockets: _Sockets | None = _SOCKETS.get(engine._client)
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._pump, args=(engine, messages, params, max_tokens),
                                         name="remote-reply", daemon=True)
         self._thread.start()
 
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
     def _pump(self, engine, messages, params, max_tokens) -> None:
+        _pumping.reply = self
         try:
             stream = engine._open_stream(messages, params, max_tokens)
             with self._lock:
@@ -683,6 +738,8 @@ class _Reply:
             self._queue.put(_CANCEL)
         if stream is not None:
             _shutdown(stream)
+        elif first and self._sockets is not None:
+            self._sockets.shutdown_all()
 
 
 _CANCEL = object()
