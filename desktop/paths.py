@@ -7,6 +7,8 @@ user data folder, never next to the program, so an upgrade or reinstall keeps it
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from desktop import APP_NAME, config
@@ -43,3 +45,21 @@ def cache_dir() -> Path:
         path = Path(user_cache_dir(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def disk_size(path: str | os.PathLike) -> int:
+    """A file's size, or everything under a folder (a model's, the prompt cache's); 0 for what
+    does not exist, and a file that cannot be read counts nothing."""
+    path = Path(path)
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        total = 0
+        if path.is_dir():
+            for f in path.rglob("*"):
+                with contextlib.suppress(OSError):
+                    if f.is_file():
+                        total += f.stat().st_size
+        return total
+    except OSError:
+        return 0

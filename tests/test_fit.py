@@ -13,6 +13,7 @@ from desktop.engines.context import kv_cache_bytes
 from desktop.hardware import GpuInfo, HardwareProfile, apple_gpu
 from desktop.models import fit
 from desktop.models.fit import MemoryEstimate, Variant
+from desktop.paths import disk_size
 from desktop.units import GIB, MIB
 
 SMOLLM2_135M = dict(n_layers=30, n_kv_heads=3, head_dim=64)
@@ -133,14 +134,15 @@ def test_bad_arguments_are_refused():
         fit.assess(needing(1), make_profile(8), device="npu")
 
 
-def test_model_size_of_a_file_and_a_folder(tmp_path):
+def test_the_size_of_a_model_file_and_a_model_folder(tmp_path):
     (tmp_path / "m.gguf").write_bytes(b"x" * 1000)
     folder = tmp_path / "onnx"
     folder.mkdir()
     (folder / "model.onnx").write_bytes(b"x" * 300)
     (folder / "model.onnx.data").write_bytes(b"x" * 700)
-    assert fit.model_size(tmp_path / "m.gguf") == 1000
-    assert fit.model_size(folder) == 1000
+    assert disk_size(tmp_path / "m.gguf") == 1000
+    assert disk_size(folder) == 1000
+    assert disk_size(tmp_path / "gone") == 0
 
 
 # --- against real memory use --------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_estimate_covers_what_the_real_model_uses(engine, request):
     assert shape == SMOLLM2_135M  # the numbers the formula test above relies on
     path = gguf_path if engine == "llama" else request.getfixturevalue("onnx_model")
     used = {ctx: _measured(engine, path, ctx) for ctx in (512, 8192)}
-    estimates = {ctx: fit.estimate(fit.model_size(path), context=ctx, engine=engine, **shape)
+    estimates = {ctx: fit.estimate(disk_size(path), context=ctx, engine=engine, **shape)
                  for ctx in (512, 8192)}
     for ctx in used:
         assert used[ctx] <= estimates[ctx].total, f"{engine} at {ctx} tokens used more than estimated"

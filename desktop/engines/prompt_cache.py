@@ -234,14 +234,9 @@ def _state_files(root: Path):
 
 def disk_cache_bytes(folder: Path | None = None) -> int:
     """How much the saved states take on disk."""
-    folder = folder or prompt_cache_dir()
-    total = 0
-    if folder.is_dir():
-        for f in folder.rglob("*"):
-            with contextlib.suppress(OSError):
-                if f.is_file():
-                    total += f.stat().st_size
-    return total
+    from desktop.paths import disk_size
+
+    return disk_size(folder or prompt_cache_dir())
 
 
 def clear_disk_cache(folder: Path | None = None) -> int:

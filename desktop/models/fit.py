@@ -12,10 +12,8 @@ number has to be guessed, and say when it was (``kv_estimated``).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from desktop.engines.context import DEFAULT_N_CTX, kv_cache_bytes
 from desktop.hardware import GpuInfo, HardwareProfile
@@ -93,14 +91,6 @@ class MemoryEstimate:
     kv_estimated: bool = False  # the KV cache was guessed from the parameter count, not the shape
     context: int = 0  # tokens the KV cache is sized for
     engine: str = "llama"
-
-
-def model_size(path: str | os.PathLike) -> int:
-    """The size of a GGUF file, or of everything in an ONNX model folder."""
-    p = Path(path)
-    if p.is_dir():
-        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
-    return p.stat().st_size
 
 
 def heuristic_kv_elements_per_token(params: int) -> int:

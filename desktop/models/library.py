@@ -27,7 +27,7 @@ from filelock import FileLock, Timeout
 
 from desktop import config
 from desktop.errors import UserError
-from desktop.paths import data_dir
+from desktop.paths import data_dir, disk_size
 from desktop.storage.jsondoc import JsonDocument
 from desktop.text import translate
 
@@ -111,12 +111,6 @@ def models_dir() -> Path:
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-").lower() or "model"
-
-
-def folder_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 def identify(path: str | os.PathLike) -> tuple[str, Path]:
@@ -249,17 +243,13 @@ class Library:
         """Validate and list a local model. Validation reads the whole model header (ONNX: every
         .onnx file), so it is slow for big models: call it off the GUI thread."""
         fmt, resolved = identify(path)
-        return self._list(resolved, fmt, source, folder_size(resolved))
+        return self._list(resolved, fmt, source, disk_size(resolved))
 
     def add_opened(self, path: str | os.PathLike, fmt: str) -> InstalledModel:
         """List a model that was opened from its file and loaded (``fmt`` "gguf" or "onnx"): no
         validation, the engine just read it. Returns the entry already listing it, if any."""
         resolved = Path(path).expanduser().resolve()
-        try:
-            size = folder_size(resolved)
-        except OSError:
-            size = 0
-        return self._list(resolved, fmt, "opened", size)
+        return self._list(resolved, fmt, "opened", disk_size(resolved))
 
     def _list(self, resolved: Path, fmt: str, source: str, size: int) -> InstalledModel:
         """List the model at ``resolved`` (its id: its name and a hash of its path), unless an

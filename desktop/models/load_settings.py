@@ -249,7 +249,7 @@ def shape_of(model_id: str | os.PathLike) -> ModelShape:
         return ModelShape("remote")
     if backend == "onnx":
         from desktop.engines.onnx_engine import folder_variant, model_dir
-        from desktop.models.fit import model_size
+        from desktop.paths import disk_size
 
         folder = model_dir(model_id)
         try:
@@ -262,7 +262,7 @@ def shape_of(model_id: str | os.PathLike) -> ModelShape:
             provider = folder_variant(config)
         except Exception:  # noqa: BLE001 - an odd config only loses the provider hint
             provider = None
-        return ModelShape("onnx", model_size(folder), _int(model.get("context_length")),
+        return ModelShape("onnx", disk_size(folder), _int(model.get("context_length")),
                           _int(decoder.get("num_hidden_layers")), _int(decoder.get("num_key_value_heads")),
                           _int(decoder.get("head_size")), None, provider)
     from desktop.engines.gguf import read_gguf

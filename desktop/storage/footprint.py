@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.paths import disk_size
+
 # The database's companions: its write-ahead log and index, and the marker of a pending scrub.
 DATABASE_SUFFIXES = ("", "-wal", "-shm", ".scrub")
 
@@ -18,22 +20,6 @@ DATABASE_SUFFIXES = ("", "-wal", "-shm", ".scrub")
 class Place:
     path: Path
     size: int  # bytes
-
-
-def size_of(path: Path) -> int:
-    """A file's size, or everything under a folder; 0 for what does not exist."""
-    try:
-        if path.is_file():
-            return path.stat().st_size
-        total = 0
-        if path.is_dir():
-            for f in path.rglob("*"):
-                with contextlib.suppress(OSError):
-                    if f.is_file():
-                        total += f.stat().st_size
-        return total
-    except OSError:
-        return 0
 
 
 def _database(database: Path | None) -> Path:
@@ -48,8 +34,8 @@ def chats(database: Path | None = None) -> Place:
     """The conversation database (the chats, their settings, the presets), with its
     write-ahead log and any damaged copy kept aside (see recovery.py)."""
     database = _database(database)
-    size = sum(size_of(database.with_name(database.name + s)) for s in DATABASE_SUFFIXES)
-    return Place(database, size + sum(size_of(f) for f in set_aside(database)))
+    size = sum(disk_size(database.with_name(database.name + s)) for s in DATABASE_SUFFIXES)
+    return Place(database, size + sum(disk_size(f) for f in set_aside(database)))
 
 
 def set_aside(database: Path | None = None) -> list[Path]:
@@ -82,7 +68,7 @@ def logs() -> Place:
     from desktop.logs import log_folder
 
     folder = log_folder()
-    return Place(folder, size_of(folder))
+    return Place(folder, disk_size(folder))
 
 
 def delete_logs() -> int:

@@ -158,12 +158,9 @@ def chat_model(store, conversation_id: int) -> str | None:
 
 
 def _size(path: str) -> int:
-    try:
-        from desktop.models.fit import model_size
+    from desktop.paths import disk_size
 
-        return model_size(path)
-    except OSError:
-        return 0
+    return disk_size(path)
 
 
 def describe_entry(entry: ModelEntry) -> str:
