@@ -111,6 +111,7 @@ def test_saved_settings_apply_at_every_load_and_the_dialog_shows_them(make_windo
 
     dialog = window.model_picker.open_load_settings("n_ctx")
     assert isinstance(dialog, LoadSettingsDialog)
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=10_000)  # read on the job thread
     assert dialog.n_ctx.value() == 1536 and dialog.n_threads.value() == 1
     assert dialog.n_ctx.limit == 8192  # what the model was trained for
     assert dialog.n_ctx.hasFocus() or dialog.focusWidget() is dialog.n_ctx
@@ -131,9 +132,10 @@ def test_saved_settings_apply_at_every_load_and_the_dialog_shows_them(make_windo
         3072, 2, 0, "q8_0", True)
 
 
-def test_with_nothing_saved_the_dialog_shows_the_loaded_values(make_window, model_path):
+def test_with_nothing_saved_the_dialog_shows_the_loaded_values(make_window, qtbot, model_path):
     window = make_window()
     dialog = window.model_picker.open_load_settings()
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=10_000)
     defaults, _ = load_settings.defaults_for(model_path)
     # With nothing saved a load takes this machine's recommendation (not the engine's own 4,096),
     # and the dialog shows what is loaded.
@@ -170,6 +172,7 @@ def test_an_onnx_folder_gets_its_own_settings_applied_and_shown(make_window, qtb
     assert info.backend == "onnxruntime-genai"
     assert info.n_ctx == 2048 and info.extra["threads"] == 1 and info.device == "CPU"
     dialog = window.model_picker.open_load_settings()
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=10_000)
     assert dialog.n_ctx.value() == 2048 and dialog.n_ctx.limit == 8192
     assert dialog.device.currentData() == "cpu"
     assert not dialog.kv_type.isEnabled() and not dialog.flash_attn.isEnabled()  # llama.cpp's only

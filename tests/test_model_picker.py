@@ -152,7 +152,9 @@ def test_send_is_refused_in_place_when_the_message_alone_cannot_fit(make_window,
     assert window.store.conversations() == []
     meter.settings_button.click()
     dialog = window.model_picker._load_settings_dialog
-    assert dialog is not None and dialog.isVisible() and dialog.n_ctx.value() == 512
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=10_000)  # read on the job thread
+    assert dialog.n_ctx.value() == 512
     dialog.reject()
     # Once it is short enough it goes.
     window.prompt.setPlainText("Short now.")

@@ -119,17 +119,122 @@ def test_a_refused_switch_leaves_the_api_serving_the_model_that_runs(make_window
         bridge.stop()
 
 
-def _stall_watch():
-    """A 10 ms heartbeat on the GUI thread; returns (start, longest gap so far in seconds)."""
-    beats: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+# -- slow work off the GUI thread ----------------------------------------------------------------
+# Each slow step below is made to take 2 s; on the GUI thread that is a 2 s gap between beats. The
+# bound leaves room for a loaded machine (two shared cores see 200 ms gaps with nothing wrong).
+SLOW_S = 1.0
+STALL_S = 1.0
 
-    def longest() -> float:
-        return max((b - a for a, b in zip(beats, beats[1:], strict=False)), default=0.0)
 
-    return timer, beats, longest
+class Heartbeat:
+    """A 10 ms timer on the GUI thread, and the longest gap between its beats."""
+
+    def __init__(self):
+        self.beats = [time.perf_counter()]
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(lambda: self.beats.append(time.perf_counter()))
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        self.beats.append(time.perf_counter())
+        return max(b - a for a, b in zip(self.beats, self.beats[1:], strict=False))
+
+
+@pytest.mark.slow
+def test_load_settings_show_at_once_and_read_the_model_off_the_gui_thread(make_window, qtbot,
+                                                                          monkeypatch):
+    from PySide6.QtCore import QThread
+
+    from desktop import hardware
+    from desktop.models import load_settings
+
+    window = make_window()
+    read_on = []
+
+    def slow(real):
+        def call(*args, **kwargs):
+            read_on.append(QThread.currentThread())
+            time.sleep(SLOW_S)  # a cold header read, nvidia-smi up to its timeout
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(hardware, "detect", slow(hardware.detect))
+    monkeypatch.setattr(load_settings, "shape_of", slow(load_settings.shape_of))
+    heartbeat = Heartbeat()
+    dialog = window.model_picker.open_load_settings("n_ctx")
+    assert dialog.isVisible() and dialog.header.text() == "Reading the model…"
+    assert not dialog.reload_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=30_000)
+    longest = heartbeat.stop()
+    assert len(read_on) >= 2 and QThread.currentThread() not in read_on
+    assert heartbeat.beats[-1] - heartbeat.beats[0] > 2 * SLOW_S  # the slow reads really ran meanwhile
+    assert longest < STALL_S, f"the GUI thread was blocked for {longest:.2f} s"
+    assert dialog.reload_button.isEnabled() and "is loaded with" in dialog.header.text()
+    assert dialog.n_ctx.hasFocus() or dialog.focusWidget() is dialog.n_ctx  # the field asked for
+    dialog.reject()
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_be_read_closes_its_load_settings_with_the_reason(make_window, qtbot,
+                                                                              tmp_path, model_path):
+    mine = tmp_path / "Mine.Q4_1.gguf"
+    shutil.copyfile(model_path, mine)
+    window = make_window(load=False)
+    with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
+        window.load_model(str(mine))
+    mine.unlink()  # gone since it loaded (the model runs on from memory)
+    dialog = window.model_picker.open_load_settings()
+    with qtbot.waitSignal(dialog.read_failed, timeout=10_000):
+        pass
+    assert not dialog.isVisible()
+    assert window.banner.isVisible() and "Mine.Q4_1.gguf" in window.banner.text()
+
+
+def test_an_export_is_written_off_the_gui_thread_and_a_failure_is_said(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QThread
+
+    from desktop.storage import ConversationStore
+    from desktop.ui import main_window
+    from desktop.workers.generation import EngineHost
+
+    store = ConversationStore(tmp_path / "chats.sqlite3")
+    chat = store.create_conversation("Trip to Paris")
+    store.add_message(chat.id, "user", "What is the capital of France?")
+    window = main_window.MainWindow(store, EngineHost())
+    qtbot.addWidget(window)
+    window.show()
+    written_on = []
+
+    def slow_open(*args, **kwargs):  # a slow or network disk
+        written_on.append(QThread.currentThread())
+        time.sleep(2 * SLOW_S)
+        return open(*args, **kwargs)
+
+    monkeypatch.setattr(main_window, "open", slow_open, raising=False)
+    try:
+        window.session.open_conversation(chat.id)
+        out = tmp_path / "trip.md"
+        heartbeat = Heartbeat()
+        with qtbot.waitSignal(window.background_tasks().task_done, timeout=30_000):
+            window.export_conversation(str(out), "md")
+        longest = heartbeat.stop()
+        assert out.read_text(encoding="utf-8").startswith("# Trip to Paris")
+        assert written_on and QThread.currentThread() not in written_on
+        assert longest < STALL_S, f"the GUI thread was blocked for {longest:.2f} s"
+        assert window.statusBar().currentMessage() == f"Exported to {out}"
+
+        folder = tmp_path / "a-folder.md"
+        folder.mkdir()  # cannot be written as a file
+        with qtbot.waitSignal(window.background_tasks().task_failed, timeout=30_000):
+            window.export_conversation(str(folder), "md")
+        assert window.banner.isVisible() and f"Could not write {folder}" in window.banner.text()
+    finally:
+        window.close()
+        assert not window.background_tasks().thread.isRunning()
+        store.close()
 
 
 # -- the picker's model lists ------------------------------------------------------------------

@@ -110,8 +110,11 @@ def test_search_panel_in_the_window(qtbot, tmp_path, store):
         qtbot.waitUntil(lambda: window.conversation_list.isVisible(), timeout=3000)
         # export and import through the window
         out = tmp_path / "trip.json"
-        window.export_conversation(str(out), "json")
-        window.export_conversation(str(tmp_path / "trip.md"), "md")
+        # Written on the window's job thread; "Exported to" once it is on disk.
+        for path, kind in ((out, "json"), (tmp_path / "trip.md", "md")):
+            with qtbot.waitSignal(window.background_tasks().task_done, timeout=10_000):
+                window.export_conversation(str(path), kind)
+            assert window.statusBar().currentMessage() == f"Exported to {path}"
         assert (tmp_path / "trip.md").read_text(encoding="utf-8").startswith("# Trip to Paris")
         # an import runs on its own thread; the chat opens when it is in
         tasks = window.import_tasks()

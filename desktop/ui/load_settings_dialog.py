@@ -3,13 +3,17 @@ attention and the prompt cache's memory, each with a line saying why its default
 
 What is saved here applies at every load of this model (MainWindow.load_model looks it up);
 "Reload with these settings" saves and loads it again at once.
+
+What the fields need (the model's header, this computer's hardware: up to the 2 s nvidia-smi
+timeout) is read by ``read_facts``. Given a task runner (desktop/workers/tasks.py) the dialog
+shows at once, says it is reading the model, and fills in its fields when the facts arrive.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -55,6 +60,28 @@ class ContextSpinBox(QSpinBox):
         return enabled
 
 
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the dialog's fields are made from (read off the GUI thread: read_facts)."""
+
+    shape: object  # load_settings.shape_of
+    profile: object  # desktop.hardware's HardwareProfile
+    defaults: LoadSettings
+    reasons: dict
+    saved: LoadSettings | None
+
+
+def read_facts(model_id: str) -> ModelFacts:
+    """The model's shape (its header), this computer's hardware, the recommended settings and
+    the saved ones. Slow (a file read, nvidia-smi): not on the GUI thread."""
+    from desktop.hardware import detect
+
+    shape = load_settings.shape_of(model_id)
+    profile = detect()
+    defaults, reasons = load_settings.defaults_for(model_id, profile, shape)
+    return ModelFacts(shape, profile, defaults, reasons, load_settings.get(model_id))
+
+
 def _reason_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
@@ -64,33 +91,78 @@ def _reason_label() -> QLabel:
 
 
 class LoadSettingsDialog(QDialog):
-    """reload_requested(str): the settings were saved; load this model again with them."""
+    """reload_requested(str): the settings were saved; load this model again with them.
+    facts_ready(): the fields are there (at once without ``tasks``); read_failed(str): the
+    model could not be read (the dialog is of no use then: its opener says why and closes it).
+
+    Without ``tasks`` the facts are read here, on the caller's thread, and a model that cannot
+    be read raises (UserError, OSError)."""
 
     reload_requested = Signal(str)
+    facts_ready = Signal()
+    read_failed = Signal(str)
 
-    def __init__(self, model_id: str, info=None, parent=None):
+    def __init__(self, model_id: str, info=None, parent=None, tasks=None):
         super().__init__(parent)
         self.model_id = str(model_id)
         self.info = info  # the ModelInfo of this model when it is the one loaded
-        self.shape = load_settings.shape_of(self.model_id)
-        from desktop.hardware import detect
-
-        self.profile = detect()
-        self.defaults, self.reasons = load_settings.defaults_for(self.model_id, self.profile, self.shape)
-        saved = load_settings.get(self.model_id)
-        self.saved = saved is not None
-        current = saved if saved is not None else self._loaded_or_defaults()
-        name = info.name if info is not None else os.path.basename(self.model_id.rstrip("/\\"))
-        self.setWindowTitle(self.tr("Load settings — {name}").format(name=name))
+        self.facts: ModelFacts | None = None
+        self._focus: str | None = None  # a field asked for before the fields were there
+        self.name = info.name if info is not None else os.path.basename(self.model_id.rstrip("/\\"))
+        self.setWindowTitle(self.tr("Load settings — {name}").format(name=self.name))
         self.setMinimumWidth(560)
-        llama = self.shape.backend == "llama"
 
         header = QLabel()
         header.setWordWrap(True)
         header.setTextFormat(Qt.TextFormat.PlainText)
         header.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        header.setText(self._header_text(name))
         self.header = header
+        self.reading = QProgressBar()
+        self.reading.setRange(0, 0)  # busy: reading a header and asking the GPU tells no fraction
+        self.reading.setTextVisible(False)
+        self.reading.setMaximumHeight(6)
+
+        self.buttons = QDialogButtonBox()
+        self.reload_button = self.buttons.addButton(self.tr("Reload with these settings"),
+                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.reload_button.setDefault(True)
+        self.defaults_button = QPushButton(self.tr("Restore defaults"))
+        self.buttons.addButton(self.defaults_button, QDialogButtonBox.ButtonRole.ResetRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+        self.defaults_button.clicked.connect(self.restore_defaults)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addWidget(self.reading)
+        layout.addStretch(1)  # a taller window grows below the fields, not around the header
+        layout.addWidget(self.buttons)
+        if tasks is None:
+            self._build(read_facts(self.model_id))
+            return
+        header.setText(self.tr("Reading the model…"))
+        self.reload_button.setEnabled(False)
+        self.defaults_button.setEnabled(False)
+        tasks.run(read_facts, self.model_id, done=self._build, failed=self._read_failed, context=self)
+
+    def _read_failed(self, message: str) -> None:
+        self.reading.hide()
+        self.header.setText(message)
+        self.read_failed.emit(message)
+
+    def _build(self, facts: ModelFacts) -> None:
+        """The fields, from what was read about the model and this computer."""
+        self.facts = facts
+        self.shape, self.profile = facts.shape, facts.profile
+        self.defaults, self.reasons = facts.defaults, facts.reasons
+        saved = facts.saved
+        self.saved = saved is not None
+        current = saved if saved is not None else self._loaded_or_defaults()
+        llama = self.shape.backend == "llama"
+        self.reading.hide()
+        self.header.setText(self._header_text(self.name))
+        self.defaults_button.setEnabled(True)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -185,23 +257,12 @@ class LoadSettingsDialog(QDialog):
         self.flash_attn.toggled.connect(self._update_notes)
         self.n_ctx.valueChanged.connect(self._update_notes)
 
-        self.buttons = QDialogButtonBox()
-        self.reload_button = self.buttons.addButton(self.tr("Reload with these settings"),
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
-        self.reload_button.setDefault(True)
-        self.defaults_button = QPushButton(self.tr("Restore defaults"))
-        self.buttons.addButton(self.defaults_button, QDialogButtonBox.ButtonRole.ResetRole)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.apply)
-        self.buttons.rejected.connect(self.reject)
-        self.defaults_button.clicked.connect(self.restore_defaults)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(header)
-        layout.addLayout(form)
-        layout.addStretch(1)  # a taller window grows below the fields, not around the header
-        layout.addWidget(self.buttons)
+        layout = self.layout()
+        layout.insertLayout(layout.indexOf(self.reading) + 1, form)
         self._update_notes()
+        if self._focus:
+            self.focus_field(self._focus)
+        self.facts_ready.emit()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         # The wrapped texts' height at the width the dialog really opens with (its minimum),
@@ -290,6 +351,10 @@ class LoadSettingsDialog(QDialog):
             self.resize(self.width(), needed)
 
     def focus_field(self, key: str) -> None:
+        if self.facts is None:
+            self._focus = key  # given focus once the fields are there
+            return
+        self._focus = None
         widget = {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_gpu_layers": self.n_gpu_layers,
                   "device": self.device, "kv_type": self.kv_type, "flash_attn": self.flash_attn,
                   "cache_ram_mb": self.cache_ram}.get(key)
@@ -319,6 +384,8 @@ class LoadSettingsDialog(QDialog):
         )
 
     def restore_defaults(self) -> None:
+        if self.facts is None:
+            return
         d = self.defaults
         self.n_ctx.setValue(min(d.n_ctx or 4096, self.trained))
         self.n_threads.setValue(d.n_threads or 1)
@@ -334,6 +401,8 @@ class LoadSettingsDialog(QDialog):
     def apply(self) -> None:
         from desktop.errors import UserError
 
+        if self.facts is None:  # Enter while the model is read: nothing to save yet
+            return
         if self.context_over_limit():
             self.n_ctx.setFocus()
             return

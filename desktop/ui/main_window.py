@@ -813,14 +813,32 @@ class MainWindow(QMainWindow):
             return
         data = (self.store.export_markdown(conversation_id) if kind == "md"
                 else json.dumps(self.store.export_json(conversation_id), ensure_ascii=False, indent=1))
-        try:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(data)
-        except OSError as exc:
-            self.show_error(self.tr("Could not write {path}: {reason}").format(
-                path=path, reason=exc.strerror or exc))
-            return
-        self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 5000)
+        failure = self.tr("Could not write {path}: {reason}")
+
+        def write() -> None:  # on the job thread: a slow or network disk never freezes the window
+            from desktop.errors import UserError
+
+            try:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(data)
+            except OSError as exc:
+                raise UserError(failure.format(path=path, reason=exc.strerror or exc)) from exc
+
+        self.background_tasks().run(
+            write, context=self, failed=self.show_error,
+            done=lambda _none: self.statusBar().showMessage(
+                self.tr("Exported to {path}").format(path=path), 5000))
+
+    _tasks = None
+
+    def background_tasks(self):
+        """The job thread for short work the window must not wait for (desktop/workers/tasks.py),
+        started on first use."""
+        if self._tasks is None:
+            from desktop.workers.tasks import BackgroundTasks
+
+            self._tasks = BackgroundTasks(self)
+        return self._tasks
 
     def import_tasks(self):
         """The import thread (started on first use): a big export takes seconds to check and
@@ -1308,7 +1326,7 @@ class MainWindow(QMainWindow):
         # takes the slowest of them (a prefill, a download, an import), never their sum.
         # The API server first: it stops taking requests before the engine it feeds goes.
         owners = [getattr(self, "server_bridge", None), self.host, self.counter,
-                  getattr(self, "_imports", None)]
+                  getattr(self, "_imports", None), self._tasks]
         if self.library_window is not None:
             owners += self.library_window.worker_owners()
         shutdown_all(owners, SHUTDOWN_S)

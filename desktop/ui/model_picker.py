@@ -668,6 +668,11 @@ class ModelPicker(QWidget):
             self.window_.banner_fix.hide()
         return super().eventFilter(watched, event)
 
+    def _load_settings_unreadable(self, dialog, message: str) -> None:
+        """The model went away or changed since it loaded: said above the chat, as any error."""
+        dialog.close()
+        self.window_.show_error(message)
+
     def settings_model(self) -> str | None:
         """The model the load settings are for: the loaded one, else the one loading."""
         return self.loaded_id or self.pending_id
@@ -683,14 +688,10 @@ class ModelPicker(QWidget):
         info = getattr(self.window_, "model_info", None)
         if info is not None and not same_model(info.path, model_id):
             info = None
-        from desktop.errors import UserError
-
-        try:
-            dialog = LoadSettingsDialog(model_id, info, self.window_)
-        except (UserError, OSError) as exc:  # the file went away or changed since it loaded
-            self.window_.show_error(str(exc))
-            return None
+        # Shown at once; the model's header and the hardware are read on the job thread.
+        dialog = LoadSettingsDialog(model_id, info, self.window_, tasks=self.window_.background_tasks())
         dialog.reload_requested.connect(self.window_.load_model)
+        dialog.read_failed.connect(lambda message: self._load_settings_unreadable(dialog, message))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._load_settings_dialog = dialog
         dialog.destroyed.connect(lambda *_: setattr(self, "_load_settings_dialog", None))
