@@ -104,7 +104,10 @@ def test_stop_ends_a_long_prefill_at_once(model_path):
         elapsed = time.perf_counter() - started
         assert engine.last_stats.finish_reason == "cancelled"
         assert engine.last_stats.prompt_tokens > 2000 and text == ""
-        assert elapsed < 1.5, f"the prefill ran on for {elapsed:.1f} s after Stop"
+        # Stopped part way through the prompt (the cache holds less than all of it), and soon:
+        # room for a loaded machine, where each batch of the prompt takes longer too.
+        assert engine._llm.n_tokens < engine.last_stats.prompt_tokens
+        assert elapsed < 3.0, f"the prefill ran on for {elapsed:.1f} s after Stop"
         # The engine is sound afterwards: the next reply is the one a fresh engine gives.
         messages = [{"role": "user", "content": "Name a colour."}]
         params = SamplingParams(temperature=0, max_tokens=12)

@@ -48,7 +48,9 @@ def test_cancel_is_quick_and_confirmed(loaded_host, qtbot):
     with qtbot.waitSignal(loaded_host.generation_finished, timeout=5_000) as finished:
         asked = time.perf_counter()
         loaded_host.cancel(request_id)
-    assert time.perf_counter() - asked < 1.0
+    # Between two tokens on a quiet machine; room for a loaded one (the reply would run on for
+    # 4,000 tokens).
+    assert time.perf_counter() - asked < 3.0
     assert finished.args[1].finish_reason == "cancelled"
     assert rec.chunks
 
@@ -75,7 +77,7 @@ def test_shutdown_during_a_reply_stops_the_thread(loaded_host, qtbot):
     started = time.perf_counter()
     assert loaded_host.shutdown()
     assert loaded_host.thread.isFinished() and not loaded_host.thread.isRunning()
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 3.5  # a loaded machine's room; the reply would run on
 
 
 class _Emitter(QObject):
