@@ -73,7 +73,8 @@ def test_chat_stop_and_status_with_onnx(qtbot, tmp_path, onnx_model):
         with qtbot.waitSignal(window.session.reply_finished, timeout=5_000) as stopped:
             clicked = time.perf_counter()
             qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
-        assert time.perf_counter() - clicked < 1.0
+        # Quick: 3,000 tokens would take minutes; room for a loaded machine.
+        assert time.perf_counter() - clicked < 3.0
         assert stopped.args[0].finish_reason == "cancelled"
         stored = window.store.messages(window.session.current_id)
         assert len(stored) == 6 and stored[-1].status == "stopped" and stored[-1].content
