@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import contextlib
 import json
 import logging
@@ -26,7 +25,6 @@ import math
 import re
 import secrets
 import struct
-import threading
 import time
 import traceback
 import uuid
@@ -42,11 +40,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from desktop.engines import stops
 from desktop.engines.base import (
     SAMPLING_RANGES,
     STREAM_BATCH_S,
-    CancelToken,
     ContextOverflowError,
     GenerationStats,
     SamplingParams,
@@ -65,13 +61,12 @@ from desktop.server.backend import (
 )
 from desktop.server.embeddings import EmbeddingsUnavailable
 from desktop.server.runner import LOOPBACK, ServerStartError, is_loopback, key_required_message, needs_key
+from desktop.server.runs import ClientGone, Run
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long chat is tens of kB; a runaway client is refused early
 RETRY_AFTER_S = 2
 MAX_STOPS = 16
 MAX_EMBEDDING_INPUTS = 256
-# How often a request still waiting for the engine checks that its client is still there.
-_DISCONNECT_POLL_S = 0.2
 # The names a client on this computer reaches a loopback server by; a browser sends the page's
 # own host name instead, so any other name is a page that rebound its name to this address.
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -294,7 +289,7 @@ class _Api:
         self.backend = backend
         self.limits = limits
         self.in_flight = 0  # jobs queued or running; only the event loop's thread changes it
-        self.runs: set[_Run] = set()  # their outputs, for a stop to end; the event loop's thread only
+        self.runs: set[Run] = set()  # their outputs, for a stop to end; the event loop's thread only
 
     def stop_all(self) -> None:
         """On the event loop, as the server stops: every request still open is answered "the
@@ -487,7 +482,7 @@ class _Api:
             raise ApiError(503, f"The server is busy ({self.in_flight} requests are waiting). "
                            "Try again shortly.", type="server_error", code="server_busy",
                            retry_after=RETRY_AFTER_S)
-        run = _Run(asyncio.get_running_loop(), params.stop, self._job_ended)
+        run = Run(asyncio.get_running_loop(), params.stop, self._job_ended)
         self.in_flight += 1
         self.runs.add(run)
         try:
@@ -499,7 +494,7 @@ class _Api:
         try:
             # The first event decides the status: an overlong prompt is a 413, not a broken stream.
             first = await run.next_event(request)
-        except _ClientGone:
+        except ClientGone:
             return Response(status_code=499)
         except asyncio.CancelledError:  # the server is going: the job must not run for nobody
             run.cancel.set()
@@ -511,7 +506,7 @@ class _Api:
         if not stream:
             try:
                 text, thinking, stats = await run.collect(request, first)
-            except _ClientGone:
+            except ClientGone:
                 return Response(status_code=499)
             except asyncio.CancelledError:
                 run.cancel.set()
@@ -538,11 +533,11 @@ class _Api:
         return EventSourceResponse(events, sep="\n", ping=0, client_close_handler_callable=run.client_closed,
                                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    def _job_ended(self, run: _Run) -> None:
+    def _job_ended(self, run: Run) -> None:
         self.in_flight -= 1
         self.runs.discard(run)
 
-    async def _events(self, request, run: _Run, first, ident, created, card, chat, include_usage):
+    async def _events(self, request, run: Run, first, ident, created, card, chat, include_usage):
         obj = "chat.completion.chunk" if chat else "text_completion"
 
         def chunk(delta=None, text=None, finish=None, usage=False):
@@ -597,132 +592,6 @@ class _Api:
             # Normal end, or the client went away (sse-starlette cancels this generator on
             # disconnect): either way the engine must not go on writing for nobody.
             run.cancel.set()
-
-
-class _ClientGone(Exception):
-    pass
-
-
-class _Run:
-    """One job's output crossing from the engine's thread to the event loop. The engine's
-    thread appends to a deque (atomic) and wakes the loop once per batch it finds waiting."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, stop: list[str] | None,
-                 on_end: Callable[[_Run], None]):
-        self.loop = loop
-        self.cancel = CancelToken()
-        self._pieces: collections.deque = collections.deque()
-        self._end: tuple | None = None
-        self._end_lock = threading.Lock()  # a stop and the engine may both end it: the first wins
-        self._on_end = on_end
-        self._wake = asyncio.Event()
-        self._woken = False
-        # The engine also stops at these (llama.cpp); this guard covers engines that cannot.
-        self._guard = stops.EndMarkerGuard(stop) if stop else None
-        self.stopped = False  # a stop text ended the reply
-
-    # engine thread (or the event loop, for a stop)
-    def piece(self, text: str) -> None:
-        if self._end is not None:
-            return
-        self._pieces.append(text)
-        self._poke()
-
-    def finish(self, stats: GenerationStats) -> None:
-        self._ended(("done", stats))
-
-    def fail(self, error: BaseException) -> None:
-        self._ended(("fail", error))
-
-    def _ended(self, end: tuple) -> None:
-        with self._end_lock:
-            if self._end is not None:
-                return
-            self._end = end
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody counts any more
-            self.loop.call_soon_threadsafe(self._on_end, self)
-        self._woken = False
-        self._poke()
-
-    def _poke(self) -> None:
-        if not self._woken:
-            self._woken = True
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self._wake.set)
-
-    # event loop
-    async def client_closed(self, _message=None) -> None:
-        self.cancel.set()
-
-    async def next_event(self, request: Request | None) -> tuple:
-        """("pieces", [...]) with everything that arrived, else ("done", stats) or ("fail", exc).
-        While waiting with a ``request`` (no response started yet), a client that leaves cancels
-        the job and raises _ClientGone."""
-        while True:
-            self._wake.clear()
-            self._woken = False
-            end = self._end  # read first: once it is set, every piece is already in the deque
-            pieces = []
-            while self._pieces:
-                pieces.append(self._pieces.popleft())
-            if pieces:
-                pieces = self._filter(pieces)
-                if pieces:
-                    return ("pieces", pieces)
-                continue
-            if end is not None:
-                guard = self._guard
-                if guard is not None and not self.stopped and end[0] == "done":
-                    held = guard.finish()
-                    if held:
-                        return ("pieces", [held])
-                return end
-            if request is None:
-                await self._wake.wait()
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), _DISCONNECT_POLL_S)
-            except asyncio.TimeoutError:
-                if await request.is_disconnected():
-                    self.cancel.set()
-                    raise _ClientGone from None
-
-    def _filter(self, pieces: list[str]) -> list[str]:
-        guard = self._guard
-        if guard is None:
-            return pieces
-        if self.stopped:
-            return []
-        out: list[str] = []
-        for piece in pieces:
-            if isinstance(piece, Thought):
-                out.append(piece)
-                continue
-            text = guard.feed(piece)
-            if text:
-                out.append(text)
-            if guard.ended:
-                self.stopped = True
-                self.cancel.set()
-                break
-        return out
-
-    async def collect(self, request: Request, first) -> tuple[str, str, GenerationStats | BaseException]:
-        answer: list[str] = []
-        thinking: list[str] = []
-        event = first
-        while True:
-            kind, value = event
-            if kind != "pieces":
-                return "".join(answer), "".join(thinking), value
-            for piece in value:
-                (thinking if isinstance(piece, Thought) else answer).append(piece)
-            event = await self.next_event(request)
-
-    def finish_reason(self, stats: GenerationStats) -> str:
-        if self.stopped:
-            return "stop"
-        return "length" if stats.finish_reason == "length" else "stop"
 
 
 def _api_error(exc: BaseException) -> ApiError:
