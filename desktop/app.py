@@ -98,7 +98,8 @@ def run_app(argv: list[str]) -> int:
         host.chunk_generated.connect(on_first_chunk)
 
     def load_default() -> None:
-        # C3: the model used last, or the bundled one (with a notice when the last one is gone).
+        # The model the user chose last, or the bundled one standing in for it (said in a notice,
+        # not remembered: the choice loads again once it is back).
         from desktop.ui.model_picker import load_at_start
 
         if not load_at_start(window):

@@ -49,11 +49,7 @@ def test_the_picker_lists_the_models_here_and_marks_the_loaded_one(make_window, 
     assert "GGUF" in bundled.text() and "MB" in bundled.text()
     assert "Get more models…" in actions and "Load settings…" in [a.text().replace("&", "") for a in
                                                                    picker.menu.actions()]
-    # "Connect to a server…" only once the remote dialog exists (engineer 15B's).
-    import importlib.util
-
-    has_remote = importlib.util.find_spec("desktop.ui.remote_dialog") is not None
-    assert ("Connect to a server…" in actions) == has_remote
+    assert "Connect to a server…" in actions
 
 
 def test_picking_a_model_loads_it_keeps_the_chat_and_is_remembered(make_window, qtbot, copy_installed,

@@ -11,7 +11,6 @@ shows at once, says it is reading the model, and fills in its fields when the fa
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, replace
 
@@ -248,9 +247,8 @@ class LoadSettingsDialog(QDialog):
         self.cache_ram.setGroupSeparatorShown(True)
         self.cache_ram.setSuffix(self.tr(" MB"))
         self.cache_ram.setSpecialValueText(self.tr("Off"))
-        self.has_prompt_cache = _module_exists("desktop.engines.prompt_cache")
         self.cache_ram.setValue(current.cache_ram_mb or self.defaults.cache_ram_mb or 0)
-        self.cache_ram.setEnabled(self.has_prompt_cache and self.defaults.cache_ram_mb is not None)
+        self.cache_ram.setEnabled(self.defaults.cache_ram_mb is not None)
         row("cache_ram_mb", self.tr("Prompt cache memory"), self.cache_ram)
 
         self.kv_type.currentIndexChanged.connect(self._update_notes)
@@ -413,10 +411,3 @@ class LoadSettingsDialog(QDialog):
             return
         self.accept()
         self.reload_requested.emit(self.model_id)
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False

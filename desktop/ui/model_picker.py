@@ -21,7 +21,6 @@ button that loads X.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from dataclasses import dataclass
@@ -72,13 +71,6 @@ def same_model(a: str | None, b: str | None) -> bool:
         return a == b
 
 
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def bundled_model() -> str | None:
     from desktop.models.default_model import DefaultModelMissing, default_model_path
 
@@ -115,14 +107,13 @@ def local_models() -> list[ModelEntry]:
 
 
 def remote_models() -> list[ModelEntry]:
-    """Models of the servers the user connected to (desktop.models.remotes, when it exists)."""
-    if not _module_exists("desktop.models.remotes"):
-        return []
-    try:
-        from desktop.models.remotes import saved_models
+    """Models of the servers the user connected to (desktop.models.remotes)."""
+    from desktop.models.remotes import saved_models
 
+    try:
         saved = saved_models()
-    except Exception:  # noqa: BLE001 - another module's file; the picker still lists local models
+    except Exception:  # noqa: BLE001 - a damaged list is said by its reader; local models still show
+        log.warning("could not read the saved servers", exc_info=True)
         return []
     return [ModelEntry(m.id, m.model, "Server", 0, m.server_name) for m in saved]
 
@@ -201,7 +192,7 @@ def startup_model() -> tuple[str | None, str]:
 
 
 def load_at_start(window) -> bool:
-    """Load the model for a new start into ``window`` (C3); False when there is none to load."""
+    """Load the model for a new start into ``window``; False when there is none to load."""
     from PySide6.QtCore import QCoreApplication
 
     model_id, notice = startup_model()
@@ -266,7 +257,7 @@ class ModelPicker(QWidget):
         self.loaded_name = ""
         self.pending_id: str | None = None  # the newest load asked for and not answered yet
         self._requests: list[str] = []  # every load asked for, in order: each gets one answer
-        # The model to load instead when the one asked for at start fails (C3's fallback).
+        # The model to load instead when the one asked for at start fails (the bundled one).
         self.fallback_id: str | None = None
         self.fallback_notice = ""
         self.pending_notice = ""  # said once the next model is loaded (a load hides the banner)
@@ -565,10 +556,9 @@ class ModelPicker(QWidget):
         more = menu.addAction(self.tr("Get more models…"))
         set_icon(more, "mdi6.download-outline")
         more.triggered.connect(self.get_more_models)
-        if _module_exists("desktop.ui.remote_dialog"):
-            connect = menu.addAction(self.tr("Connect to a server…"))
-            set_icon(connect, "mdi6.server-network")
-            connect.triggered.connect(self.connect_to_server)
+        connect = menu.addAction(self.tr("Connect to a server…"))
+        set_icon(connect, "mdi6.server-network")
+        connect.triggered.connect(self.connect_to_server)
         menu.addAction(self.load_settings_action)
         self.load_settings_action.setEnabled(self.settings_button.isEnabled())
 
