@@ -196,11 +196,20 @@ def decode_rate(completion_tokens: int, first_token_at: float | None, last_token
 
 
 class Engine(ABC):
+    """What every engine offers. Each sets ``_info`` when it opens its model and ``_stats``
+    when a reply ends."""
+
     backend: str = ""
+    _info: ModelInfo
+    _stats: GenerationStats | None = None
 
     @property
-    @abstractmethod
-    def info(self) -> ModelInfo: ...
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
 
     @abstractmethod
     def count_tokens(self, text: str) -> int: ...
@@ -213,10 +222,6 @@ class Engine(ABC):
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text as it is generated; ``last_stats`` holds the timing after."""
-
-    @property
-    @abstractmethod
-    def last_stats(self) -> GenerationStats | None: ...
 
     @abstractmethod
     def close(self) -> None: ...

@@ -279,10 +279,6 @@ class LlamaEngine(Engine):
         llm.input_ids[:] = 0
         self._live_owner = None
 
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
     def _should_abort(self, _data) -> bool:
         cancel = self._cancel
         return cancel is not None and cancel.is_set()
@@ -291,10 +287,6 @@ class LlamaEngine(Engine):
         self._cancel = cancel
         callback = self._abort_callback if cancel is not None else self._no_callback
         self._llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, None)
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats
 
     def render_prompt(self, messages: Sequence[Message]) -> str:
         return self._prompt.render(messages)

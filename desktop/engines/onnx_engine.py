@@ -355,14 +355,6 @@ class OnnxEngine(Engine):
         return og.Model(cfg)
 
     @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats
-
-    @property
     def max_length(self) -> int:
         """What the current generator has room for (prompt + reply): its KV cache's size."""
         return self._gen_max_length if self._gen is not None else 0

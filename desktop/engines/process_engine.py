@@ -208,14 +208,6 @@ class ProcessEngine(Engine):
         except (EOFError, OSError):
             raise self._died() from None
 
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats
-
     def count_tokens(self, text: str) -> int:
         self._send(("count", text))
         return self._receive()[1]

@@ -440,14 +440,6 @@ class RemoteEngine(Engine):
         )
         self._stats: GenerationStats | None = None
 
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats
-
     def count_tokens(self, text: str) -> int:
         return self.tokenizer.count(text)
 
