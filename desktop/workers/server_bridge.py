@@ -17,7 +17,8 @@ import time
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.engines.base import EngineError, ModelInfo
-from desktop.server.backend import EmbeddingsUnavailable, Job, ModelCard, model_card
+from desktop.server.backend import Job, ModelCard, model_card
+from desktop.server.embeddings import EmbeddingsUnavailable
 
 log = logging.getLogger(__name__)
 
