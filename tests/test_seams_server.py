@@ -347,3 +347,24 @@ def test_a_remote_stop_before_the_first_token_hangs_up_at_once(warm):
     finally:
         engine.close()
         server.close()
+
+
+def test_a_window_request_sent_after_a_load_waits_for_it_even_with_api_jobs_waiting(loaded_host, qtbot,
+                                                                                   model_path):
+    """Going first never means going before the load the window asked for earlier: a reply sent
+    after a model switch is written by the new model."""
+    host = loaded_host
+    events: list = []
+    host.model_loaded.connect(lambda info: events.append(("loaded", info.n_ctx)))
+    host.generation_finished.connect(lambda rid, stats: events.append(("finished", rid)))
+    sinks = [_Recorder() for _ in range(2)]
+    api = [host.submit_job(Job(STORY, SamplingParams(max_tokens=30, temperature=0), CancelToken(), sink))
+           for sink in sinks]
+    qtbot.waitUntil(lambda: bool(sinks[0].pieces), timeout=60_000)
+    host.load(str(model_path), n_ctx=512)
+    mine = host.generate([{"role": "user", "content": "Hi"}], {"max_tokens": 4, "temperature": 0})
+    qtbot.waitUntil(lambda: len([e for e in events if e[0] == "finished"]) == 3, timeout=120_000)
+    assert ("loaded", 512) in events
+    assert events.index(("loaded", 512)) < events.index(("finished", mine)), events
+    assert all(s.ended.is_set() for s in sinks)
+    assert events.index(("finished", api[0])) < events.index(("finished", mine))
