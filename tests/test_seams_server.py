@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -22,6 +27,7 @@ from desktop.ui import server_panel
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parent.parent
 STORY = [{"role": "user", "content": "Write a very long story about a dragon and a knight."}]
 
 
@@ -368,3 +374,36 @@ def test_a_window_request_sent_after_a_load_waits_for_it_even_with_api_jobs_wait
     assert events.index(("loaded", 512)) < events.index(("finished", mine)), events
     assert all(s.ended.is_set() for s in sinks)
     assert events.index(("finished", api[0])) < events.index(("finished", mine))
+
+
+def test_ctrl_c_on_edgechat_serve_ends_the_backlog_instead_of_running_it(tmp_path):
+    env = {**os.environ, "EDGECHAT_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop", "serve", "--port", "0", "--ctx", "1024",
+                             "--threads", "1"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "Serving" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, "serve exited early"
+        port = int(line.split(" at ")[1].split()[0].rsplit(":", 1)[1].split("/")[0])
+        clients = [_StreamClient(port) for _ in range(4)]
+        for c in clients:
+            c.start()
+        deadline = time.monotonic() + 120
+        while not any(c.tokens() >= 2 for c in clients) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the other three wait in the engine's queue
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        took = time.monotonic() - started
+        # It ran the backlog (three more long replies) after uvicorn's 2 s graceful wait.
+        assert took < 2.0, f"Ctrl+C took {took:.1f} s"
+        for c in clients:
+            assert c.ended.wait(5)
+            assert "server_stopping" in "".join(c.lines) or c.status == 503, c.lines[-2:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
