@@ -5,8 +5,10 @@ The bare script loads the same model file with what the command line's load uses
 (desktop.models.load_settings.load_options: context length, threads, GPU layers, KV type, flash
 attention), since the context length drives the memory. Runs alternate (bare, ask, bare, ask…)
 so that a load that comes and goes on the machine falls on both; the first pair only warms the
-OS file cache and is not counted. Peak RSS is the process's own (os.wait4's ru_maxrss).
-Prints one JSON line with the medians and the ratios ask / bare.
+OS file cache and is not counted. Peak RSS and CPU time are the process's own (os.wait4's
+rusage). Prints one JSON line with the medians and the ratios ask / bare. Wall time is the
+target; run it on a quiet machine (the load average is in the output), since on a shared one it
+mostly measures the other work, while CPU time and memory hold up.
 
     python bench/ask_startup.py [--runs 5] [--model PATH] [--max-tokens 32] [--compare DIR]
 
@@ -59,7 +61,9 @@ def measure(cmd: list[str], env: dict, cwd: str | None = None) -> dict:
         raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return {"wall_s": wall, "rss_mib": rss, "chars": len(out.strip())}
+    # CPU seconds too: on a machine shared with other work, wall time mostly measures the others.
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall_s": wall, "cpu_s": cpu, "rss_mib": rss, "chars": len(out.strip())}
 
 
 def main() -> int:
@@ -70,6 +74,7 @@ def main() -> int:
     parser.add_argument("--compare", help="a folder with another copy of the desktop package to run "
                         "ask from, as 'ask_other'")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as data_dir:
         # A fresh data folder: no saved load settings, nothing cached from an earlier run; both
         # processes see the same environment.
@@ -117,21 +122,27 @@ def main() -> int:
         "bench": "ask_startup",
         "bare_wall_s": round(median("bare", "wall_s"), 3),
         "ask_wall_s": round(median("ask", "wall_s"), 3),
+        "bare_cpu_s": round(median("bare", "cpu_s"), 3),
+        "ask_cpu_s": round(median("ask", "cpu_s"), 3),
         "bare_rss_mib": round(median("bare", "rss_mib"), 1),
         "ask_rss_mib": round(median("ask", "rss_mib"), 1),
         "wall_ratio": round(median("ask", "wall_s") / median("bare", "wall_s"), 3),
+        "cpu_ratio": round(median("ask", "cpu_s") / median("bare", "cpu_s"), 3),
         "rss_ratio": round(median("ask", "rss_mib") / median("bare", "rss_mib"), 3),
         **({
             "ask_other_wall_s": round(median("ask_other", "wall_s"), 3),
+            "ask_other_cpu_s": round(median("ask_other", "cpu_s"), 3),
             "ask_other_rss_mib": round(median("ask_other", "rss_mib"), 1),
             "ask_other_wall_ratio": round(median("ask_other", "wall_s") / median("bare", "wall_s"), 3),
+            "ask_other_cpu_ratio": round(median("ask_other", "cpu_s") / median("bare", "cpu_s"), 3),
             "ask_other_rss_ratio": round(median("ask_other", "rss_mib") / median("bare", "rss_mib"), 3),
         } if args.compare else {}),
         "n_ctx": bare_options["n_ctx"],
         "n_threads": n_threads,
         "max_tokens": args.max_tokens,
         "runs": args.runs,
-        "loadavg": round(os.getloadavg()[0], 2),
+        "loadavg_start": round(load_start, 2),
+        "loadavg_end": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(out))
     return 0
