@@ -124,6 +124,7 @@ def test_a_remembered_server_model_whose_server_is_down_falls_back_too(make_wind
     assert same_model(loaded.args[0].path, str(model_path))
     assert "could not be loaded" in window.banner.text()
     assert saved.id in remote_id
+    assert QSettings().value(settings_keys.LAST_MODEL) == remote_id  # tried again at the next start
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen has no window stack
 def test_get_more_models_opens_the_library(make_window, qtbot):

@@ -172,6 +172,7 @@ def test_load_settings_show_at_once_and_read_the_model_off_the_gui_thread(make_w
     assert len(read_on) >= 2 and QThread.currentThread() not in read_on
     assert heartbeat.beats[-1] - heartbeat.beats[0] > 2 * SLOW_S  # the slow reads really ran meanwhile
     assert longest < STALL_S, f"the GUI thread was blocked for {longest:.2f} s"
+    assert dialog.n_ctx.isVisible() and not dialog.reading.isVisible()
     assert dialog.reload_button.isEnabled() and "is loaded with" in dialog.header.text()
     assert dialog.n_ctx.hasFocus() or dialog.focusWidget() is dialog.n_ctx  # the field asked for
     dialog.reject()

@@ -255,8 +255,13 @@ class LoadSettingsDialog(QDialog):
         self.flash_attn.toggled.connect(self._update_notes)
         self.n_ctx.valueChanged.connect(self._update_notes)
 
+        fields = QWidget()
+        form.setContentsMargins(0, 0, 0, 0)
+        fields.setLayout(form)
         layout = self.layout()
-        layout.insertLayout(layout.indexOf(self.reading) + 1, form)
+        layout.insertWidget(layout.indexOf(self.reading) + 1, fields)
+        if self.isVisible():
+            fields.show()  # now, not when the layout gets to it: a field given focus must be visible
         self._update_notes()
         if self._focus:
             self.focus_field(self._focus)
