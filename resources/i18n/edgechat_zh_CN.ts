@@ -304,6 +304,13 @@
     </message>
 </context>
 <context>
+    <name>Cli</name>
+    <message>
+        <source>stopped (Ctrl+C).</source>
+        <translation>已停止（Ctrl+C）。</translation>
+    </message>
+</context>
+<context>
     <name>ContextMeter</name>
     <message>
         <source>Context length…</source>
@@ -1995,6 +2002,10 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
     <message>
         <source>Load settings — {name}</source>
         <translation>加载设置 — {name}</translation>
+    </message>
+    <message>
+        <source>Reading the model…</source>
+        <translation>正在读取模型…</translation>
     </message>
     <message>
         <source>Recommended: {why}</source>
