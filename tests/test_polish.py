@@ -392,7 +392,7 @@ def test_file_dialogs_start_in_documents_and_remember_each_purpose(make_window, 
     window.export_md_action.trigger()
     assert asked == [("save", str(home / "Documents" / "Name three colours.json")),
                      ("save", str(out / "Name three colours.md"))]
-    assert (out / "mine.json").is_file()
+    qtbot.waitUntil((out / "mine.json").is_file, timeout=10_000)  # written off the window's thread
     # Remembered across starts (QSettings), not only in this window.
     window.close()
     again = make_window(load=False)

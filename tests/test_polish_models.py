@@ -169,6 +169,13 @@ def test_a_reopened_chat_offers_the_model_that_wrote_it(make_window, qtbot, tmp_
     other = tmp_path / "models" / "Other-Model.Q4_1.gguf"
     other.parent.mkdir()
     shutil.copyfile(model_path, other)
+    from PySide6.QtCore import QSettings
+
+    from desktop.ui import settings_keys
+
+    # The first start's layout, not the one an earlier test's window left behind.
+    for key in (settings_keys.GEOMETRY, settings_keys.SPLITTER, settings_keys.CHAT_SETTINGS_SHOWN):
+        QSettings().remove(key)
     window = make_window()
     picker = window.model_picker
     window.session.params = {"temperature": 0, "max_tokens": 4}
