@@ -108,7 +108,7 @@ FIELDS = tuple(f.name for f in fields(LoadSettings))
 
 
 def _accepted_options(backend: str) -> set[str] | None:
-    """The keyword arguments the engine for ``backend`` takes (another engineer may add some)."""
+    """The keyword arguments the engine for ``backend`` takes (new ones are picked up as they come)."""
     try:
         if backend == "onnx":
             from desktop.engines.onnx_engine import OnnxEngine as engine
@@ -395,32 +395,16 @@ def defaults_for(model_id: str | os.PathLike, profile=None, shape: ModelShape | 
         reasons["flash_attn"] = translate("Core", "Chosen by ONNX Runtime.")
 
     cache_mb = None
-    budget = _prompt_cache_budget()
-    if budget is None:
-        reasons["cache_ram_mb"] = translate("Core", "This version has no prompt cache to size.")
-    else:
-        try:
-            cache_mb = int(budget(shape.size, n_ctx, profile.ram_available))
-        except Exception:  # noqa: BLE001 - another engineer's estimate; the engine has its own
-            cache_mb = None
-        if cache_mb is not None:
-            reasons["cache_ram_mb"] = translate(
-                "Core", "{size}: room for the prompts of recent chats, so going back to one does "
-                "not read it all again, while leaving memory for the model.").format(
-                size=format_bytes(cache_mb * MIB))
-        else:
-            reasons["cache_ram_mb"] = translate("Core", "The engine's own default.")
+    from desktop.engines.prompt_cache import default_ram_budget_mb
+
+    cache_mb = int(default_ram_budget_mb(shape.size, n_ctx, profile.ram_available))
+    reasons["cache_ram_mb"] = translate(
+        "Core", "{size}: room for the prompts of recent chats, so going back to one does "
+        "not read it all again, while leaving memory for the model.").format(
+        size=format_bytes(cache_mb * MIB))
     settings = LoadSettings(n_ctx=n_ctx, n_threads=threads, n_gpu_layers=layers, device="auto",
                             kv_type="f16", flash_attn=flash, cache_ram_mb=cache_mb)
     return settings, reasons
-
-
-def _prompt_cache_budget():
-    try:
-        from desktop.engines.prompt_cache import default_ram_budget_mb
-    except ImportError:
-        return None
-    return default_ram_budget_mb
 
 
 def effective(model_id: str | os.PathLike, profile=None) -> tuple[LoadSettings, dict[str, str], bool]:

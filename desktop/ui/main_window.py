@@ -462,8 +462,7 @@ class MainWindow(QMainWindow):
         return head + [w for w in ordered if w not in head]
 
     def _place_model_picker(self) -> None:
-        """Put the model picker (C7, engineer 12A's widget) in the top bar if it exists and has
-        no place yet."""
+        """Put the model picker in the top bar when it has no place yet."""
         picker = getattr(self, "model_picker", None)
         if isinstance(picker, QWidget) and self.top_bar.indexOf(picker) < 0 \
                 and picker.parentWidget() in (None, self):

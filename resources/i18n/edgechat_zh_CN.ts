@@ -1288,16 +1288,8 @@ Kept free for the reply: {reserve} · Context length: {size}</source>
         <translation>由 ONNX Runtime 选择。</translation>
     </message>
     <message>
-        <source>This version has no prompt cache to size.</source>
-        <translation>此版本没有可调整大小的提示词缓存。</translation>
-    </message>
-    <message>
         <source>{size}: room for the prompts of recent chats, so going back to one does not read it all again, while leaving memory for the model.</source>
         <translation>{size}：为最近对话的提示词留出空间，回到某个对话时无需重新读取全部内容，同时为模型保留内存。</translation>
-    </message>
-    <message>
-        <source>The engine&apos;s own default.</source>
-        <translation>引擎自身的默认值。</translation>
     </message>
     <message>
         <source>The list of servers</source>
