@@ -301,8 +301,8 @@ class Sealer:
         return None if owner is None else self._hash(b"ec-owner", owner.encode("utf-8")).hex()
 
     def file_name(self, space: str, tokens: Sequence[int]) -> str:
-        """A state's file name: the same tokens give the same name (a rewrite replaces the file),
-        and a file's tokens are a prefix of others' exactly when its name is theirs cut short."""
+        """A state's file name: the same tokens give the same name (a rewrite replaces the file);
+        keyed, so the name says nothing of the tokens."""
         return self._hash(b"ec-file", space.encode("utf-8") + _as_tokens(tokens).tobytes(), 12).hex()
 
     def _cipher(self, mode):
