@@ -263,13 +263,17 @@ class ChatSession(QObject):
         """Start an empty chat; it is stored when its first message is sent."""
         self._save_reply()
         self.host.persist_cache()  # the chat left behind: its prompt state goes to disk now
+        self._show_empty()
+        self.history_changed.emit()
+
+    def _show_empty(self) -> None:
+        """No chat open: the empty page with this session's defaults."""
         self.current_id = None
         self.settings = {}
         self.shown = PAGE
         self.page_shown.emit(ChatPage(-1, busy=self.busy))
         self.conversation_opened.emit(-1)
         self.settings_changed.emit(self.settings)
-        self.history_changed.emit()
 
     def open_conversation(self, conversation_id: int, include_message: int | None = None) -> None:
         """Show a chat from its newest messages (back far enough to include one, if given)."""
@@ -363,12 +367,7 @@ class ChatSession(QObject):
             self._end_reply()
         self.host.clear_cache()
         self.store.delete_all_conversations()
-        self.current_id = None
-        self.settings = {}
-        self.shown = PAGE
-        self.page_shown.emit(ChatPage(-1, busy=self.busy))
-        self.conversation_opened.emit(-1)
-        self.settings_changed.emit(self.settings)
+        self._show_empty()
         self.conversations_changed.emit()
         self.history_changed.emit()
 
