@@ -19,24 +19,17 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from desktop.engines.base import CancelToken, SamplingParams
-from desktop.models.default_model import default_model_path
 from desktop.server.app import create_app
 from desktop.server.backend import EngineBackend, Job, ServerStopping
 from desktop.server.runner import ServerThread
 from desktop.ui import server_panel
+from tests.test_server import wait_serving
+from tests.test_server_window import _loaded_window
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY = [{"role": "user", "content": "Write a very long story about a dragon and a knight."}]
-
-
-def _loaded_window(make_window, qtbot):
-    # One thread: on a busy machine llama.cpp's threads would wait on each other at each barrier.
-    window = make_window(load=False)
-    with qtbot.waitSignal(window.host.model_loaded, timeout=60_000):
-        window.load_model(str(default_model_path()), n_ctx=1024, n_threads=1)
-    return window
 
 
 @pytest.fixture
@@ -381,12 +374,7 @@ def test_ctrl_c_on_edgechat_serve_ends_the_backlog_instead_of_running_it(tmp_pat
     proc = subprocess.Popen([sys.executable, "-m", "desktop", "serve", "--port", "0", "--ctx", "1024",
                              "--threads", "1"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        line = ""
-        deadline = time.monotonic() + 120
-        while "Serving" not in line and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            assert line or proc.poll() is None, "serve exited early"
-        port = int(line.split(" at ")[1].split()[0].rsplit(":", 1)[1].split("/")[0])
+        port = int(wait_serving(proc).rsplit(":", 1)[1].split("/")[0])
         clients = [_StreamClient(port) for _ in range(4)]
         for c in clients:
             c.start()

@@ -451,17 +451,22 @@ def test_api_key_kept_in_the_keyring(memory_keyring):
     assert keys.ensure() == (key, False, True)  # shown once: the second time it is not new
 
 
+def wait_serving(proc) -> str:
+    """The address ``edgechat serve`` prints once it is serving."""
+    line = ""
+    deadline = time.monotonic() + 120
+    while "Serving" not in line and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, "serve exited early"
+    return line.split(" at ")[1].split()[0]
+
+
 def test_edgechat_serve_command(model_path, tmp_path):
     env = {**os.environ, "EDGECHAT_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen([sys.executable, "-m", "desktop", "serve", "--port", "0", "--ctx", "512",
                              "--api-key", "k-test"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        line = ""
-        deadline = time.monotonic() + 120
-        while "Serving" not in line and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            assert line or proc.poll() is None, "serve exited early"
-        url = line.split(" at ")[1].split()[0]
+        url = wait_serving(proc)
         c = openai.OpenAI(base_url=url, api_key="k-test", max_retries=0, timeout=60)
         model = c.models.list().data[0].id
         reply = c.chat.completions.create(model=model, messages=HELLO, max_tokens=3)

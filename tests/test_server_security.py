@@ -23,9 +23,14 @@ import pytest
 
 from desktop.engines.base import GenerationStats
 from desktop.server.app import create_app
-from desktop.server.backend import EngineBackend, ModelCard
+from desktop.server.backend import ModelCard
 from desktop.server.runner import ServerStartError, ServerThread, serve_forever
-from tests.test_server import HELLO, ROOT, _serve
+from tests.test_server import (
+    HELLO,
+    ROOT,
+    _serve,
+    backend,  # noqa: F401 - the module's real-model server, shared
+)
 
 CARD = ModelCard(id="scripted", path="/models/scripted.gguf", name="Scripted", backend="llama.cpp",
                  context_length=512)
@@ -412,8 +417,8 @@ def test_unknown_routes_and_methods_are_in_openai_shape(open_server):
 
 
 def test_an_unexpected_failure_is_a_500_in_shape_logged_once_without_the_prompt(caplog):
-    backend = Scripted(fail=RuntimeError(f"engine choked on {SECRET}"))
-    server = _serve(create_app(backend))
+    scripted = Scripted(fail=RuntimeError(f"engine choked on {SECRET}"))
+    server = _serve(create_app(scripted))
     try:
         body = json.dumps({"messages": [{"role": "user", "content": f"my code is {SECRET}"}]}).encode()
         with _logs_watched(caplog):
@@ -435,15 +440,7 @@ def test_an_unexpected_failure_is_a_500_in_shape_logged_once_without_the_prompt(
 
 # -- the real model through the official client ----------------------------------------------------
 
-@pytest.fixture(scope="module")
-def backend(model_path):
-    b = EngineBackend(str(model_path), n_ctx=1024, n_threads=1)
-    b.wait_loaded(120)
-    yield b
-    b.close()
-
-
-def test_the_real_model_still_serves_the_official_client(backend):
+def test_the_real_model_still_serves_the_official_client(backend):  # noqa: F811 - the fixture
     """What a normal client does keeps working: the openai package sends application/json to
     localhost or 127.0.0.1, streamed or not, with and without a key."""
     model = backend.models()[0].id
